@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs what a fresh machine lacks to build and test the Action. Idempotent: each tool is
+# installed only when missing or at the wrong version (cargo installs take minutes).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="$HOME/.cargo/bin:$PATH"
+
+log() { echo "[install-tools] $*"; }
+
+if ! rustup target list --installed | grep -qx wasm32-unknown-unknown; then
+  log "adding rust target wasm32-unknown-unknown"
+  rustup target add wasm32-unknown-unknown
+fi
+
+# wasm-bindgen-cli must match the wasm-bindgen crate in Cargo.lock exactly.
+want=$(awk '/^name = "wasm-bindgen"$/{getline; gsub(/version = |"/,""); print; exit}' Cargo.lock)
+have=$(wasm-bindgen --version 2>/dev/null | awk '{print $2}' || true)
+if [ "$have" != "$want" ]; then
+  log "installing wasm-bindgen-cli $want (found: ${have:-none})"
+  # --locked fails on this registry mirror (a pinned transitive version is missing), so no --locked.
+  cargo install wasm-bindgen-cli --version "=$want" --force
+fi
+
+if ! command -v wasm-pack >/dev/null 2>&1; then
+  log "installing wasm-pack"
+  cargo install wasm-pack --locked
+fi
+
+if ! command -v wasm-opt >/dev/null 2>&1; then
+  log "installing binaryen (wasm-opt)"
+  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
+  $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binaryen >/dev/null
+fi
+
+if [ -f package-lock.json ] && [ ! -d node_modules ]; then
+  log "installing npm dev dependencies"
+  npm ci --no-audit --no-fund
+fi
+log "ok: $(wasm-bindgen --version), $(wasm-pack --version), wasm-opt $(wasm-opt --version | awk '{print $3}'), node $(node --version)"

@@ -1,0 +1,187 @@
+//! The Action's configuration contract (its secrets), checked before anything is sent.
+
+use super::json::Json;
+
+/// Per-run deadline default and ceiling (ms): the whole login flow has 20 s.
+pub const DEFAULT_TIMEOUT_MS: f64 = 8000.0;
+/// Ceiling for `TIMEOUT_MS`.
+pub const MAX_TIMEOUT_MS: f64 = 15000.0;
+
+/// Where and as whom the Management API is called.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Tenant {
+    /// Origin such as `https://example.eu.auth0.com` (no trailing slash).
+    pub origin: String,
+    /// Machine-to-machine client id.
+    pub client_id: String,
+    /// Machine-to-machine client secret (never logged).
+    pub client_secret: String,
+}
+
+impl Tenant {
+    /// The Management API audience, `https://{domain}/api/v2/`.
+    pub fn audience(&self) -> String {
+        let mut a = self.origin.clone();
+        a.push_str("/api/v2/");
+        a
+    }
+}
+
+/// A configuration problem: which secret, and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigError {
+    /// The secret's name.
+    pub secret: &'static str,
+    /// What is wrong (never the value of a credential).
+    pub message: &'static str,
+}
+
+fn err(secret: &'static str, message: &'static str) -> ConfigError {
+    ConfigError { secret, message }
+}
+
+/// Turns `AUTH0_DOMAIN` into an origin: bare hosts imply https; http only for loopback;
+/// no path, query, user-info or fragment, so requests can only go to this origin.
+pub fn parse_origin(domain: &str) -> Result<String, ConfigError> {
+    const S: &str = "AUTH0_DOMAIN";
+    let d = domain.trim();
+    let (scheme, rest) = if let Some(r) = d.strip_prefix("https://") {
+        ("https", r)
+    } else if let Some(r) = d.strip_prefix("http://") {
+        ("http", r)
+    } else if d.contains("://") {
+        return Err(err(S, "only https:// (or http:// on loopback) is allowed"));
+    } else {
+        ("https", d)
+    };
+    let host_port = rest.strip_suffix('/').unwrap_or(rest);
+    if host_port.is_empty() {
+        return Err(err(S, "is empty; expected a host such as example.eu.auth0.com"));
+    }
+    let (host, port) = split_port(host_port).ok_or(err(S, "has an invalid port"))?;
+    let host_ok = if let Some(inner) = host.strip_prefix('[') {
+        inner == "::1]"
+    } else {
+        !host.is_empty()
+            && host.len() <= 253
+            && host
+                .split('.')
+                .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+    };
+    if !host_ok {
+        return Err(err(S, "must be a plain host name (no path, query, credentials or spaces)"));
+    }
+    if scheme == "http" && !is_loopback(host) {
+        return Err(err(S, "http:// is only allowed for loopback hosts; use https://"));
+    }
+    let mut origin = String::from(scheme);
+    origin.push_str("://");
+    origin.push_str(&host.to_ascii_lowercase());
+    if let Some(p) = port {
+        origin.push(':');
+        origin.push_str(p);
+    }
+    Ok(origin)
+}
+
+fn split_port(hp: &str) -> Option<(&str, Option<&str>)> {
+    let colon = if hp.starts_with('[') {
+        hp.find(']').map(|i| i + 1).filter(|&i| i < hp.len())
+    } else {
+        hp.rfind(':')
+    };
+    match colon {
+        None => Some((hp, None)),
+        Some(i) => {
+            let port = &hp[i + 1..];
+            let valid = !port.is_empty()
+                && port.len() <= 5
+                && port.bytes().all(|b| b.is_ascii_digit())
+                && port.parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p));
+            valid.then(|| (&hp[..i], Some(port)))
+        }
+    }
+}
+
+fn is_loopback(host: &str) -> bool {
+    if host.eq_ignore_ascii_case("localhost") || host == "[::1]" {
+        return true;
+    }
+    let octets: Vec<&str> = host.split('.').collect();
+    octets.len() == 4
+        && octets[0] == "127"
+        && octets.iter().all(|o| !o.is_empty() && o.len() <= 3 && o.parse::<u8>().is_ok())
+}
+
+fn secret<'a>(secrets: &'a Json, name: &'static str) -> Result<&'a str, ConfigError> {
+    match secrets.get(name) {
+        Some(Json::Str(s)) if !s.trim().is_empty() => Ok(s),
+        _ => Err(err(name, "is missing; add it to the Action's secrets")),
+    }
+}
+
+/// Reads the Management API credentials from `event.secrets`.
+pub fn tenant(secrets: &Json) -> Result<Tenant, ConfigError> {
+    let origin = parse_origin(secret(secrets, "AUTH0_DOMAIN")?)?;
+    Ok(Tenant {
+        origin,
+        client_id: secret(secrets, "AUTH0_CLIENT_ID")?.trim().to_owned(),
+        client_secret: secret(secrets, "AUTH0_CLIENT_SECRET")?.to_owned(),
+    })
+}
+
+/// The run deadline from `TIMEOUT_MS` (clamped to 15 s; default 8 s).
+pub fn timeout_ms(secrets: &Json) -> Result<f64, ConfigError> {
+    match secrets.get("TIMEOUT_MS") {
+        None | Some(Json::Null) => Ok(DEFAULT_TIMEOUT_MS),
+        Some(Json::Str(s)) => match s.trim().parse::<f64>() {
+            Ok(ms) if ms.is_finite() && ms >= 100.0 => Ok(ms.min(MAX_TIMEOUT_MS)),
+            _ => Err(err("TIMEOUT_MS", "must be a number of milliseconds (100 to 15000)")),
+        },
+        Some(_) => Err(err("TIMEOUT_MS", "must be a string")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn origins() {
+        let ok = [
+            ("example.eu.auth0.com", "https://example.eu.auth0.com"),
+            ("https://Example.eu.auth0.com/", "https://example.eu.auth0.com"),
+            ("http://127.0.0.1:3000", "http://127.0.0.1:3000"),
+            ("http://localhost:8080/", "http://localhost:8080"),
+            ("http://[::1]:9000", "http://[::1]:9000"),
+            ("login.example.com:8443", "https://login.example.com:8443"),
+        ];
+        for (d, o) in ok {
+            assert_eq!(parse_origin(d).as_deref(), Ok(o), "{d}");
+        }
+        let bad = [
+            "", "http://example.com", "ftp://x.com", "https://x.com/api", "x.com?a=1", "user@x.com",
+            "x.com#f", "https://x.com:99999", "https://x.com:", "http://127.0.0.1.evil.com",
+            "http://128.0.0.1", "x .com", "https://[::2]", "https://x.com\\@evil",
+        ];
+        for d in bad {
+            assert!(parse_origin(d).is_err(), "{d} accepted");
+        }
+    }
+
+    #[test]
+    fn tenant_and_timeout_from_secrets() {
+        let s: Json = serde_json::from_str(
+            r#"{"AUTH0_DOMAIN":"t.auth0.com","AUTH0_CLIENT_ID":"cid","AUTH0_CLIENT_SECRET":"sec","TIMEOUT_MS":"99999"}"#,
+        )
+        .unwrap();
+        let t = tenant(&s).unwrap();
+        assert_eq!(t.audience(), "https://t.auth0.com/api/v2/");
+        assert_eq!(timeout_ms(&s), Ok(MAX_TIMEOUT_MS));
+        let missing: Json = serde_json::from_str(r#"{"AUTH0_DOMAIN":"t.auth0.com"}"#).unwrap();
+        assert_eq!(tenant(&missing).unwrap_err().secret, "AUTH0_CLIENT_ID");
+        assert_eq!(timeout_ms(&missing), Ok(DEFAULT_TIMEOUT_MS));
+        let bad: Json = serde_json::from_str(r#"{"TIMEOUT_MS":"soon"}"#).unwrap();
+        assert!(timeout_ms(&bad).is_err());
+    }
+}

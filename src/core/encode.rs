@@ -1,0 +1,83 @@
+//! Percent-encoding and small hashes, so hostile ids cannot change a request's path.
+
+use super::json::hex_digit;
+
+/// Percent-encodes `s` so it is exactly one path segment (or one query value): every byte
+/// outside RFC 3986's unreserved set is escaped, so `/`, `..`, `?`, `#`, `%`, `|` and
+/// non-ASCII stay data.
+pub fn segment(s: &str) -> String {
+    let mut out = String::with_capacity(s.len() * 3);
+    for &b in s.as_bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') || (b == b'.' && !is_dots(s)) {
+            out.push(b as char);
+        } else {
+            out.push('%');
+            out.push(hex_digit(b >> 4));
+            out.push(hex_digit(b & 0xf));
+        }
+    }
+    out
+}
+
+/// `.` and `..` are path operations even when unescaped dots are otherwise fine.
+fn is_dots(s: &str) -> bool {
+    s == "." || s == ".."
+}
+
+/// `k=v&k2=v2` with both sides encoded (for query strings and form bodies).
+pub fn form(pairs: &[(&str, &str)]) -> String {
+    let mut out = String::new();
+    for (i, (k, v)) in pairs.iter().enumerate() {
+        if i > 0 {
+            out.push('&');
+        }
+        out.push_str(&segment(k));
+        out.push('=');
+        out.push_str(&segment(v));
+    }
+    out
+}
+
+/// FNV-1a (64-bit) as 16 hex digits: a short, stable cache-key suffix (not a secret hash).
+pub fn fnv_hex(parts: &[&str]) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    for (i, p) in parts.iter().enumerate() {
+        if i > 0 {
+            h ^= 0x1f; // separator, so ("ab","c") and ("a","bc") differ
+            h = h.wrapping_mul(0x100_0000_01b3);
+        }
+        for &b in p.as_bytes() {
+            h ^= u64::from(b);
+            h = h.wrapping_mul(0x100_0000_01b3);
+        }
+    }
+    (0..16).rev().map(|i| hex_digit((h >> (i * 4)) as u8)).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn hostile_ids_stay_one_segment() {
+        assert_eq!(segment("auth0|63d1"), "auth0%7C63d1");
+        assert_eq!(segment("a/../b?c#d%e"), "a%2F..%2Fb%3Fc%23d%25e");
+        assert_eq!(segment(".."), "%2E%2E");
+        assert_eq!(segment("."), "%2E");
+        assert_eq!(segment("é "), "%C3%A9%20");
+        for s in ["x/y", "..", "?q", "#f", "%2F", "a\u{0}b", "ünï"] {
+            let e = segment(s);
+            assert!(e.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~%".contains(&b)), "{e}");
+            assert_ne!(e, ".");
+            assert_ne!(e, "..");
+        }
+    }
+
+    #[test]
+    fn forms_and_hashes() {
+        assert_eq!(form(&[("name_filter", "Premium User"), ("page", "0")]), "name_filter=Premium%20User&page=0");
+        assert_eq!(fnv_hex(&["a"]).len(), 16);
+        assert_ne!(fnv_hex(&["ab", "c"]), fnv_hex(&["a", "bc"]));
+        assert_eq!(fnv_hex(&["x", "y"]), fnv_hex(&["x", "y"]));
+    }
+}

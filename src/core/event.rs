@@ -1,0 +1,239 @@
+//! The parts of Auth0's `event` object the policy reads, extracted and checked.
+
+use super::json::Json;
+
+/// Which Action trigger is running.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Trigger {
+    /// `post-login` (v3): blocking, has `api.access`, tokens and `api.user`.
+    PostLogin,
+    /// `post-user-registration` (v2): non-blocking, `api.cache` only.
+    PostUserRegistration,
+}
+
+impl Trigger {
+    /// Auth0's trigger id.
+    pub fn id(self) -> &'static str {
+        match self {
+            Trigger::PostLogin => "post-login",
+            Trigger::PostUserRegistration => "post-user-registration",
+        }
+    }
+
+    /// Parses an Auth0 trigger id.
+    pub fn from_id(id: &str) -> Option<Trigger> {
+        match id {
+            "post-login" => Some(Trigger::PostLogin),
+            "post-user-registration" => Some(Trigger::PostUserRegistration),
+            _ => None,
+        }
+    }
+}
+
+/// The app_metadata key holding rule names whose provisioning has not completed yet.
+pub const PENDING_KEY: &str = "provisioning_pending";
+
+/// What a policy can see of one execution.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Event {
+    /// The running trigger.
+    pub trigger: Trigger,
+    /// `event.user.user_id`.
+    pub user_id: String,
+    /// `event.user.email`, if any.
+    pub email: Option<String>,
+    /// `event.user.email_verified` (false when absent).
+    pub email_verified: bool,
+    /// `event.connection.name`.
+    pub connection: Option<String>,
+    /// `event.connection.strategy` (or the first identity's provider).
+    pub strategy: Option<String>,
+    /// `event.client.client_id` (post-login only).
+    pub client_id: Option<String>,
+    /// `event.stats.logins_count`.
+    pub logins_count: Option<f64>,
+    /// Role names held at the start of this login (`event.authorization.roles`).
+    pub roles: Vec<String>,
+    /// Rule names left pending by an earlier failed execution (`app_metadata.provisioning_pending`).
+    pub pending: Vec<String>,
+}
+
+/// A malformed event: which field and why.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct EventError {
+    /// Dotted path, e.g. `event.user.user_id`.
+    pub field: &'static str,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+fn bad(field: &'static str, message: &str, got: Option<&Json>) -> EventError {
+    let mut m = String::from(message);
+    if let Some(v) = got {
+        m.push_str(", got ");
+        m.push_str(v.kind());
+    }
+    EventError { field, message: m }
+}
+
+/// An optional string field: absent/null → None, string → Some, anything else → error.
+fn opt_str(v: Option<&Json>, field: &'static str) -> Result<Option<String>, EventError> {
+    match v {
+        None | Some(Json::Null) => Ok(None),
+        Some(Json::Str(s)) => Ok(Some(s.clone())),
+        Some(other) => Err(bad(field, "expected a string", Some(other))),
+    }
+}
+
+fn str_list(v: Option<&Json>, field: &'static str) -> Result<Vec<String>, EventError> {
+    match v {
+        None | Some(Json::Null) => Ok(Vec::new()),
+        Some(Json::Arr(items)) => items
+            .iter()
+            .map(|i| match i {
+                Json::Str(s) => Ok(s.clone()),
+                other => Err(bad(field, "expected a list of strings", Some(other))),
+            })
+            .collect(),
+        Some(other) => Err(bad(field, "expected a list of strings", Some(other))),
+    }
+}
+
+/// Extracts and checks the fields the policy uses.
+pub fn parse_event(ev: &Json, trigger: Trigger) -> Result<Event, EventError> {
+    if !matches!(ev, Json::Obj(_)) {
+        return Err(bad("event", "expected an object", Some(ev)));
+    }
+    let user = match ev.get("user") {
+        Some(u @ Json::Obj(_)) => u,
+        other => return Err(bad("event.user", "expected an object", other)),
+    };
+    let user_id = match user.get("user_id") {
+        Some(Json::Str(s)) if !s.is_empty() && s.len() <= 1024 => s.clone(),
+        Some(Json::Str(_)) => {
+            return Err(bad("event.user.user_id", "expected 1 to 1024 characters", None))
+        }
+        other => return Err(bad("event.user.user_id", "expected a string", other)),
+    };
+    let email = opt_str(user.get("email"), "event.user.email")?;
+    let email_verified = match user.get("email_verified") {
+        None | Some(Json::Null) => false,
+        Some(Json::Bool(b)) => *b,
+        Some(other) => return Err(bad("event.user.email_verified", "expected a boolean", Some(other))),
+    };
+    let connection = ev.get("connection");
+    let conn_name = opt_str(connection.and_then(|c| c.get("name")), "event.connection.name")?;
+    let mut strategy = opt_str(
+        connection.and_then(|c| c.get("strategy")),
+        "event.connection.strategy",
+    )?;
+    if strategy.is_none() {
+        // post-user-registration events on older tenants may lack connection.strategy.
+        strategy = user
+            .path("identities")
+            .and_then(Json::as_array)
+            .and_then(|ids| ids.first())
+            .and_then(|i| i.get("provider"))
+            .and_then(Json::as_str)
+            .map(str::to_owned);
+    }
+    let client_id = opt_str(ev.path("client.client_id"), "event.client.client_id")?;
+    let logins_count = match ev.path("stats.logins_count") {
+        None | Some(Json::Null) => None,
+        Some(Json::Num(n)) => Some(*n),
+        Some(other) => return Err(bad("event.stats.logins_count", "expected a number", Some(other))),
+    };
+    let roles = str_list(ev.path("authorization.roles"), "event.authorization.roles")?;
+    // A hand-edited marker must not break logins: anything but a list of strings is ignored.
+    let pending = str_list(user.path("app_metadata").and_then(|m| m.get(PENDING_KEY)), "pending")
+        .unwrap_or_default();
+    Ok(Event {
+        trigger,
+        user_id,
+        email,
+        email_verified,
+        connection: conn_name,
+        strategy,
+        client_id,
+        logins_count,
+        roles,
+        pending,
+    })
+}
+
+impl Event {
+    /// The domain after the last `@` of a verified email, lower-cased.
+    pub fn verified_email_domain(&self) -> Option<String> {
+        if !self.email_verified {
+            return None;
+        }
+        let email = self.email.as_deref()?;
+        let at = email.rfind('@')?;
+        let domain = &email[at + 1..];
+        (!domain.is_empty()).then(|| domain.to_ascii_lowercase())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ev(s: &str) -> Result<Event, EventError> {
+        parse_event(&serde_json::from_str(s).unwrap(), Trigger::PostLogin)
+    }
+
+    #[test]
+    fn reads_a_google_login() {
+        let e = ev(r#"{"user":{"user_id":"google-oauth2|1","email":"a@Example.com","email_verified":true,
+              "app_metadata":{"provisioning_pending":["r1"]}},
+              "connection":{"name":"google-oauth2","strategy":"google-oauth2"},
+              "client":{"client_id":"abc"},"stats":{"logins_count":1},
+              "authorization":{"roles":["Admin"]}}"#)
+        .unwrap();
+        assert_eq!(e.user_id, "google-oauth2|1");
+        assert_eq!(e.strategy.as_deref(), Some("google-oauth2"));
+        assert_eq!(e.client_id.as_deref(), Some("abc"));
+        assert_eq!(e.logins_count, Some(1.0));
+        assert_eq!(e.roles, vec!["Admin"]);
+        assert_eq!(e.pending, vec!["r1"]);
+        assert_eq!(e.verified_email_domain().as_deref(), Some("example.com"));
+    }
+
+    #[test]
+    fn malformed_events_name_the_field() {
+        let cases = [
+            ("5", "event"),
+            (r#"{}"#, "event.user"),
+            (r#"{"user":{}}"#, "event.user.user_id"),
+            (r#"{"user":{"user_id":""}}"#, "event.user.user_id"),
+            (r#"{"user":{"user_id":7}}"#, "event.user.user_id"),
+            (r#"{"user":{"user_id":"x","email":1}}"#, "event.user.email"),
+            (r#"{"user":{"user_id":"x","email_verified":"yes"}}"#, "event.user.email_verified"),
+            (r#"{"user":{"user_id":"x"},"authorization":{"roles":"Admin"}}"#, "event.authorization.roles"),
+            (r#"{"user":{"user_id":"x"},"stats":{"logins_count":"1"}}"#, "event.stats.logins_count"),
+        ];
+        for (json, field) in cases {
+            assert_eq!(ev(json).unwrap_err().field, field, "{json}");
+        }
+    }
+
+    #[test]
+    fn unverified_or_odd_emails_have_no_domain() {
+        let e = ev(r#"{"user":{"user_id":"x","email":"a@b.com","email_verified":false}}"#).unwrap();
+        assert_eq!(e.verified_email_domain(), None);
+        let e = ev(r#"{"user":{"user_id":"x","email":"a@evil.com@example.com","email_verified":true}}"#)
+            .unwrap();
+        assert_eq!(e.verified_email_domain().as_deref(), Some("example.com"));
+        let e = ev(r#"{"user":{"user_id":"x","email":"nodomain@","email_verified":true}}"#).unwrap();
+        assert_eq!(e.verified_email_domain(), None);
+    }
+
+    #[test]
+    fn strategy_falls_back_to_identities_and_bad_pending_is_ignored() {
+        let e = ev(r#"{"user":{"user_id":"x","identities":[{"provider":"auth0"}],
+                     "app_metadata":{"provisioning_pending":"oops"}}}"#)
+        .unwrap();
+        assert_eq!(e.strategy.as_deref(), Some("auth0"));
+        assert!(e.pending.is_empty());
+    }
+}

@@ -1,0 +1,287 @@
+//! The Management API wire protocol, without I/O: request construction and defensive
+//! response parsing. The bindings layer only moves these bytes.
+
+use super::config::Tenant;
+use super::decide::ResolvedRole;
+use super::encode::{form, segment};
+use super::json::{str_array, Json};
+use crate::error::{Call, Error};
+
+/// Roles per page when looking a role up by name (the API's maximum).
+pub const ROLES_PER_PAGE: u32 = 100;
+/// Upper bound on pages read for one name look-up (bounds the requests a login can make).
+pub const MAX_ROLE_PAGES: u32 = 10;
+
+/// One HTTP request to the tenant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Request {
+    /// Which call this is (for errors and logs).
+    pub call: Call,
+    /// HTTP method.
+    pub method: &'static str,
+    /// Path and query, starting with `/`.
+    pub path: String,
+    /// Body, when any.
+    pub body: Option<String>,
+    /// Content type of the body.
+    pub content_type: &'static str,
+}
+
+/// A Management API access token with its lifetime.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Token {
+    /// The bearer token (never logged).
+    pub access_token: String,
+    /// Lifetime in seconds (`expires_in`).
+    pub expires_in: f64,
+}
+
+/// `POST /oauth/token` with the client-credentials grant (form-encoded, as RFC 6749 says).
+pub fn token_request(t: &Tenant) -> Request {
+    let audience = t.audience();
+    Request {
+        call: Call::Token,
+        method: "POST",
+        path: "/oauth/token".into(),
+        body: Some(form(&[
+            ("grant_type", "client_credentials"),
+            ("client_id", &t.client_id),
+            ("client_secret", &t.client_secret),
+            ("audience", &audience),
+        ])),
+        content_type: "application/x-www-form-urlencoded",
+    }
+}
+
+fn bad(call: Call, message: &'static str) -> Error {
+    Error::BadResponse { call, message }
+}
+
+/// Reads `{access_token, expires_in}`; a missing `expires_in` means Auth0's default, 24 h.
+pub fn parse_token(body: &Json) -> Result<Token, Error> {
+    let access_token = match body.get("access_token") {
+        Some(Json::Str(s)) if !s.is_empty() => s.clone(),
+        _ => return Err(bad(Call::Token, "no access_token")),
+    };
+    let expires_in = match body.get("expires_in") {
+        None | Some(Json::Null) => 86400.0,
+        Some(Json::Num(n)) if n.is_finite() && *n > 0.0 => *n,
+        Some(_) => return Err(bad(Call::Token, "expires_in is not a positive number")),
+    };
+    Ok(Token {
+        access_token,
+        expires_in,
+    })
+}
+
+/// How long (ms) a token may be reused: its lifetime minus a leeway of 10% (at least 60 s),
+/// capped at api.cache's 24 h maximum. 0 means "do not cache".
+pub fn token_ttl_ms(expires_in_s: f64) -> f64 {
+    let life = expires_in_s * 1000.0;
+    let ttl = life - (life / 10.0).max(60_000.0);
+    ttl.clamp(0.0, 86_400_000.0)
+}
+
+/// `GET /api/v2/roles?name_filter=…&per_page=100&page=N&include_totals=true`.
+pub fn list_roles_request(name: &str, page: u32) -> Request {
+    let mut path = String::from("/api/v2/roles?");
+    path.push_str(&form(&[
+        ("name_filter", name),
+        ("per_page", &ROLES_PER_PAGE.to_string()),
+        ("page", &page.to_string()),
+        ("include_totals", "true"),
+    ]));
+    Request {
+        call: Call::ListRoles,
+        method: "GET",
+        path,
+        body: None,
+        content_type: "",
+    }
+}
+
+/// One page of roles.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RolesPage {
+    /// Roles on this page.
+    pub roles: Vec<ResolvedRole>,
+    /// `total` when the server sent totals.
+    pub total: Option<f64>,
+}
+
+fn parse_role_obj(call: Call, v: &Json) -> Result<ResolvedRole, Error> {
+    match (v.get("id").and_then(Json::as_str), v.get("name").and_then(Json::as_str)) {
+        (Some(id), Some(name)) if !id.is_empty() => Ok(ResolvedRole {
+            id: id.to_owned(),
+            name: name.to_owned(),
+        }),
+        _ => Err(bad(call, "a role lacks a string id or name")),
+    }
+}
+
+/// Accepts both documented shapes: a bare array, or `{roles, start, limit, total}`.
+pub fn parse_roles_page(body: &Json) -> Result<RolesPage, Error> {
+    let (items, total) = match body {
+        Json::Arr(items) => (items.as_slice(), None),
+        Json::Obj(_) => match body.get("roles").and_then(Json::as_array) {
+            Some(items) => (items, body.get("total").and_then(Json::as_f64)),
+            None => return Err(bad(Call::ListRoles, "no roles array")),
+        },
+        _ => return Err(bad(Call::ListRoles, "expected an array or an object")),
+    };
+    let roles = items
+        .iter()
+        .map(|r| parse_role_obj(Call::ListRoles, r))
+        .collect::<Result<_, _>>()?;
+    Ok(RolesPage { roles, total })
+}
+
+/// What to do after reading page `page` while looking for `name`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Lookup {
+    /// Found the role with exactly this name.
+    Found(ResolvedRole),
+    /// Read the next page.
+    Next(u32),
+    /// No role has exactly this name.
+    NotFound,
+}
+
+/// Exact, case-sensitive match (name_filter is a case-insensitive substring filter).
+pub fn lookup_step(name: &str, page: u32, p: &RolesPage) -> Lookup {
+    if let Some(r) = p.roles.iter().find(|r| r.name == name) {
+        return Lookup::Found(r.clone());
+    }
+    let seen = f64::from(page + 1) * f64::from(ROLES_PER_PAGE);
+    let more = match p.total {
+        Some(total) => seen < total,
+        None => p.roles.len() as u32 >= ROLES_PER_PAGE,
+    };
+    if more && !p.roles.is_empty() && page + 1 < MAX_ROLE_PAGES {
+        Lookup::Next(page + 1)
+    } else {
+        Lookup::NotFound
+    }
+}
+
+/// `GET /api/v2/roles/{id}`.
+pub fn get_role_request(id: &str) -> Request {
+    let mut path = String::from("/api/v2/roles/");
+    path.push_str(&segment(id));
+    Request {
+        call: Call::GetRole,
+        method: "GET",
+        path,
+        body: None,
+        content_type: "",
+    }
+}
+
+/// Reads a `{id, name, description}` role.
+pub fn parse_role(body: &Json) -> Result<ResolvedRole, Error> {
+    parse_role_obj(Call::GetRole, body)
+}
+
+/// `POST /api/v2/users/{id}/roles` with `{"roles": [ids]}` (the 204 reply has no body).
+pub fn assign_roles_request(user_id: &str, role_ids: &[&str]) -> Request {
+    let mut path = String::from("/api/v2/users/");
+    path.push_str(&segment(user_id));
+    path.push_str("/roles");
+    let mut body = String::from("{\"roles\":");
+    body.push_str(&str_array(role_ids));
+    body.push('}');
+    Request {
+        call: Call::AssignRoles,
+        method: "POST",
+        path,
+        body: Some(body),
+        content_type: "application/json",
+    }
+}
+
+/// Builds the typed error for a non-2xx reply from Auth0's `{statusCode, error, message,
+/// errorCode}` or OAuth's `{error, error_description}`; any other body is ignored.
+pub fn api_error(call: Call, status: u16, body: Option<&Json>) -> Error {
+    let field = |k: &str| body.and_then(|b| b.get(k)).and_then(Json::as_str).map(str::to_owned);
+    Error::Api {
+        call,
+        status,
+        code: field("errorCode").or_else(|| field("error")),
+        message: field("message").or_else(|| field("error_description")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn j(s: &str) -> Json {
+        serde_json::from_str(s).unwrap()
+    }
+
+    #[test]
+    fn token_request_is_a_client_credentials_form() {
+        let t = Tenant {
+            origin: "https://t.auth0.com".into(),
+            client_id: "cid".into(),
+            client_secret: "s&c=ret".into(),
+        };
+        let r = token_request(&t);
+        assert_eq!(r.path, "/oauth/token");
+        assert_eq!(
+            r.body.as_deref(),
+            Some("grant_type=client_credentials&client_id=cid&client_secret=s%26c%3Dret&audience=https%3A%2F%2Ft.auth0.com%2Fapi%2Fv2%2F")
+        );
+    }
+
+    #[test]
+    fn token_parsing_and_ttl() {
+        let t = parse_token(&j(r#"{"access_token":"abc","expires_in":86400,"token_type":"Bearer"}"#)).unwrap();
+        assert_eq!(t.expires_in, 86400.0);
+        assert_eq!(token_ttl_ms(86400.0), 77_760_000.0);
+        assert_eq!(token_ttl_ms(30.0), 0.0);
+        assert_eq!(token_ttl_ms(600.0), 540_000.0);
+        assert!(parse_token(&j(r#"{"expires_in":1}"#)).is_err());
+        assert!(parse_token(&j(r#"{"access_token":"a","expires_in":"soon"}"#)).is_err());
+        assert_eq!(parse_token(&j(r#"{"access_token":"a"}"#)).unwrap().expires_in, 86400.0);
+    }
+
+    #[test]
+    fn role_lookup_is_exact_and_pages() {
+        let r = list_roles_request("Premium User", 2);
+        assert_eq!(r.path, "/api/v2/roles?name_filter=Premium%20User&per_page=100&page=2&include_totals=true");
+        let page = parse_roles_page(&j(r#"{"roles":[{"id":"rol_L","name":"Premium User (Legacy)"},{"id":"rol_l","name":"premium user"}],"start":0,"limit":100,"total":250}"#)).unwrap();
+        assert_eq!(lookup_step("Premium User", 0, &page), Lookup::Next(1));
+        assert_eq!(lookup_step("Premium User", 2, &page), Lookup::NotFound);
+        let found = parse_roles_page(&j(r#"[{"id":"rol_P","name":"Premium User","description":"d"}]"#)).unwrap();
+        assert_eq!(
+            lookup_step("Premium User", 0, &found),
+            Lookup::Found(ResolvedRole { id: "rol_P".into(), name: "Premium User".into() })
+        );
+        let short = parse_roles_page(&j(r#"[{"id":"rol_L","name":"Premium User (Legacy)"}]"#)).unwrap();
+        assert_eq!(lookup_step("Premium User", 0, &short), Lookup::NotFound);
+    }
+
+    #[test]
+    fn garbage_role_pages_are_typed_errors() {
+        for body in [r#"{"roles":"x"}"#, r#"[{"id":1,"name":"a"}]"#, r#""str""#, r#"{"total":3}"#, r#"[{"name":"a"}]"#] {
+            assert!(matches!(parse_roles_page(&j(body)), Err(Error::BadResponse { call: Call::ListRoles, .. })), "{body}");
+        }
+    }
+
+    #[test]
+    fn assignment_encodes_the_user_id() {
+        let r = assign_roles_request("auth0|a/../b", &["rol_1"]);
+        assert_eq!(r.path, "/api/v2/users/auth0%7Ca%2F..%2Fb/roles");
+        assert_eq!(r.body.as_deref(), Some(r#"{"roles":["rol_1"]}"#));
+    }
+
+    #[test]
+    fn error_bodies() {
+        let e = api_error(Call::ListRoles, 429, Some(&j(r#"{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"}"#)));
+        assert_eq!(e.to_string(), "GET /api/v2/roles failed: HTTP 429 too_many_requests (Global limit has been reached)");
+        let e = api_error(Call::Token, 401, Some(&j(r#"{"error":"access_denied","error_description":"Unauthorized"}"#)));
+        assert_eq!(e.to_string(), "POST /oauth/token failed: HTTP 401 access_denied (Unauthorized)");
+        assert_eq!(api_error(Call::GetRole, 502, None).to_string(), "GET /api/v2/roles/{id} failed: HTTP 502");
+    }
+}

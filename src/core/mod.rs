@@ -1,0 +1,9 @@
+//! The pure decision core: no JS types, no I/O. Event + policy in, a plan out.
+
+pub mod config;
+pub mod decide;
+pub mod encode;
+pub mod event;
+pub mod json;
+pub mod mgmt;
+pub mod policy;
