@@ -134,9 +134,10 @@ pub fn tenant(secrets: &Json) -> Result<Tenant, ConfigError> {
 pub fn timeout_ms(secrets: &Json) -> Result<f64, ConfigError> {
     match secrets.get("TIMEOUT_MS") {
         None | Some(Json::Null) => Ok(DEFAULT_TIMEOUT_MS),
-        Some(Json::Str(s)) => match s.trim().parse::<f64>() {
-            Ok(ms) if ms.is_finite() && ms >= 100.0 => Ok(ms.min(MAX_TIMEOUT_MS)),
-            _ => Err(err("TIMEOUT_MS", "must be a number of milliseconds (100 to 15000)")),
+        // Integer parsing only: float parsing would add kilobytes to the wasm.
+        Some(Json::Str(s)) => match s.trim().parse::<u32>() {
+            Ok(ms) if ms >= 100 => Ok(f64::from(ms).min(MAX_TIMEOUT_MS)),
+            _ => Err(err("TIMEOUT_MS", "must be a whole number of milliseconds (100 to 15000)")),
         },
         Some(_) => Err(err("TIMEOUT_MS", "must be a string")),
     }

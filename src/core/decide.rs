@@ -141,16 +141,25 @@ pub fn roles_after(held: &[String], assigned: &[&ResolvedRole]) -> Vec<String> {
 }
 
 /// Rule names still owed after this execution: the matched rules wanting a role whose
-/// provisioning failed (sorted, no repeats). Pending names of rules that ran and succeeded,
-/// or that left the policy, are thereby dropped.
+/// provisioning failed (policy order, no repeats). Pending names of rules that ran and
+/// succeeded, or that left the policy, are thereby dropped.
 pub fn pending_after(decision: &Decision, failed: &[RoleRef]) -> Vec<String> {
     let mut out: Vec<String> = Vec::new();
-    for w in decision.roles.iter().filter(|w| failed.contains(&w.role)) {
-        out.extend(w.rules.iter().cloned());
+    for r in &decision.rules {
+        let owed = decision
+            .roles
+            .iter()
+            .any(|w| failed.contains(&w.role) && w.rules.contains(&r.name));
+        if owed {
+            out.push(r.name.clone());
+        }
     }
-    out.sort();
-    out.dedup();
     out
+}
+
+/// Whether two name lists hold the same names, ignoring order and repeats.
+pub fn same_names(a: &[String], b: &[String]) -> bool {
+    a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x))
 }
 
 #[cfg(test)]

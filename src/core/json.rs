@@ -165,6 +165,23 @@ impl<'de> Visitor<'de> for JsonVisitor {
         }
         Ok(Json::Arr(items))
     }
+    // The defaults of the methods below report serde's `Unexpected`, whose Display pulls
+    // float formatting (~15 kB) into the wasm; JS values never take these paths anyway.
+    fn visit_bytes<E: serde::de::Error>(self, _: &[u8]) -> Result<Json, E> {
+        Err(E::custom("unsupported value (bytes)"))
+    }
+    fn visit_i128<E: serde::de::Error>(self, v: i128) -> Result<Json, E> {
+        Ok(Json::Num(v as f64))
+    }
+    fn visit_u128<E: serde::de::Error>(self, v: u128) -> Result<Json, E> {
+        Ok(Json::Num(v as f64))
+    }
+    fn visit_newtype_struct<D: Deserializer<'de>>(self, d: D) -> Result<Json, D::Error> {
+        Json::deserialize(d)
+    }
+    fn visit_enum<A: serde::de::EnumAccess<'de>>(self, _: A) -> Result<Json, A::Error> {
+        Err(serde::de::Error::custom("unsupported value (enum)"))
+    }
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Json, A::Error> {
         let mut members = Vec::new();
         while let Some((k, v)) = map.next_entry::<String, Json>()? {

@@ -1,0 +1,97 @@
+'use strict';
+// Auth0 Action: provisions access (roles, claims) from a declarative policy. The decisions and
+// Management API calls run in Rust compiled to WebAssembly, embedded below (brotli + base64).
+// Secrets: AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET, POLICY (optional: TIMEOUT_MS).
+// Built by pkg-scripts/build.js from /*@VERSION@*/; do not edit by hand.
+
+const { brotliDecompressSync } = require('node:zlib');
+
+const BAKED_POLICY = /*@POLICY@*/null;
+// The wasm runs its own deadline (TIMEOUT_MS, at most 15 s); this watchdog only guards
+// against an execution that never settles, inside Auth0's 20 s flow limit.
+const WATCHDOG_MS = 16000;
+
+const wasmModule = new WebAssembly.Module(brotliDecompressSync(Buffer.from('/*@WASM@*/', 'base64')));
+
+// One wasm instance per warm container, replaced after a trap (a trap can leave the
+// instance's memory inconsistent, so it is never called again).
+let current = null;
+
+function instantiate(onTrap) {
+  // The glue schedules Rust futures with queueMicrotask; a trap inside one would otherwise be
+  // an uncaught exception that kills the container. Shadow it so a trap fails the execution.
+  const queueMicrotask = (cb) => globalThis.queueMicrotask(() => {
+    try { cb(); } catch (e) { onTrap(e); }
+  });
+  /*@GLUE@*/
+  wasm_bindgen.initSync({ module: wasmModule });
+  return wasm_bindgen;
+}
+
+function poison(state, err) {
+  if (current === state) current = null;
+  const runs = [...state.runs];
+  state.runs.clear();
+  for (const run of runs) run.fail(err);
+}
+
+function instance() {
+  if (!current) {
+    const state = { runs: new Set() };
+    state.exports = instantiate((e) => poison(state, e));
+    current = state;
+  }
+  return current;
+}
+
+function onErrorOf(event) {
+  const text = (event && event.secrets && event.secrets.POLICY) || BAKED_POLICY;
+  try {
+    const p = JSON.parse(text);
+    return p && p.on_error !== undefined && p.on_error !== 'allow' ? 'deny' : 'allow';
+  } catch (_) {
+    return 'allow';
+  }
+}
+
+// The outcome when the wasm itself failed (trap, watchdog): log one line, apply on_error.
+function internalFailure(trigger, event, api, err) {
+  const onError = onErrorOf(event);
+  const what = String((err && (err.name + ': ' + err.message)) || err).slice(0, 120);
+  console.log(`provision error: internal failure on_error=${onError}: ${what}`);
+  let denied = false;
+  if (onError === 'deny' && trigger === 'post-login' && api && api.access) {
+    try { api.access.deny('Access could not be provisioned. Please try again later.'); denied = true; } catch (_) { /* best effort */ }
+  }
+  return { error: 'internal failure: ' + what, denied };
+}
+
+function execute(trigger, event, api) {
+  return new Promise((resolve) => {
+    let state;
+    let done = false;
+    let timer;
+    const run = {
+      fail: (err) => finish(internalFailure(trigger, event, api, err)),
+    };
+    function finish(outcome) {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      if (state) state.runs.delete(run);
+      resolve(outcome);
+    }
+    timer = setTimeout(() => run.fail(new Error('no result within ' + WATCHDOG_MS + ' ms')), WATCHDOG_MS);
+    try {
+      state = instance();
+      state.runs.add(run);
+      state.exports.execute(trigger, event, api, BAKED_POLICY).then(finish, (e) => poison(state, e));
+    } catch (e) {
+      if (state) poison(state, e);
+      else run.fail(e);
+    }
+  });
+}
+
+exports.onExecutePostLogin = async (event, api) => execute('post-login', event, api);
+exports.onExecutePostUserRegistration = async (event, api) => execute('post-user-registration', event, api);

@@ -1,0 +1,96 @@
+#!/usr/bin/env node
+// Builds dist/action.js: Rust → wasm (cargo) → JS glue (wasm-bindgen, exact version) →
+// size-optimised wasm (wasm-opt -Oz) → brotli + base64 embedded in the CommonJS shim.
+// Usage: node pkg-scripts/build.js [--policy FILE] [--out FILE]
+'use strict';
+const { execFileSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+const zlib = require('node:zlib');
+
+const ROOT = path.resolve(__dirname, '..');
+const LIMIT = 100 * 1000; // Auth0's per-Action code limit (100 kB)
+const TARGET = 64 * 1024; // our own budget
+
+function arg(name) {
+  const i = process.argv.indexOf(name);
+  return i >= 0 ? process.argv[i + 1] : undefined;
+}
+
+function run(cmd, args, opts = {}) {
+  execFileSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], ...opts });
+}
+
+function bakedPolicy(file) {
+  if (!file) return 'null';
+  const text = fs.readFileSync(path.resolve(file), 'utf8');
+  try {
+    JSON.parse(text);
+  } catch (e) {
+    throw new Error(`--policy ${file}: not valid JSON (${e.message})`);
+  }
+  // Kept as the author's text (re-serialised compactly); validated by the wasm at run time
+  // exactly like a POLICY secret.
+  return JSON.stringify(JSON.stringify(JSON.parse(text)));
+}
+
+async function main() {
+  const out = path.resolve(ROOT, arg('--out') || 'dist/action.js');
+  const policy = bakedPolicy(arg('--policy'));
+  const env = { ...process.env, PATH: `${process.env.HOME}/.cargo/bin:${process.env.PATH}` };
+
+  run('cargo', ['build', '--quiet', '--release', '--target', 'wasm32-unknown-unknown', '--lib'], { env });
+  const gen = path.join(ROOT, 'target', 'bindgen');
+  fs.rmSync(gen, { recursive: true, force: true });
+  run('wasm-bindgen', ['--target', 'no-modules', '--no-typescript', '--out-dir', gen, '--out-name', 'glue',
+    path.join(ROOT, 'target/wasm32-unknown-unknown/release/auth0_provision.wasm')], { env });
+  const raw = path.join(gen, 'glue_bg.wasm');
+  const opt = path.join(gen, 'opt.wasm');
+  run('wasm-opt', ['-Oz', '--strip-debug', '--strip-producers', '-o', opt, raw], { env });
+
+  const wasm = fs.readFileSync(opt);
+  const br = zlib.brotliCompressSync(wasm, {
+    params: {
+      [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
+      [zlib.constants.BROTLI_PARAM_LGWIN]: 24,
+      [zlib.constants.BROTLI_PARAM_SIZE_HINT]: wasm.length,
+    },
+  });
+  const glue = fs.readFileSync(path.join(gen, 'glue.js'), 'utf8');
+  if (!/\bqueueMicrotask\(arg0\)/.test(glue)) {
+    throw new Error('wasm-bindgen glue no longer calls queueMicrotask(arg0): re-check the trap guard in js-shim');
+  }
+  const version = JSON.parse(execFileSync('cargo', ['metadata', '--no-deps', '--format-version', '1'],
+    { cwd: ROOT, env, encoding: 'utf8' })).packages[0].version;
+  const template = fs.readFileSync(path.join(ROOT, 'js-shim/action.template.js'), 'utf8');
+  let code = template
+    .replace('/*@VERSION@*/', `auth0-provision ${version}`)
+    .replace('/*@POLICY@*/null', () => policy)
+    .replace('/*@GLUE@*/', () => glue.trim())
+    .replace('/*@WASM@*/', () => br.toString('base64'));
+
+  // terser is a build-time dev dependency only; the artefact requires nothing but node:zlib.
+  const { minify } = require('terser');
+  const min = await minify(code, {
+    ecma: 2020,
+    toplevel: true,
+    compress: { passes: 2 },
+    format: { comments: /Auth0 Action|Secrets:|Built by/ },
+  });
+  code = min.code + '\n';
+  fs.mkdirSync(path.dirname(out), { recursive: true });
+  fs.writeFileSync(out, code);
+  const size = Buffer.byteLength(code);
+  console.log(`built ${path.relative(ROOT, out)}: ${size} bytes (${(size / 1024).toFixed(1)} KiB; wasm ${wasm.length} bytes, ` +
+    `brotli ${br.length}; glue ${glue.length}) — limit ${LIMIT}, budget ${TARGET}`);
+  if (size > LIMIT) {
+    console.error(`FAIL: ${size} bytes exceeds Auth0's 100 kB Action code limit`);
+    process.exit(1);
+  }
+  if (size > TARGET) console.warn(`warning: above the ${TARGET}-byte budget`);
+}
+
+main().catch((e) => {
+  console.error(`build failed: ${e.message}`);
+  process.exit(1);
+});

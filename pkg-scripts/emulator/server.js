@@ -1,0 +1,404 @@
+'use strict';
+// A local Auth0 tenant: a real HTTP server on 127.0.0.1 speaking the Management API's wire
+// format (shapes per shared/reference/management-api-v2.subset.openapi.json), with in-memory
+// state seeded from a JSON fixture, a token-bucket rate limit and fault injection.
+const http = require('node:http');
+const crypto = require('node:crypto');
+
+const JSON_TYPE = 'application/json; charset=utf-8';
+
+function apiError(status, error, message, errorCode) {
+  const body = { statusCode: status, error, message };
+  if (errorCode) body.errorCode = errorCode;
+  return { status, body };
+}
+
+const ROUTES = [
+  ['POST', /^\/oauth\/token$/, 'token', null],
+  ['GET', /^\/api\/v2\/roles$/, 'listRoles', 'read:roles'],
+  ['GET', /^\/api\/v2\/roles\/([^/]+)$/, 'getRole', 'read:roles'],
+  ['GET', /^\/api\/v2\/users\/([^/]+)\/roles$/, 'listUserRoles', 'read:users read:roles'],
+  ['POST', /^\/api\/v2\/users\/([^/]+)\/roles$/, 'assignRoles', 'update:users create:role_members'],
+  ['DELETE', /^\/api\/v2\/users\/([^/]+)\/roles$/, 'removeRoles', 'update:users delete:role_members'],
+  ['GET', /^\/api\/v2\/users\/([^/]+)$/, 'getUser', 'read:users'],
+  ['PATCH', /^\/api\/v2\/users\/([^/]+)$/, 'updateUser', 'update:users update:users_app_metadata'],
+];
+
+/** Route template for logs and counts, e.g. "POST /api/v2/users/{id}/roles". */
+function routeOf(method, pathname) {
+  const tpl = pathname
+    .replace(/^\/api\/v2\/users\/[^/]+/, '/api/v2/users/{id}')
+    .replace(/^\/api\/v2\/roles\/[^/]+/, '/api/v2/roles/{id}');
+  return `${method} ${tpl}`;
+}
+
+class TokenBucket {
+  constructor({ burst, perSecond }, now = Date.now) {
+    this.burst = burst;
+    this.perSecond = perSecond;
+    this.now = now;
+    this.tokens = burst;
+    this.at = now();
+  }
+  refill() {
+    const t = this.now();
+    this.tokens = Math.min(this.burst, this.tokens + ((t - this.at) / 1000) * this.perSecond);
+    this.at = t;
+  }
+  take() {
+    this.refill();
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return true;
+    }
+    return false;
+  }
+  headers() {
+    const missing = this.burst - this.tokens;
+    const resetMs = this.at + (missing / this.perSecond) * 1000;
+    return {
+      'x-ratelimit-limit': String(this.burst),
+      'x-ratelimit-remaining': String(Math.max(0, Math.floor(this.tokens))),
+      'x-ratelimit-reset': String(Math.ceil(resetMs / 1000)),
+    };
+  }
+}
+
+class TenantEmulator {
+  /**
+   * @param {object} fixture clients, roles, users, connections, applications
+   * @param {object} [opts] rateLimit: {burst, perSecond} | null; tokenLifetime (s);
+   *   retryAfter: also send Retry-After on 429s
+   */
+  constructor(fixture, opts = {}) {
+    const f = JSON.parse(JSON.stringify(fixture));
+    this.clients = f.clients || [];
+    this.applications = f.applications || [];
+    this.connections = f.connections || [];
+    this.roles = f.roles || [];
+    this.users = new Map();
+    for (const u of f.users || []) this.addUser(u);
+    this.tokens = new Map();
+    this.tokenLifetime = opts.tokenLifetime || 86400;
+    this.limiter = opts.rateLimit ? new TokenBucket(opts.rateLimit) : null;
+    this.retryAfter = !!opts.retryAfter;
+    this.faults = [];
+    this.requests = [];
+    this.sockets = new Set();
+    this.origin = null;
+  }
+
+  addUser(u) {
+    const now = new Date().toISOString();
+    this.users.set(u.user_id, {
+      email_verified: false,
+      app_metadata: {},
+      user_metadata: {},
+      logins_count: 0,
+      roles: [],
+      created_at: now,
+      updated_at: now,
+      ...u,
+    });
+  }
+
+  setRateLimit(rateLimit) {
+    this.limiter = rateLimit ? new TokenBucket(rateLimit) : null;
+  }
+
+  /**
+   * Makes matching requests misbehave. fault: {method?, path? (RegExp or route prefix),
+   * times? (default 1; Infinity), status?, body?, headers?, mode?: 'status' | 'hang' |
+   * 'reset' | 'html' | 'truncated' | 'empty'}.
+   */
+  injectFault(fault) {
+    this.faults.push({ times: 1, mode: 'status', ...fault });
+  }
+
+  clearFaults() {
+    this.faults = [];
+  }
+
+  /** Requests seen, optionally only those of one route ("POST /api/v2/users/{id}/roles"). */
+  count(route) {
+    return route ? this.requests.filter((r) => r.route === route).length : this.requests.length;
+  }
+
+  async start(port = 0) {
+    this.server = http.createServer((req, res) => this.handle(req, res));
+    this.server.on('connection', (s) => {
+      this.sockets.add(s);
+      s.on('close', () => this.sockets.delete(s));
+    });
+    await new Promise((resolve) => this.server.listen(port, '127.0.0.1', resolve));
+    this.origin = `http://127.0.0.1:${this.server.address().port}`;
+    return this.origin;
+  }
+
+  async stop() {
+    for (const s of this.sockets) s.destroy();
+    await new Promise((resolve) => this.server.close(resolve));
+  }
+
+  takeFault(method, route, pathname) {
+    const i = this.faults.findIndex((f) =>
+      (!f.method || f.method === method) &&
+      (!f.path || (f.path instanceof RegExp ? f.path.test(pathname) : route.startsWith(`${method} ${f.path}`) || route === f.path)));
+    if (i < 0) return null;
+    const f = this.faults[i];
+    if (--f.times <= 0) this.faults.splice(i, 1);
+    return f;
+  }
+
+  handle(req, res) {
+    const chunks = [];
+    req.on('data', (c) => chunks.push(c));
+    req.on('end', () => {
+      const url = new URL(req.url, 'http://127.0.0.1');
+      const raw = Buffer.concat(chunks).toString('utf8');
+      const route = routeOf(req.method, url.pathname);
+      const entry = { method: req.method, path: req.url, route, status: 0, t: Date.now() };
+      this.requests.push(entry);
+      const send = (status, body, headers = {}) => {
+        entry.status = status;
+        entry.response = body;
+        const h = { ...(this.limiter ? this.limiter.headers() : {}), ...headers };
+        if (status === 204) {
+          // Real recording: 204 with an empty body, yet a JSON content type.
+          res.writeHead(204, { 'content-type': JSON_TYPE, ...h });
+          return res.end();
+        }
+        const text = body === undefined ? '' : JSON.stringify(body);
+        res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text), ...h });
+        res.end(text);
+      };
+      try {
+        entry.body = raw ? parseBody(req.headers['content-type'], raw) : undefined;
+      } catch (e) {
+        const { status, body } = apiError(400, 'Bad Request', `Invalid request payload input: ${e.message}`, 'invalid_body');
+        return send(status, body);
+      }
+      const fault = this.takeFault(req.method, route, url.pathname);
+      if (fault) return this.misbehave(fault, entry, res, send);
+      if (this.limiter && !this.limiter.take()) {
+        const headers = {};
+        if (this.retryAfter) headers['retry-after'] = String(Math.max(1, Math.ceil(1 / this.limiter.perSecond)));
+        entry.limited = true;
+        const e = apiError(429, 'Too Many Requests', 'Global limit has been reached', 'too_many_requests');
+        return send(e.status, e.body, headers);
+      }
+      const r = this.dispatch(req, url, entry);
+      send(r.status, r.body, r.headers);
+    });
+  }
+
+  misbehave(fault, entry, res, send) {
+    entry.fault = fault.mode;
+    switch (fault.mode) {
+      case 'hang':
+        entry.status = -1;
+        return; // never answers; the socket is destroyed at stop()
+      case 'reset':
+        entry.status = -2;
+        return res.socket.destroy();
+      case 'html':
+        entry.status = fault.status || 502;
+        res.writeHead(entry.status, { 'content-type': 'text/html' });
+        return res.end('<html><body><h1>502 Bad Gateway</h1></body></html>');
+      case 'truncated':
+        entry.status = fault.status || 200;
+        res.writeHead(entry.status, { 'content-type': JSON_TYPE });
+        return res.end('{"roles":[{"id":"rol_');
+      case 'empty':
+        entry.status = fault.status || 200;
+        res.writeHead(entry.status, { 'content-type': JSON_TYPE });
+        return res.end();
+      default: {
+        const status = fault.status || 500;
+        const body = fault.body !== undefined ? fault.body
+          : apiError(status, http.STATUS_CODES[status] || 'Error', 'Injected fault').body;
+        return send(status, body, fault.headers);
+      }
+    }
+  }
+
+  dispatch(req, url, entry) {
+    for (const [method, re, handler, scopes] of ROUTES) {
+      const m = url.pathname.match(re);
+      if (!m || req.method !== method) continue;
+      let params;
+      try {
+        params = m.slice(1).map(decodeURIComponent);
+      } catch (_) {
+        return apiError(400, 'Bad Request', 'Invalid path parameter encoding', 'invalid_uri');
+      }
+      if (scopes) {
+        const auth = req.headers.authorization || '';
+        const tok = this.tokens.get(auth.startsWith('Bearer ') ? auth.slice(7) : '');
+        if (!tok || tok.expires_at <= Date.now()) {
+          return apiError(401, 'Unauthorized', tok ? 'Expired token received for JSON Web Token validation' : 'Invalid token', 'invalid_token');
+        }
+        entry.client_id = tok.client_id;
+        const any = scopes.split(' ');
+        if (!any.some((s) => tok.scopes.includes(s))) {
+          return apiError(403, 'Forbidden', `Insufficient scope, expected any of: ${any.join(',')}`, 'insufficient_scope');
+        }
+      }
+      return this[handler](params, url.searchParams, entry.body);
+    }
+    return apiError(404, 'Not Found', 'Not Found');
+  }
+
+  token(_params, _query, body) {
+    body = body || {};
+    if (body.grant_type !== 'client_credentials') {
+      return { status: 400, body: { error: 'unsupported_grant_type', error_description: 'Unsupported grant type' } };
+    }
+    const client = this.clients.find((c) => c.client_id === body.client_id);
+    if (!client || client.client_secret !== body.client_secret) {
+      return { status: 401, body: { error: 'access_denied', error_description: 'Unauthorized' } };
+    }
+    if (body.audience !== `${this.origin}/api/v2/`) {
+      return { status: 403, body: { error: 'access_denied', error_description: `Service not enabled within domain: ${body.audience}` } };
+    }
+    const access_token = `emu.${crypto.randomBytes(24).toString('base64url')}`;
+    this.tokens.set(access_token, {
+      client_id: client.client_id,
+      scopes: client.scopes,
+      expires_at: Date.now() + this.tokenLifetime * 1000,
+    });
+    return {
+      status: 200,
+      body: { access_token, expires_in: this.tokenLifetime, scope: client.scopes.join(' '), token_type: 'Bearer' },
+    };
+  }
+
+  paging(query) {
+    const num = (k, def) => (query.has(k) ? Number(query.get(k)) : def);
+    const per_page = num('per_page', 50);
+    const page = num('page', 0);
+    if (!Number.isInteger(per_page) || per_page < 1 || per_page > 100) return { error: 'per_page' };
+    if (!Number.isInteger(page) || page < 0) return { error: 'page' };
+    const totals = query.get('include_totals') === 'true';
+    return { per_page, page, totals };
+  }
+
+  pageOf(items, p, key) {
+    const start = p.page * p.per_page;
+    const slice = items.slice(start, start + p.per_page).map(({ id, name, description }) => ({ id, name, description }));
+    if (!p.totals) return { status: 200, body: slice };
+    return { status: 200, body: { [key]: slice, start, limit: p.per_page, total: items.length } };
+  }
+
+  listRoles(_params, query) {
+    const p = this.paging(query);
+    if (p.error) return apiError(400, 'Bad Request', `Query validation error: invalid ${p.error}`, 'invalid_query_string');
+    const filter = (query.get('name_filter') || '').toLowerCase();
+    // name_filter is a case-insensitive partial match, as on a real tenant.
+    const matched = this.roles.filter((r) => r.name.toLowerCase().includes(filter));
+    return this.pageOf(matched, p, 'roles');
+  }
+
+  getRole([id]) {
+    const role = this.roles.find((r) => r.id === id);
+    if (!role) return apiError(404, 'Not Found', 'The role does not exist.', 'inexistent_role');
+    return { status: 200, body: { id: role.id, name: role.name, description: role.description } };
+  }
+
+  listUserRoles([id], query) {
+    const p = this.paging(query);
+    if (p.error) return apiError(400, 'Bad Request', `Query validation error: invalid ${p.error}`, 'invalid_query_string');
+    const user = this.users.get(id);
+    const held = user ? this.roles.filter((r) => user.roles.includes(r.id)) : [];
+    return this.pageOf(held, p, 'roles');
+  }
+
+  checkRolesBody(body) {
+    const ok = body && typeof body === 'object' && !Array.isArray(body) &&
+      Object.keys(body).every((k) => k === 'roles') && Array.isArray(body.roles) && body.roles.length >= 1 &&
+      body.roles.every((r) => typeof r === 'string' && r.length >= 1);
+    if (!ok) return apiError(400, 'Bad Request', 'Payload validation error: expected {"roles": [role ids]}', 'invalid_body');
+    const unknown = body.roles.find((r) => !this.roles.some((x) => x.id === r));
+    if (unknown) return apiError(400, 'Bad Request', `One or more roles do not exist: ${unknown}`, 'invalid_body');
+    return null;
+  }
+
+  assignRoles([id], _query, body) {
+    const bad = this.checkRolesBody(body);
+    if (bad) return bad;
+    const user = this.users.get(id);
+    if (!user) return apiError(400, 'Bad Request', 'The user does not exist.', 'invalid_uri');
+    for (const r of body.roles) if (!user.roles.includes(r)) user.roles.push(r);
+    return { status: 204 };
+  }
+
+  removeRoles([id], _query, body) {
+    const bad = this.checkRolesBody(body);
+    if (bad) return bad;
+    const user = this.users.get(id);
+    if (user) user.roles = user.roles.filter((r) => !body.roles.includes(r));
+    return { status: 204 };
+  }
+
+  getUser([id]) {
+    const user = this.users.get(id);
+    if (!user) return apiError(404, 'Not Found', 'The user does not exist.', 'inexistent_user');
+    return { status: 200, body: this.publicUser(user) };
+  }
+
+  updateUser([id], _query, body) {
+    const user = this.users.get(id);
+    if (!user) return apiError(404, 'Not Found', 'The user does not exist.', 'inexistent_user');
+    if (!body || typeof body !== 'object' || Array.isArray(body)) {
+      return apiError(400, 'Bad Request', 'Payload validation error: expected an object', 'invalid_body');
+    }
+    for (const key of ['app_metadata', 'user_metadata']) {
+      if (body[key] !== undefined) mergeFirstLevel(user, key, body[key]);
+    }
+    user.updated_at = new Date().toISOString();
+    return { status: 200, body: this.publicUser(user) };
+  }
+
+  /** The user as the Management API shows it (UserResponseSchema fields). */
+  publicUser(u) {
+    const [provider, ...rest] = u.user_id.split('|');
+    const conn = this.connections.find((c) => c.name === u.connection) || { strategy: provider };
+    return {
+      user_id: u.user_id,
+      email: u.email,
+      email_verified: u.email_verified,
+      name: u.name,
+      created_at: u.created_at,
+      updated_at: u.updated_at,
+      logins_count: u.logins_count,
+      app_metadata: u.app_metadata,
+      user_metadata: u.user_metadata,
+      identities: [{ provider: conn.strategy, connection: u.connection, user_id: rest.join('|'), isSocial: conn.strategy !== 'auth0' }],
+    };
+  }
+
+  /** Role names the user holds (what Auth0 puts in event.authorization.roles). */
+  roleNames(user_id) {
+    const u = this.users.get(user_id);
+    return u ? this.roles.filter((r) => u.roles.includes(r.id)).map((r) => r.name) : [];
+  }
+}
+
+/** PATCH semantics: app_metadata/user_metadata merge at the first level; null deletes a key. */
+function mergeFirstLevel(user, key, patch) {
+  const next = { ...(user[key] || {}) };
+  for (const [k, v] of Object.entries(patch || {})) {
+    if (v === null) delete next[k];
+    else next[k] = v;
+  }
+  user[key] = next;
+}
+
+function parseBody(contentType = '', raw) {
+  if (contentType.startsWith('application/x-www-form-urlencoded')) {
+    return Object.fromEntries(new URLSearchParams(raw));
+  }
+  return JSON.parse(raw);
+}
+
+module.exports = { TenantEmulator, TokenBucket, mergeFirstLevel, routeOf };

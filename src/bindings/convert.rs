@@ -1,0 +1,98 @@
+//! Conversions across the JS boundary: errors both ways, and JS values into the core's `Json`.
+
+use crate::core::json::Json;
+use crate::error::Error;
+use wasm_bindgen::{JsCast, JsValue};
+
+impl From<JsValue> for Error {
+    fn from(v: JsValue) -> Self {
+        Error::Js(describe(&v))
+    }
+}
+
+impl From<Error> for JsValue {
+    fn from(e: Error) -> Self {
+        js_sys::Error::new(&e.to_string()).into()
+    }
+}
+
+/// A short description of a thrown JS value (`Error.message`, or the string itself).
+pub fn describe(v: &JsValue) -> String {
+    if let Some(e) = v.dyn_ref::<js_sys::Error>() {
+        let mut s: String = e.name().into();
+        s.push_str(": ");
+        s.push_str(&String::from(e.message()));
+        // fetch failures put the useful part (ECONNREFUSED...) in `cause`.
+        if let Ok(cause) = js_sys::Reflect::get(v, &"cause".into()) {
+            if let Some(c) = cause.dyn_ref::<js_sys::Error>() {
+                s.push_str(" (");
+                s.push_str(&String::from(c.message()));
+                s.push(')');
+            }
+        }
+        s
+    } else {
+        v.as_string().unwrap_or_else(|| "a non-Error value was thrown".into())
+    }
+}
+
+/// Deepest nesting accepted from the host; deeper values are refused instead of exhausting
+/// the wasm stack (a trap).
+pub const MAX_DEPTH: u32 = 64;
+
+/// Reads a plain JS value (an `event`, a parsed response) into `Json`.
+///
+/// Measured choice: `serde_wasm_bindgen::from_value` does the same walk, but its
+/// `deserialize_any` error path links serde's `Unexpected` and with it float formatting
+/// (~19 kB of wasm); this walker is a few hundred bytes. Functions, symbols and bigints,
+/// which JSON cannot hold, read as `null`.
+pub fn to_json(v: &JsValue) -> Result<Json, String> {
+    walk(v, 0).map_err(String::from)
+}
+
+fn walk(v: &JsValue, depth: u32) -> Result<Json, &'static str> {
+    if depth > MAX_DEPTH {
+        return Err("value nested too deeply");
+    }
+    Ok(if let Some(b) = v.as_bool() {
+        Json::Bool(b)
+    } else if let Some(n) = v.as_f64() {
+        Json::Num(n)
+    } else if let Some(s) = v.as_string() {
+        Json::Str(s)
+    } else if let Some(a) = v.dyn_ref::<js_sys::Array>() {
+        let mut items = Vec::with_capacity(a.length() as usize);
+        for item in a.iter() {
+            items.push(walk(&item, depth + 1)?);
+        }
+        Json::Arr(items)
+    } else if v.is_object() && !v.is_function() {
+        let obj: &js_sys::Object = v.unchecked_ref();
+        let mut members = Vec::new();
+        for key in js_sys::Object::keys(obj).iter() {
+            let value = js_sys::Reflect::get(obj, &key).map_err(|_| "a property getter threw")?;
+            members.push((key.as_string().unwrap_or_default(), walk(&value, depth + 1)?));
+        }
+        Json::Obj(members)
+    } else {
+        Json::Null
+    })
+}
+
+/// `JSON.parse(text)` into `Json`; `None` for an empty body, `Err` for anything unparsable.
+pub fn parse_json_text(text: &str) -> Result<Option<Json>, String> {
+    if text.trim().is_empty() {
+        return Ok(None);
+    }
+    let v = js_sys::JSON::parse(text).map_err(|e| describe(&e))?;
+    to_json(&v).map(Some)
+}
+
+/// Builds a JS array of strings.
+pub fn str_array(items: &[String]) -> JsValue {
+    items
+        .iter()
+        .map(|s| JsValue::from_str(s))
+        .collect::<js_sys::Array>()
+        .into()
+}

@@ -1,0 +1,12 @@
+//! The JS side: raw `extern` bindings, thin idiomatic wrappers over them, and the exported
+//! entry point. Everything here is wasm-only; decisions live in [`crate::core`].
+
+mod cache;
+mod client;
+pub mod convert;
+mod execute;
+mod http;
+pub mod log;
+pub mod raw;
+
+pub use execute::execute;
