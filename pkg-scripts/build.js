@@ -46,7 +46,9 @@ async function main() {
     path.join(ROOT, 'target/wasm32-unknown-unknown/release/auth0_provision.wasm')], { env });
   const raw = path.join(gen, 'glue_bg.wasm');
   const opt = path.join(gen, 'opt.wasm');
-  run('wasm-opt', ['-Oz', '--strip-debug', '--strip-producers', '-o', opt, raw], { env });
+  // wasm-opt from the npm `binaryen` package (pinned in package-lock.json): Debian's v108
+  // mis-numbers the externref table export that wasm-bindgen's glue relies on.
+  run(process.execPath, [require.resolve('binaryen/bin/wasm-opt'), '-Oz', '--strip-debug', '--strip-producers', '-o', opt, raw], { env });
 
   const wasm = fs.readFileSync(opt);
   const br = zlib.brotliCompressSync(wasm, {

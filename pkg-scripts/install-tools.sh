@@ -26,14 +26,9 @@ if ! command -v wasm-pack >/dev/null 2>&1; then
   cargo install wasm-pack --locked
 fi
 
-if ! command -v wasm-opt >/dev/null 2>&1; then
-  log "installing binaryen (wasm-opt)"
-  SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
-  $SUDO apt-get update -qq && $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq binaryen >/dev/null
-fi
 
-if [ -f package-lock.json ] && [ ! -d node_modules ]; then
+if [ -f package-lock.json ] && { [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
   log "installing npm dev dependencies"
   npm ci --no-audit --no-fund
 fi
-log "ok: $(wasm-bindgen --version), $(wasm-pack --version), wasm-opt $(wasm-opt --version | awk '{print $3}'), node $(node --version)"
+log "ok: $(wasm-bindgen --version), $(wasm-pack --version), node $(node --version)"
