@@ -133,13 +133,25 @@ impl fmt::Display for Error {
                 Ok(())
             }
             Error::Network { call, message } => {
-                write!(f, "{} failed: network error ({})", call.label(), clip(message, 80))
+                write!(
+                    f,
+                    "{} failed: network error ({})",
+                    call.label(),
+                    clip(message, 80)
+                )
             }
             Error::Timeout { call } => write!(f, "{} timed out", call.label()),
             Error::BadResponse { call, message } => {
-                write!(f, "{} returned a malformed response: {}", call.label(), message)
+                write!(
+                    f,
+                    "{} returned a malformed response: {}",
+                    call.label(),
+                    message
+                )
             }
-            Error::RoleNotFound(name) => write!(f, "no role is named exactly \"{}\"", clip(name, 60)),
+            Error::RoleNotFound(name) => {
+                write!(f, "no role is named exactly \"{}\"", clip(name, 60))
+            }
             Error::Js(m) => write!(f, "host error: {}", clip(m, 120)),
         }
     }
@@ -176,11 +188,19 @@ mod tests {
             message: Some("x".repeat(500)),
         };
         let s = e.to_string();
-        assert!(s.starts_with("POST /api/v2/users/{id}/roles failed: HTTP 403 insufficient_scope ("));
+        assert!(
+            s.starts_with("POST /api/v2/users/{id}/roles failed: HTTP 403 insufficient_scope (")
+        );
         assert!(s.len() < 160, "{}", s.len());
         assert!(!e.is_transient());
         assert!(Error::Timeout { call: Call::Token }.is_transient());
-        assert!(Error::Api { call: Call::ListRoles, status: 503, code: None, message: None }.is_transient());
+        assert!(Error::Api {
+            call: Call::ListRoles,
+            status: 503,
+            code: None,
+            message: None
+        }
+        .is_transient());
         assert_eq!(clip("héllo", 2), "h");
     }
 }

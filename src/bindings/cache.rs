@@ -33,13 +33,17 @@ impl Cache {
         let hit = MODULE.with(|m| {
             let mut m = m.borrow_mut();
             m.retain(|(_, _, exp)| *exp > now);
-            m.iter().find(|(k, _, _)| k == key).map(|(_, v, _)| v.clone())
+            m.iter()
+                .find(|(k, _, _)| k == key)
+                .map(|(_, v, _)| v.clone())
         });
         if hit.is_some() {
             return hit;
         }
         let record = self.api.as_ref()?.get(key).ok()?;
-        let value = Reflect::get(&record, &JsValue::from_str("value")).ok()?.as_string()?;
+        let value = Reflect::get(&record, &JsValue::from_str("value"))
+            .ok()?
+            .as_string()?;
         // A record without expires_at is trusted for a minute only.
         let expires_at = num(&record, "expires_at").unwrap_or(now + 60_000.0);
         if expires_at <= now || value.is_empty() {
@@ -58,7 +62,11 @@ impl Cache {
         remember(key, value, now + ttl_ms);
         if let Some(api) = &self.api {
             let opts = Object::new();
-            let _ = Reflect::set(&opts, &JsValue::from_str("ttl"), &JsValue::from_f64(ttl_ms.floor()));
+            let _ = Reflect::set(
+                &opts,
+                &JsValue::from_str("ttl"),
+                &JsValue::from_f64(ttl_ms.floor()),
+            );
             let _ = api.set(key, value, &opts);
         }
     }

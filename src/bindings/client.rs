@@ -2,17 +2,19 @@
 //! resolution by exact name or id with caching, and calls bounded by the run's deadline.
 
 use super::cache::Cache;
-use super::http::send;
+use super::http::{send, Reply};
 use super::log::register_sensitive;
+use super::raw::set_timeout;
 use crate::core::config::Tenant;
 use crate::core::decide::ResolvedRole;
 use crate::core::encode::fnv_hex;
 use crate::core::json::Json;
 use crate::core::mgmt::{
-    api_error, get_role_request, list_roles_request, lookup_step, parse_role, parse_roles_page, parse_token,
-    token_request, token_ttl_ms, Lookup, Request,
+    api_error, get_role_request, list_roles_request, lookup_step, parse_role, parse_roles_page,
+    parse_token, token_request, token_ttl_ms, Lookup, Request,
 };
 use crate::core::policy::RoleRef;
+use crate::core::retry::{backoff_ms, may_retry};
 use crate::error::{Call, Error};
 use js_sys::{Date, Promise};
 use std::cell::RefCell;
@@ -32,13 +34,73 @@ thread_local! {
     static INFLIGHT: RefCell<Option<(String, Promise, Slot)>> = const { RefCell::new(None) };
 }
 
+/// What one execution's requests cost.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    /// Management API requests sent (token requests and retries included).
+    pub requests: u32,
+    /// 429 replies received.
+    pub throttled: u32,
+}
+
+type Counter = Rc<RefCell<Stats>>;
+
 /// A client for one execution.
 pub struct Client {
     tenant: Tenant,
     cache: Rc<Cache>,
     deadline: f64,
-    /// Management API requests this execution sent (token requests included).
-    pub requests: Rc<RefCell<u32>>,
+    /// This execution's request counts.
+    pub stats: Counter,
+}
+
+/// Resolves after `ms` milliseconds.
+async fn sleep(ms: f64) {
+    let p = Promise::new(&mut |resolve, _| {
+        set_timeout(&resolve, ms);
+    });
+    let _ = JsFuture::from(p).await;
+}
+
+/// Sends `req`, retrying 429, 5xx, network errors and timeouts (never other 4xx) as long
+/// as a retry can finish before `deadline`. Returns the last reply or error.
+async fn send_retrying(
+    origin: &str,
+    req: &Request,
+    bearer: Option<&str>,
+    deadline: f64,
+    stats: &Counter,
+) -> Result<Reply, Error> {
+    let mut attempt = 1;
+    loop {
+        let result = send(origin, req, bearer, remaining(deadline)).await;
+        stats.borrow_mut().requests += 1;
+        let (error, retry_after, reset) = match result {
+            Ok(reply) if reply.status == 429 || reply.status >= 500 => {
+                if reply.status == 429 {
+                    stats.borrow_mut().throttled += 1;
+                }
+                let e = api_error(req.call, reply.status, reply.body.as_ref());
+                (e, reply.retry_after, reply.ratelimit_reset)
+            }
+            Ok(reply) => return Ok(reply),
+            Err(e) if e.is_transient() => (e, None, None),
+            Err(e) => return Err(e),
+        };
+        let now = Date::now();
+        let wait = backoff_ms(
+            attempt,
+            retry_after.as_deref(),
+            reset.as_deref(),
+            now,
+            js_sys::Math::random(),
+        );
+        if !may_retry(attempt, wait, now, deadline) {
+            return Err(error);
+        }
+        sleep(wait).await;
+        attempt += 1;
+    }
 }
 
 fn key(kind: &str, parts: &[&str]) -> String {
@@ -50,11 +112,14 @@ fn key(kind: &str, parts: &[&str]) -> String {
     k
 }
 
-async fn fetch_token(tenant: Tenant, cache: Rc<Cache>, deadline: f64, requests: Rc<RefCell<u32>>) -> Result<String, Error> {
+async fn fetch_token(
+    tenant: Tenant,
+    cache: Rc<Cache>,
+    deadline: f64,
+    stats: Counter,
+) -> Result<String, Error> {
     let req = token_request(&tenant);
-    let reply = send(&tenant.origin, &req, None, remaining(deadline)).await;
-    *requests.borrow_mut() += 1;
-    let reply = reply?;
+    let reply = send_retrying(&tenant.origin, &req, None, deadline, &stats).await?;
     if !(200..300).contains(&reply.status) {
         return Err(api_error(Call::Token, reply.status, reply.body.as_ref()));
     }
@@ -65,7 +130,12 @@ async fn fetch_token(tenant: Tenant, cache: Rc<Cache>, deadline: f64, requests: 
     let token = parse_token(&body)?;
     register_sensitive(&token.access_token);
     let k = token_key(&tenant);
-    cache.set(&k, &token.access_token, token_ttl_ms(token.expires_in), Date::now());
+    cache.set(
+        &k,
+        &token.access_token,
+        token_ttl_ms(token.expires_in),
+        Date::now(),
+    );
     Ok(token.access_token)
 }
 
@@ -85,7 +155,7 @@ impl Client {
             tenant,
             cache,
             deadline,
-            requests: Rc::new(RefCell::new(0)),
+            stats: Rc::new(RefCell::new(Stats::default())),
         }
     }
 
@@ -106,7 +176,12 @@ impl Client {
             Some(x) => x,
             None => {
                 let slot: Slot = Rc::new(RefCell::new(None));
-                let fut = fetch_token(self.tenant.clone(), self.cache.clone(), self.deadline, self.requests.clone());
+                let fut = fetch_token(
+                    self.tenant.clone(),
+                    self.cache.clone(),
+                    self.deadline,
+                    self.stats.clone(),
+                );
                 let (s2, k2) = (slot.clone(), k.clone());
                 let done = future_to_promise(async move {
                     let r = fut.await;
@@ -134,15 +209,21 @@ impl Client {
         self.cache.delete(&token_key(&self.tenant));
     }
 
-    /// Sends an authenticated request; a 401 drops the token and retries once with a new one.
+    /// Sends an authenticated request (with retries); a 401 drops the token and retries once
+    /// with a new one.
     /// Returns the parsed body (`None` for 204 / empty).
     pub async fn call(&self, req: &Request) -> Result<Option<Json>, Error> {
         let mut refreshed = false;
         loop {
             let token = self.token().await?;
-            let reply = send(&self.tenant.origin, req, Some(&token), remaining(self.deadline)).await;
-            *self.requests.borrow_mut() += 1;
-            let reply = reply?;
+            let reply = send_retrying(
+                &self.tenant.origin,
+                req,
+                Some(&token),
+                self.deadline,
+                &self.stats,
+            )
+            .await?;
             if reply.status == 401 && !refreshed {
                 refreshed = true;
                 self.drop_token();
@@ -163,14 +244,22 @@ impl Client {
     pub fn cached_role(&self, role: &RoleRef) -> Option<ResolvedRole> {
         let now = Date::now();
         match role {
-            RoleRef::Name(n) => self.cache.get(&self.role_key("n", n), now).map(|id| ResolvedRole {
-                id,
-                name: n.clone(),
-            }),
-            RoleRef::Id(id) => self.cache.get(&self.role_key("i", id), now).map(|name| ResolvedRole {
-                id: id.clone(),
-                name,
-            }),
+            RoleRef::Name(n) => {
+                self.cache
+                    .get(&self.role_key("n", n), now)
+                    .map(|id| ResolvedRole {
+                        id,
+                        name: n.clone(),
+                    })
+            }
+            RoleRef::Id(id) => {
+                self.cache
+                    .get(&self.role_key("i", id), now)
+                    .map(|name| ResolvedRole {
+                        id: id.clone(),
+                        name,
+                    })
+            }
         }
     }
 
@@ -182,8 +271,10 @@ impl Client {
 
     fn remember_role(&self, r: &ResolvedRole) {
         let now = Date::now();
-        self.cache.set(&self.role_key("n", &r.name), &r.id, ROLE_TTL_MS, now);
-        self.cache.set(&self.role_key("i", &r.id), &r.name, ROLE_TTL_MS, now);
+        self.cache
+            .set(&self.role_key("n", &r.name), &r.id, ROLE_TTL_MS, now);
+        self.cache
+            .set(&self.role_key("i", &r.id), &r.name, ROLE_TTL_MS, now);
     }
 
     /// Resolves a role to id and name: cache first, else the Management API (paging through
@@ -207,10 +298,12 @@ impl Client {
             RoleRef::Name(name) => {
                 let mut page = 0;
                 loop {
-                    let body = self.call(&list_roles_request(name, page)).await?.ok_or(Error::BadResponse {
-                        call: Call::ListRoles,
-                        message: "empty body",
-                    })?;
+                    let body = self.call(&list_roles_request(name, page)).await?.ok_or(
+                        Error::BadResponse {
+                            call: Call::ListRoles,
+                            message: "empty body",
+                        },
+                    )?;
                     match lookup_step(name, page, &parse_roles_page(&body)?) {
                         Lookup::Found(r) => break r,
                         Lookup::Next(p) => page = p,

@@ -32,7 +32,8 @@ pub fn describe(v: &JsValue) -> String {
         }
         s
     } else {
-        v.as_string().unwrap_or_else(|| "a non-Error value was thrown".into())
+        v.as_string()
+            .unwrap_or_else(|| "a non-Error value was thrown".into())
     }
 }
 
@@ -71,7 +72,10 @@ fn walk(v: &JsValue, depth: u32) -> Result<Json, &'static str> {
         let mut members = Vec::new();
         for key in js_sys::Object::keys(obj).iter() {
             let value = js_sys::Reflect::get(obj, &key).map_err(|_| "a property getter threw")?;
-            members.push((key.as_string().unwrap_or_default(), walk(&value, depth + 1)?));
+            members.push((
+                key.as_string().unwrap_or_default(),
+                walk(&value, depth + 1)?,
+            ));
         }
         Json::Obj(members)
     } else {

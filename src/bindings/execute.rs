@@ -7,7 +7,9 @@ use super::convert::{describe, parse_json_text, str_array, to_json};
 use super::log::log;
 use super::raw::Api;
 use crate::core::config::{tenant, timeout_ms};
-use crate::core::decide::{decide, missing_roles, pending_after, roles_after, same_names, Decision, ResolvedRole};
+use crate::core::decide::{
+    decide, missing_roles, pending_after, roles_after, same_names, Decision, ResolvedRole,
+};
 use crate::core::event::{parse_event, Event, Trigger, PENDING_KEY};
 use crate::core::json::Json;
 use crate::core::mgmt::assign_roles_request;
@@ -29,6 +31,7 @@ struct Outcome {
     roles_claim: Option<Vec<String>>,
     pending: Option<Vec<String>>,
     requests: u32,
+    throttled: u32,
     error: Option<String>,
     denied: bool,
 }
@@ -50,7 +53,15 @@ impl Outcome {
             put(&o, "pending", &str_array(p));
         }
         put(&o, "requests", &self.requests.into());
-        put(&o, "error", &self.error.as_deref().map_or(JsValue::NULL, JsValue::from_str));
+        put(&o, "throttled", &self.throttled.into());
+        put(
+            &o,
+            "error",
+            &self
+                .error
+                .as_deref()
+                .map_or(JsValue::NULL, JsValue::from_str),
+        );
         put(&o, "denied", &self.denied.into());
         put(&o, "ms", &ms.into());
         o.into()
@@ -60,7 +71,12 @@ impl Outcome {
 /// Runs the policy for one execution of `trigger` (`post-login` | `post-user-registration`).
 /// `baked_policy` is the policy compiled into the Action; a `POLICY` secret overrides it.
 #[wasm_bindgen]
-pub async fn execute(trigger: String, event: JsValue, api: Api, baked_policy: Option<String>) -> JsValue {
+pub async fn execute(
+    trigger: String,
+    event: JsValue,
+    api: Api,
+    baked_policy: Option<String>,
+) -> JsValue {
     let t0 = Date::now();
     let trigger = Trigger::from_id(&trigger).unwrap_or(Trigger::PostLogin);
     let mut out = Outcome::default();
@@ -87,12 +103,20 @@ pub async fn execute(trigger: String, event: JsValue, api: Api, baked_policy: Op
         Err(e) => {
             let deny = on_error == OnError::Deny && trigger == Trigger::PostLogin;
             let mut line = String::from("provision error: user=");
-            line.push_str(if out.user_id.is_empty() { "?" } else { clip(&out.user_id, 64) });
+            line.push_str(if out.user_id.is_empty() {
+                "?"
+            } else {
+                clip(&out.user_id, 64)
+            });
             if !out.matched.is_empty() {
                 line.push_str(" rules=");
                 line.push_str(clip(&out.matched.join(","), 48));
             }
-            line.push_str(if deny { " on_error=deny" } else { " on_error=allow" });
+            line.push_str(if deny {
+                " on_error=deny"
+            } else {
+                " on_error=allow"
+            });
             if out.pending.as_ref().is_some_and(|p| !p.is_empty()) {
                 line.push_str(" (retried next login)");
             }
@@ -116,7 +140,12 @@ fn policy_document(secrets: &Json, baked: Option<&str>) -> Result<Json, Error> {
         Some(s) if !s.trim().is_empty() => (s, "POLICY secret"),
         _ => match baked {
             Some(b) => (b, "baked-in policy"),
-            None => return Err(policy_error("$", "no policy: set the POLICY secret or build with --policy FILE")),
+            None => {
+                return Err(policy_error(
+                    "$",
+                    "no policy: set the POLICY secret or build with --policy FILE",
+                ))
+            }
         },
     };
     match parse_json_text(text) {
@@ -153,7 +182,12 @@ async fn run(
     out.user_id = ev.user_id.clone();
     let policy = parse_policy(&doc?)?;
     let decision = decide(&policy, &ev);
-    out.matched = decision.rules.iter().filter(|r| r.matched).map(|r| r.name.clone()).collect();
+    out.matched = decision
+        .rules
+        .iter()
+        .filter(|r| r.matched)
+        .map(|r| r.name.clone())
+        .collect();
 
     // Roles held by name need no request at all.
     let todo: Vec<RoleRef> = decision
@@ -190,7 +224,9 @@ async fn ensure_roles(
     t0: f64,
     out: &mut Outcome,
 ) -> (Vec<ResolvedRole>, Vec<RoleRef>, Option<Error>) {
-    let setup = tenant(secrets).map_err(Error::from).and_then(|t| Ok((t, timeout_ms(secrets)?)));
+    let setup = tenant(secrets)
+        .map_err(Error::from)
+        .and_then(|t| Ok((t, timeout_ms(secrets)?)));
     let (tenant, timeout) = match setup {
         Ok(x) => x,
         Err(e) => return (Vec::new(), todo.to_vec(), Some(e)),
@@ -209,14 +245,23 @@ async fn ensure_roles(
         }
     }
     let wanted: Vec<ResolvedRole> = resolved.iter().map(|(_, r)| r.clone()).collect();
-    let missing: Vec<ResolvedRole> = missing_roles(&wanted, &ev.roles).into_iter().cloned().collect();
+    let missing: Vec<ResolvedRole> = missing_roles(&wanted, &ev.roles)
+        .into_iter()
+        .cloned()
+        .collect();
     let mut assigned = Vec::new();
     if !missing.is_empty() {
         let ids: Vec<&str> = missing.iter().map(|r| r.id.as_str()).collect();
         match client.call(&assign_roles_request(&ev.user_id, &ids)).await {
             Ok(_) => assigned = missing,
             Err(e) => {
-                if matches!(e, Error::Api { status: 400 | 404, .. }) {
+                if matches!(
+                    e,
+                    Error::Api {
+                        status: 400 | 404,
+                        ..
+                    }
+                ) {
                     // A cached id may point at a deleted role: resolve afresh next time.
                     missing.iter().for_each(|r| client.forget_role(r));
                 }
@@ -230,7 +275,9 @@ async fn ensure_roles(
             }
         }
     }
-    out.requests = *client.requests.borrow();
+    let stats = *client.stats.borrow();
+    out.requests = stats.requests;
+    out.throttled = stats.throttled;
     (assigned, failed, first_error)
 }
 
@@ -246,11 +293,21 @@ fn set_roles_claim(api: &Api, ns: &str, roles: &[String]) -> Result<(), Error> {
 
 /// Keeps `app_metadata.provisioning_pending` true to what is still owed, so a failed
 /// provisioning is completed at the user's next login whatever its conditions were.
-fn record_pending(decision: &Decision, failed: &[RoleRef], ev: &Event, api: &Api, out: &mut Outcome) -> Result<(), Error> {
+fn record_pending(
+    decision: &Decision,
+    failed: &[RoleRef],
+    ev: &Event,
+    api: &Api,
+    out: &mut Outcome,
+) -> Result<(), Error> {
     let pending = pending_after(decision, failed);
     if !same_names(&pending, &ev.pending) {
         if let Some(user) = api.user() {
-            let value = if pending.is_empty() { JsValue::NULL } else { str_array(&pending) };
+            let value = if pending.is_empty() {
+                JsValue::NULL
+            } else {
+                str_array(&pending)
+            };
             user.set_app_metadata(PENDING_KEY, &value)
                 .map_err(|e| Error::Js(describe(&e)))?;
         }

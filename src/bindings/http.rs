@@ -35,7 +35,12 @@ fn is_abort(e: &JsValue) -> bool {
 }
 
 /// Sends `req` to `origin`, giving up after `timeout_ms`.
-pub async fn send(origin: &str, req: &Request, bearer: Option<&str>, timeout_ms: f64) -> Result<Reply, Error> {
+pub async fn send(
+    origin: &str,
+    req: &Request,
+    bearer: Option<&str>,
+    timeout_ms: f64,
+) -> Result<Reply, Error> {
     let call = req.call;
     if timeout_ms < 1.0 {
         return Err(Error::Timeout { call });

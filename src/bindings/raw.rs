@@ -32,6 +32,10 @@ extern "C" {
     #[wasm_bindgen(catch, js_namespace = AbortSignal, js_name = timeout)]
     pub fn abort_signal_timeout(ms: f64) -> Result<JsValue, JsValue>;
 
+    /// `setTimeout(callback, ms)`, for backoff waits.
+    #[wasm_bindgen(js_name = setTimeout)]
+    pub fn set_timeout(callback: &js_sys::Function, ms: f64) -> JsValue;
+
     /// `console.log`: Auth0 keeps these lines in the execution's logs.
     #[wasm_bindgen(js_namespace = console, js_name = log)]
     pub fn console_log(line: &str);
@@ -61,7 +65,8 @@ extern "C" {
     pub fn get(this: &ApiCache, key: &str) -> Result<JsValue, JsValue>;
     /// `set(key, value, {ttl})` → `{type: 'success' | 'error', ...}`.
     #[wasm_bindgen(method, catch, js_name = set)]
-    pub fn set(this: &ApiCache, key: &str, value: &str, opts: &JsValue) -> Result<JsValue, JsValue>;
+    pub fn set(this: &ApiCache, key: &str, value: &str, opts: &JsValue)
+        -> Result<JsValue, JsValue>;
     /// `delete(key)`.
     #[wasm_bindgen(method, catch, js_name = delete)]
     pub fn delete(this: &ApiCache, key: &str) -> Result<JsValue, JsValue>;
@@ -76,11 +81,16 @@ extern "C" {
     pub type ClaimSetter;
     /// `setCustomClaim(name, value)`.
     #[wasm_bindgen(method, catch, js_name = setCustomClaim)]
-    pub fn set_custom_claim(this: &ClaimSetter, name: &str, value: &JsValue) -> Result<JsValue, JsValue>;
+    pub fn set_custom_claim(
+        this: &ClaimSetter,
+        name: &str,
+        value: &JsValue,
+    ) -> Result<JsValue, JsValue>;
 
     /// `api.user`.
     pub type ApiUser;
     /// `setAppMetadata(key, value)`; `null` deletes the key.
     #[wasm_bindgen(method, catch, js_name = setAppMetadata)]
-    pub fn set_app_metadata(this: &ApiUser, key: &str, value: &JsValue) -> Result<JsValue, JsValue>;
+    pub fn set_app_metadata(this: &ApiUser, key: &str, value: &JsValue)
+        -> Result<JsValue, JsValue>;
 }

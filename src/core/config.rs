@@ -56,7 +56,10 @@ pub fn parse_origin(domain: &str) -> Result<String, ConfigError> {
     };
     let host_port = rest.strip_suffix('/').unwrap_or(rest);
     if host_port.is_empty() {
-        return Err(err(S, "is empty; expected a host such as example.eu.auth0.com"));
+        return Err(err(
+            S,
+            "is empty; expected a host such as example.eu.auth0.com",
+        ));
     }
     let (host, port) = split_port(host_port).ok_or(err(S, "has an invalid port"))?;
     let host_ok = if let Some(inner) = host.strip_prefix('[') {
@@ -69,10 +72,16 @@ pub fn parse_origin(domain: &str) -> Result<String, ConfigError> {
                 .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
     };
     if !host_ok {
-        return Err(err(S, "must be a plain host name (no path, query, credentials or spaces)"));
+        return Err(err(
+            S,
+            "must be a plain host name (no path, query, credentials or spaces)",
+        ));
     }
     if scheme == "http" && !is_loopback(host) {
-        return Err(err(S, "http:// is only allowed for loopback hosts; use https://"));
+        return Err(err(
+            S,
+            "http:// is only allowed for loopback hosts; use https://",
+        ));
     }
     let mut origin = String::from(scheme);
     origin.push_str("://");
@@ -110,7 +119,9 @@ fn is_loopback(host: &str) -> bool {
     let octets: Vec<&str> = host.split('.').collect();
     octets.len() == 4
         && octets[0] == "127"
-        && octets.iter().all(|o| !o.is_empty() && o.len() <= 3 && o.parse::<u8>().is_ok())
+        && octets
+            .iter()
+            .all(|o| !o.is_empty() && o.len() <= 3 && o.parse::<u8>().is_ok())
 }
 
 fn secret<'a>(secrets: &'a Json, name: &'static str) -> Result<&'a str, ConfigError> {
@@ -137,7 +148,10 @@ pub fn timeout_ms(secrets: &Json) -> Result<f64, ConfigError> {
         // Integer parsing only: float parsing would add kilobytes to the wasm.
         Some(Json::Str(s)) => match s.trim().parse::<u32>() {
             Ok(ms) if ms >= 100 => Ok(f64::from(ms).min(MAX_TIMEOUT_MS)),
-            _ => Err(err("TIMEOUT_MS", "must be a whole number of milliseconds (100 to 15000)")),
+            _ => Err(err(
+                "TIMEOUT_MS",
+                "must be a whole number of milliseconds (100 to 15000)",
+            )),
         },
         Some(_) => Err(err("TIMEOUT_MS", "must be a string")),
     }
@@ -151,7 +165,10 @@ mod tests {
     fn origins() {
         let ok = [
             ("example.eu.auth0.com", "https://example.eu.auth0.com"),
-            ("https://Example.eu.auth0.com/", "https://example.eu.auth0.com"),
+            (
+                "https://Example.eu.auth0.com/",
+                "https://example.eu.auth0.com",
+            ),
             ("http://127.0.0.1:3000", "http://127.0.0.1:3000"),
             ("http://localhost:8080/", "http://localhost:8080"),
             ("http://[::1]:9000", "http://[::1]:9000"),
@@ -161,9 +178,20 @@ mod tests {
             assert_eq!(parse_origin(d).as_deref(), Ok(o), "{d}");
         }
         let bad = [
-            "", "http://example.com", "ftp://x.com", "https://x.com/api", "x.com?a=1", "user@x.com",
-            "x.com#f", "https://x.com:99999", "https://x.com:", "http://127.0.0.1.evil.com",
-            "http://128.0.0.1", "x .com", "https://[::2]", "https://x.com\\@evil",
+            "",
+            "http://example.com",
+            "ftp://x.com",
+            "https://x.com/api",
+            "x.com?a=1",
+            "user@x.com",
+            "x.com#f",
+            "https://x.com:99999",
+            "https://x.com:",
+            "http://127.0.0.1.evil.com",
+            "http://128.0.0.1",
+            "x .com",
+            "https://[::2]",
+            "https://x.com\\@evil",
         ];
         for d in bad {
             assert!(parse_origin(d).is_err(), "{d} accepted");

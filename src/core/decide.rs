@@ -57,7 +57,11 @@ pub fn check_when(when: &When, ev: &Event) -> Result<(), &'static str> {
         return Err("connection does not match");
     }
     if when.email_domain.is_some()
-        && !any_eq(&when.email_domain, ev.verified_email_domain().as_deref(), false)
+        && !any_eq(
+            &when.email_domain,
+            ev.verified_email_domain().as_deref(),
+            false,
+        )
     {
         return Err("email_domain does not match (or email not verified)");
     }
@@ -77,7 +81,9 @@ fn evaluate(rule: &Rule, ev: &Event) -> RuleOutcome {
         Ok(()) => (true, "conditions hold"),
         // A rule that matched on an earlier login whose provisioning failed stays owed,
         // even when a condition such as first_login no longer holds.
-        Err(_) if ev.pending.iter().any(|p| p == &rule.name) => (true, "pending from an earlier login"),
+        Err(_) if ev.pending.iter().any(|p| p == &rule.name) => {
+            (true, "pending from an earlier login")
+        }
         Err(why) => (false, why),
     };
     RuleOutcome {
@@ -194,7 +200,9 @@ mod tests {
 
     #[test]
     fn database_sign_up_matches_nothing() {
-        let ev = event(r#"{"user":{"user_id":"auth0|1"},"connection":{"name":"Username-Password-Authentication","strategy":"auth0"}}"#);
+        let ev = event(
+            r#"{"user":{"user_id":"auth0|1"},"connection":{"name":"Username-Password-Authentication","strategy":"auth0"}}"#,
+        );
         let d = decide(&policy(SEED), &ev);
         assert!(!d.rules[0].matched);
         assert_eq!(d.rules[0].reason, "provider does not match");
@@ -203,15 +211,33 @@ mod tests {
 
     #[test]
     fn each_condition_can_fail_alone() {
-        let p = |when: &str| policy(&format!(r#"{{"rules":[{{"name":"r","when":{when},"assign_roles":["X"]}}]}}"#));
-        let ev = event(r#"{"user":{"user_id":"u","email":"a@example.com","email_verified":true},
-            "connection":{"name":"corp","strategy":"samlp"},"client":{"client_id":"app1"},"stats":{"logins_count":3}}"#);
+        let p = |when: &str| {
+            policy(&format!(
+                r#"{{"rules":[{{"name":"r","when":{when},"assign_roles":["X"]}}]}}"#
+            ))
+        };
+        let ev = event(
+            r#"{"user":{"user_id":"u","email":"a@example.com","email_verified":true},
+            "connection":{"name":"corp","strategy":"samlp"},"client":{"client_id":"app1"},"stats":{"logins_count":3}}"#,
+        );
         let cases = [
-            (r#"{"provider":"SAMLP","connection":"corp","email_domain":"example.com","client_id":"app1","first_login":false}"#, "conditions hold"),
+            (
+                r#"{"provider":"SAMLP","connection":"corp","email_domain":"example.com","client_id":"app1","first_login":false}"#,
+                "conditions hold",
+            ),
             (r#"{"connection":"Corp"}"#, "connection does not match"),
-            (r#"{"email_domain":"ample.com"}"#, "email_domain does not match (or email not verified)"),
-            (r#"{"email_domain":"evilexample.com"}"#, "email_domain does not match (or email not verified)"),
-            (r#"{"client_id":["app2","app3"]}"#, "client_id does not match"),
+            (
+                r#"{"email_domain":"ample.com"}"#,
+                "email_domain does not match (or email not verified)",
+            ),
+            (
+                r#"{"email_domain":"evilexample.com"}"#,
+                "email_domain does not match (or email not verified)",
+            ),
+            (
+                r#"{"client_id":["app2","app3"]}"#,
+                "client_id does not match",
+            ),
             (r#"{"first_login":true}"#, "first_login does not match"),
         ];
         for (when, reason) in cases {
@@ -221,30 +247,48 @@ mod tests {
 
     #[test]
     fn pending_rules_match_even_when_first_login_no_longer_holds() {
-        let p = policy(r#"{"rules":[{"name":"welcome","when":{"first_login":true},"assign_roles":["New"]},
-                                    {"name":"gone","assign_roles":["Y"]}]}"#);
-        let later = event(r#"{"user":{"user_id":"u","app_metadata":{"provisioning_pending":["welcome","removed"]}},"stats":{"logins_count":2}}"#);
+        let p = policy(
+            r#"{"rules":[{"name":"welcome","when":{"first_login":true},"assign_roles":["New"]},
+                                    {"name":"gone","assign_roles":["Y"]}]}"#,
+        );
+        let later = event(
+            r#"{"user":{"user_id":"u","app_metadata":{"provisioning_pending":["welcome","removed"]}},"stats":{"logins_count":2}}"#,
+        );
         let d = decide(&p, &later);
         assert!(d.rules[0].matched);
         assert_eq!(d.rules[0].reason, "pending from an earlier login");
         // "removed" is no longer in the policy and is dropped; failure of New keeps "welcome".
         assert_eq!(pending_after(&d, &[]), Vec::<String>::new());
-        assert_eq!(pending_after(&d, &[RoleRef::Name("New".into())]), vec!["welcome"]);
+        assert_eq!(
+            pending_after(&d, &[RoleRef::Name("New".into())]),
+            vec!["welcome"]
+        );
     }
 
     #[test]
     fn roles_are_deduplicated_across_rules_and_held_ones_skipped() {
-        let p = policy(r#"{"rules":[{"name":"a","assign_roles":["X","Y"]},{"name":"b","assign_roles":["Y"]}]}"#);
+        let p = policy(
+            r#"{"rules":[{"name":"a","assign_roles":["X","Y"]},{"name":"b","assign_roles":["Y"]}]}"#,
+        );
         let d = decide(&p, &google(""));
         assert_eq!(d.roles.len(), 2);
         assert_eq!(d.roles[1].rules, vec!["a", "b"]);
         let resolved = vec![
-            ResolvedRole { id: "rol_x".into(), name: "X".into() },
-            ResolvedRole { id: "rol_y".into(), name: "Y".into() },
+            ResolvedRole {
+                id: "rol_x".into(),
+                name: "X".into(),
+            },
+            ResolvedRole {
+                id: "rol_y".into(),
+                name: "Y".into(),
+            },
         ];
         let held = vec!["X".to_string(), "Admin".to_string()];
         let missing = missing_roles(&resolved, &held);
-        assert_eq!(missing.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(), vec!["rol_y"]);
+        assert_eq!(
+            missing.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            vec!["rol_y"]
+        );
         assert_eq!(roles_after(&held, &missing), vec!["X", "Admin", "Y"]);
     }
 }

@@ -8,7 +8,10 @@ use super::json::hex_digit;
 pub fn segment(s: &str) -> String {
     let mut out = String::with_capacity(s.len() * 3);
     for &b in s.as_bytes() {
-        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'~') || (b == b'.' && !is_dots(s)) {
+        if b.is_ascii_alphanumeric()
+            || matches!(b, b'-' | b'_' | b'~')
+            || (b == b'.' && !is_dots(s))
+        {
             out.push(b as char);
         } else {
             out.push('%');
@@ -51,7 +54,10 @@ pub fn fnv_hex(parts: &[&str]) -> String {
             h = h.wrapping_mul(0x100_0000_01b3);
         }
     }
-    (0..16).rev().map(|i| hex_digit((h >> (i * 4)) as u8)).collect()
+    (0..16)
+        .rev()
+        .map(|i| hex_digit((h >> (i * 4)) as u8))
+        .collect()
 }
 
 #[cfg(test)]
@@ -67,7 +73,11 @@ mod tests {
         assert_eq!(segment("é "), "%C3%A9%20");
         for s in ["x/y", "..", "?q", "#f", "%2F", "a\u{0}b", "ünï"] {
             let e = segment(s);
-            assert!(e.bytes().all(|b| b.is_ascii_alphanumeric() || b"-_.~%".contains(&b)), "{e}");
+            assert!(
+                e.bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b"-_.~%".contains(&b)),
+                "{e}"
+            );
             assert_ne!(e, ".");
             assert_ne!(e, "..");
         }
@@ -75,7 +85,10 @@ mod tests {
 
     #[test]
     fn forms_and_hashes() {
-        assert_eq!(form(&[("name_filter", "Premium User"), ("page", "0")]), "name_filter=Premium%20User&page=0");
+        assert_eq!(
+            form(&[("name_filter", "Premium User"), ("page", "0")]),
+            "name_filter=Premium%20User&page=0"
+        );
         assert_eq!(fnv_hex(&["a"]).len(), 16);
         assert_ne!(fnv_hex(&["ab", "c"]), fnv_hex(&["a", "bc"]));
         assert_eq!(fnv_hex(&["x", "y"]), fnv_hex(&["x", "y"]));

@@ -111,7 +111,11 @@ pub fn parse_event(ev: &Json, trigger: Trigger) -> Result<Event, EventError> {
     let user_id = match user.get("user_id") {
         Some(Json::Str(s)) if !s.is_empty() && s.len() <= 1024 => s.clone(),
         Some(Json::Str(_)) => {
-            return Err(bad("event.user.user_id", "expected 1 to 1024 characters", None))
+            return Err(bad(
+                "event.user.user_id",
+                "expected 1 to 1024 characters",
+                None,
+            ))
         }
         other => return Err(bad("event.user.user_id", "expected a string", other)),
     };
@@ -119,10 +123,19 @@ pub fn parse_event(ev: &Json, trigger: Trigger) -> Result<Event, EventError> {
     let email_verified = match user.get("email_verified") {
         None | Some(Json::Null) => false,
         Some(Json::Bool(b)) => *b,
-        Some(other) => return Err(bad("event.user.email_verified", "expected a boolean", Some(other))),
+        Some(other) => {
+            return Err(bad(
+                "event.user.email_verified",
+                "expected a boolean",
+                Some(other),
+            ))
+        }
     };
     let connection = ev.get("connection");
-    let conn_name = opt_str(connection.and_then(|c| c.get("name")), "event.connection.name")?;
+    let conn_name = opt_str(
+        connection.and_then(|c| c.get("name")),
+        "event.connection.name",
+    )?;
     let mut strategy = opt_str(
         connection.and_then(|c| c.get("strategy")),
         "event.connection.strategy",
@@ -141,12 +154,21 @@ pub fn parse_event(ev: &Json, trigger: Trigger) -> Result<Event, EventError> {
     let logins_count = match ev.path("stats.logins_count") {
         None | Some(Json::Null) => None,
         Some(Json::Num(n)) => Some(*n),
-        Some(other) => return Err(bad("event.stats.logins_count", "expected a number", Some(other))),
+        Some(other) => {
+            return Err(bad(
+                "event.stats.logins_count",
+                "expected a number",
+                Some(other),
+            ))
+        }
     };
     let roles = str_list(ev.path("authorization.roles"), "event.authorization.roles")?;
     // A hand-edited marker must not break logins: anything but a list of strings is ignored.
-    let pending = str_list(user.path("app_metadata").and_then(|m| m.get(PENDING_KEY)), "pending")
-        .unwrap_or_default();
+    let pending = str_list(
+        user.path("app_metadata").and_then(|m| m.get(PENDING_KEY)),
+        "pending",
+    )
+    .unwrap_or_default();
     Ok(Event {
         trigger,
         user_id,
@@ -184,11 +206,13 @@ mod tests {
 
     #[test]
     fn reads_a_google_login() {
-        let e = ev(r#"{"user":{"user_id":"google-oauth2|1","email":"a@Example.com","email_verified":true,
+        let e = ev(
+            r#"{"user":{"user_id":"google-oauth2|1","email":"a@Example.com","email_verified":true,
               "app_metadata":{"provisioning_pending":["r1"]}},
               "connection":{"name":"google-oauth2","strategy":"google-oauth2"},
               "client":{"client_id":"abc"},"stats":{"logins_count":1},
-              "authorization":{"roles":["Admin"]}}"#)
+              "authorization":{"roles":["Admin"]}}"#,
+        )
         .unwrap();
         assert_eq!(e.user_id, "google-oauth2|1");
         assert_eq!(e.strategy.as_deref(), Some("google-oauth2"));
@@ -208,9 +232,18 @@ mod tests {
             (r#"{"user":{"user_id":""}}"#, "event.user.user_id"),
             (r#"{"user":{"user_id":7}}"#, "event.user.user_id"),
             (r#"{"user":{"user_id":"x","email":1}}"#, "event.user.email"),
-            (r#"{"user":{"user_id":"x","email_verified":"yes"}}"#, "event.user.email_verified"),
-            (r#"{"user":{"user_id":"x"},"authorization":{"roles":"Admin"}}"#, "event.authorization.roles"),
-            (r#"{"user":{"user_id":"x"},"stats":{"logins_count":"1"}}"#, "event.stats.logins_count"),
+            (
+                r#"{"user":{"user_id":"x","email_verified":"yes"}}"#,
+                "event.user.email_verified",
+            ),
+            (
+                r#"{"user":{"user_id":"x"},"authorization":{"roles":"Admin"}}"#,
+                "event.authorization.roles",
+            ),
+            (
+                r#"{"user":{"user_id":"x"},"stats":{"logins_count":"1"}}"#,
+                "event.stats.logins_count",
+            ),
         ];
         for (json, field) in cases {
             assert_eq!(ev(json).unwrap_err().field, field, "{json}");
@@ -221,17 +254,22 @@ mod tests {
     fn unverified_or_odd_emails_have_no_domain() {
         let e = ev(r#"{"user":{"user_id":"x","email":"a@b.com","email_verified":false}}"#).unwrap();
         assert_eq!(e.verified_email_domain(), None);
-        let e = ev(r#"{"user":{"user_id":"x","email":"a@evil.com@example.com","email_verified":true}}"#)
-            .unwrap();
+        let e = ev(
+            r#"{"user":{"user_id":"x","email":"a@evil.com@example.com","email_verified":true}}"#,
+        )
+        .unwrap();
         assert_eq!(e.verified_email_domain().as_deref(), Some("example.com"));
-        let e = ev(r#"{"user":{"user_id":"x","email":"nodomain@","email_verified":true}}"#).unwrap();
+        let e =
+            ev(r#"{"user":{"user_id":"x","email":"nodomain@","email_verified":true}}"#).unwrap();
         assert_eq!(e.verified_email_domain(), None);
     }
 
     #[test]
     fn strategy_falls_back_to_identities_and_bad_pending_is_ignored() {
-        let e = ev(r#"{"user":{"user_id":"x","identities":[{"provider":"auth0"}],
-                     "app_metadata":{"provisioning_pending":"oops"}}}"#)
+        let e = ev(
+            r#"{"user":{"user_id":"x","identities":[{"provider":"auth0"}],
+                     "app_metadata":{"provisioning_pending":"oops"}}}"#,
+        )
         .unwrap();
         assert_eq!(e.strategy.as_deref(), Some("auth0"));
         assert!(e.pending.is_empty());

@@ -208,7 +208,10 @@ mod tests {
     #[test]
     fn reads_nested_values_and_paths() {
         let v = parse(r#"{"a":{"b":[1,true,null,"x"]},"c":2.5}"#);
-        assert_eq!(v.path("a.b").and_then(Json::as_array).map(|a| a.len()), Some(4));
+        assert_eq!(
+            v.path("a.b").and_then(Json::as_array).map(|a| a.len()),
+            Some(4)
+        );
         assert_eq!(v.get("c").and_then(Json::as_f64), Some(2.5));
         assert_eq!(v.path("a.missing"), None);
         assert_eq!(v.path("c.deeper"), None);

@@ -110,7 +110,10 @@ pub struct RolesPage {
 }
 
 fn parse_role_obj(call: Call, v: &Json) -> Result<ResolvedRole, Error> {
-    match (v.get("id").and_then(Json::as_str), v.get("name").and_then(Json::as_str)) {
+    match (
+        v.get("id").and_then(Json::as_str),
+        v.get("name").and_then(Json::as_str),
+    ) {
         (Some(id), Some(name)) if !id.is_empty() => Ok(ResolvedRole {
             id: id.to_owned(),
             name: name.to_owned(),
@@ -202,7 +205,11 @@ pub fn assign_roles_request(user_id: &str, role_ids: &[&str]) -> Request {
 /// Builds the typed error for a non-2xx reply from Auth0's `{statusCode, error, message,
 /// errorCode}` or OAuth's `{error, error_description}`; any other body is ignored.
 pub fn api_error(call: Call, status: u16, body: Option<&Json>) -> Error {
-    let field = |k: &str| body.and_then(|b| b.get(k)).and_then(Json::as_str).map(str::to_owned);
+    let field = |k: &str| {
+        body.and_then(|b| b.get(k))
+            .and_then(Json::as_str)
+            .map(str::to_owned)
+    };
     Error::Api {
         call,
         status,
@@ -236,36 +243,69 @@ mod tests {
 
     #[test]
     fn token_parsing_and_ttl() {
-        let t = parse_token(&j(r#"{"access_token":"abc","expires_in":86400,"token_type":"Bearer"}"#)).unwrap();
+        let t = parse_token(&j(
+            r#"{"access_token":"abc","expires_in":86400,"token_type":"Bearer"}"#,
+        ))
+        .unwrap();
         assert_eq!(t.expires_in, 86400.0);
         assert_eq!(token_ttl_ms(86400.0), 77_760_000.0);
         assert_eq!(token_ttl_ms(30.0), 0.0);
         assert_eq!(token_ttl_ms(600.0), 540_000.0);
         assert!(parse_token(&j(r#"{"expires_in":1}"#)).is_err());
         assert!(parse_token(&j(r#"{"access_token":"a","expires_in":"soon"}"#)).is_err());
-        assert_eq!(parse_token(&j(r#"{"access_token":"a"}"#)).unwrap().expires_in, 86400.0);
+        assert_eq!(
+            parse_token(&j(r#"{"access_token":"a"}"#))
+                .unwrap()
+                .expires_in,
+            86400.0
+        );
     }
 
     #[test]
     fn role_lookup_is_exact_and_pages() {
         let r = list_roles_request("Premium User", 2);
-        assert_eq!(r.path, "/api/v2/roles?name_filter=Premium%20User&per_page=100&page=2&include_totals=true");
+        assert_eq!(
+            r.path,
+            "/api/v2/roles?name_filter=Premium%20User&per_page=100&page=2&include_totals=true"
+        );
         let page = parse_roles_page(&j(r#"{"roles":[{"id":"rol_L","name":"Premium User (Legacy)"},{"id":"rol_l","name":"premium user"}],"start":0,"limit":100,"total":250}"#)).unwrap();
         assert_eq!(lookup_step("Premium User", 0, &page), Lookup::Next(1));
         assert_eq!(lookup_step("Premium User", 2, &page), Lookup::NotFound);
-        let found = parse_roles_page(&j(r#"[{"id":"rol_P","name":"Premium User","description":"d"}]"#)).unwrap();
+        let found = parse_roles_page(&j(
+            r#"[{"id":"rol_P","name":"Premium User","description":"d"}]"#,
+        ))
+        .unwrap();
         assert_eq!(
             lookup_step("Premium User", 0, &found),
-            Lookup::Found(ResolvedRole { id: "rol_P".into(), name: "Premium User".into() })
+            Lookup::Found(ResolvedRole {
+                id: "rol_P".into(),
+                name: "Premium User".into()
+            })
         );
-        let short = parse_roles_page(&j(r#"[{"id":"rol_L","name":"Premium User (Legacy)"}]"#)).unwrap();
+        let short =
+            parse_roles_page(&j(r#"[{"id":"rol_L","name":"Premium User (Legacy)"}]"#)).unwrap();
         assert_eq!(lookup_step("Premium User", 0, &short), Lookup::NotFound);
     }
 
     #[test]
     fn garbage_role_pages_are_typed_errors() {
-        for body in [r#"{"roles":"x"}"#, r#"[{"id":1,"name":"a"}]"#, r#""str""#, r#"{"total":3}"#, r#"[{"name":"a"}]"#] {
-            assert!(matches!(parse_roles_page(&j(body)), Err(Error::BadResponse { call: Call::ListRoles, .. })), "{body}");
+        for body in [
+            r#"{"roles":"x"}"#,
+            r#"[{"id":1,"name":"a"}]"#,
+            r#""str""#,
+            r#"{"total":3}"#,
+            r#"[{"name":"a"}]"#,
+        ] {
+            assert!(
+                matches!(
+                    parse_roles_page(&j(body)),
+                    Err(Error::BadResponse {
+                        call: Call::ListRoles,
+                        ..
+                    })
+                ),
+                "{body}"
+            );
         }
     }
 
@@ -278,10 +318,31 @@ mod tests {
 
     #[test]
     fn error_bodies() {
-        let e = api_error(Call::ListRoles, 429, Some(&j(r#"{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"}"#)));
-        assert_eq!(e.to_string(), "GET /api/v2/roles failed: HTTP 429 too_many_requests (Global limit has been reached)");
-        let e = api_error(Call::Token, 401, Some(&j(r#"{"error":"access_denied","error_description":"Unauthorized"}"#)));
-        assert_eq!(e.to_string(), "POST /oauth/token failed: HTTP 401 access_denied (Unauthorized)");
-        assert_eq!(api_error(Call::GetRole, 502, None).to_string(), "GET /api/v2/roles/{id} failed: HTTP 502");
+        let e = api_error(
+            Call::ListRoles,
+            429,
+            Some(&j(
+                r#"{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"}"#,
+            )),
+        );
+        assert_eq!(
+            e.to_string(),
+            "GET /api/v2/roles failed: HTTP 429 too_many_requests (Global limit has been reached)"
+        );
+        let e = api_error(
+            Call::Token,
+            401,
+            Some(&j(
+                r#"{"error":"access_denied","error_description":"Unauthorized"}"#,
+            )),
+        );
+        assert_eq!(
+            e.to_string(),
+            "POST /oauth/token failed: HTTP 401 access_denied (Unauthorized)"
+        );
+        assert_eq!(
+            api_error(Call::GetRole, 502, None).to_string(),
+            "GET /api/v2/roles/{id} failed: HTTP 502"
+        );
     }
 }

@@ -7,3 +7,4 @@ pub mod event;
 pub mod json;
 pub mod mgmt;
 pub mod policy;
+pub mod retry;

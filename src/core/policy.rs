@@ -89,7 +89,13 @@ pub const SECRET_MAX_CHARS: usize = 4096;
 
 const TOP_KEYS: &[&str] = &["version", "claims_namespace", "on_error", "rules"];
 const RULE_KEYS: &[&str] = &["name", "when", "assign_roles"];
-const WHEN_KEYS: &[&str] = &["provider", "connection", "email_domain", "client_id", "first_login"];
+const WHEN_KEYS: &[&str] = &[
+    "provider",
+    "connection",
+    "email_domain",
+    "client_id",
+    "first_login",
+];
 
 struct Errors(Vec<PolicyError>);
 
@@ -241,11 +247,17 @@ fn parse_rule(path: &str, item: &Json, errs: &mut Errors) -> Option<Rule> {
     let name = match item.get("name") {
         Some(Json::Str(s)) if !s.trim().is_empty() => s.clone(),
         Some(v) => {
-            errs.add(&join(path, "name"), format_kind("expected a non-empty string", v));
+            errs.add(
+                &join(path, "name"),
+                format_kind("expected a non-empty string", v),
+            );
             String::new()
         }
         None => {
-            errs.add(&join(path, "name"), "missing; every rule needs a unique name");
+            errs.add(
+                &join(path, "name"),
+                "missing; every rule needs a unique name",
+            );
             String::new()
         }
     };
@@ -304,7 +316,10 @@ fn parse_when(path: &str, w: &Json, errs: &mut Errors) -> When {
         None | Some(Json::Null) => None,
         Some(Json::Bool(b)) => Some(*b),
         Some(v) => {
-            errs.add(&join(path, "first_login"), format_kind("expected true or false", v));
+            errs.add(
+                &join(path, "first_login"),
+                format_kind("expected true or false", v),
+            );
             None
         }
     };
@@ -379,7 +394,10 @@ mod tests {
         assert_eq!(r.when.provider, Some(vec!["google-oauth2".to_string()]));
         assert_eq!(
             r.assign_roles,
-            vec![RoleRef::Name("Premium User".into()), RoleRef::Id("rol_42".into())]
+            vec![
+                RoleRef::Name("Premium User".into()),
+                RoleRef::Id("rol_42".into())
+            ]
         );
     }
 
@@ -390,7 +408,10 @@ mod tests {
                          {"name":"b","assign_roles":["Y"]}]}"#,
         ))
         .unwrap();
-        assert_eq!(p.rules[0].when.email_domain, Some(vec!["example.com".to_string()]));
+        assert_eq!(
+            p.rules[0].when.email_domain,
+            Some(vec!["example.com".to_string()])
+        );
         assert_eq!(p.rules[0].when.first_login, Some(true));
         assert_eq!(p.rules[1].when, When::default());
         assert_eq!(p.on_error, OnError::Allow);
@@ -420,15 +441,20 @@ mod tests {
             "rules[3]: expected a rule object, got a number",
         ];
         for w in want {
-            assert!(errs.iter().any(|e| e.starts_with(w)), "missing {w:?} in {errs:#?}");
+            assert!(
+                errs.iter().any(|e| e.starts_with(w)),
+                "missing {w:?} in {errs:#?}"
+            );
         }
         assert_eq!(errs.len(), want.len(), "{errs:#?}");
     }
 
     #[test]
     fn rejects_restricted_namespaces_and_non_objects() {
-        assert!(errors(r#"{"claims_namespace":"https://x.auth0.com/","rules":[]}"#)[0]
-            .contains("restricted"));
+        assert!(
+            errors(r#"{"claims_namespace":"https://x.auth0.com/","rules":[]}"#)[0]
+                .contains("restricted")
+        );
         assert!(errors("[1]")[0].starts_with("$: expected a JSON object"));
         assert!(errors(r#"{"rules":{}}"#)[0].starts_with("rules: expected a list"));
         assert!(errors(r#"{}"#)[0].starts_with("rules: missing"));
@@ -437,7 +463,10 @@ mod tests {
 
     #[test]
     fn on_error_is_read_even_from_invalid_policies() {
-        assert_eq!(on_error_of(&doc(r#"{"on_error":"deny","rules":5}"#)), OnError::Deny);
+        assert_eq!(
+            on_error_of(&doc(r#"{"on_error":"deny","rules":5}"#)),
+            OnError::Deny
+        );
         assert_eq!(on_error_of(&doc(r#"{"rules":5}"#)), OnError::Allow);
         assert_eq!(on_error_of(&doc(r#"{"on_error":"Deny"}"#)), OnError::Deny);
         assert_eq!(on_error_of(&doc("3")), OnError::Allow);

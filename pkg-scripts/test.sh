@@ -1,0 +1,23 @@
+#!/usr/bin/env bash
+# The whole test suite (what `npm test` and CI run): lints, the pure core on the host, the
+# wasm bindings under Node, then the built dist/action.js against the local tenant emulator.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash pkg-scripts/install-tools.sh
+export PATH="$HOME/.cargo/bin:$PATH"
+
+step() { echo; echo "== $*"; }
+
+step "cargo fmt --check"
+cargo fmt --check
+step "cargo clippy (host and wasm32)"
+cargo clippy --quiet --all-targets -- -D warnings
+cargo clippy --quiet --target wasm32-unknown-unknown --lib -- -D warnings
+step "cargo test (pure core)"
+cargo test --quiet
+step "wasm-pack test --node (bindings)"
+wasm-pack --quiet test --node
+step "build dist/action.js"
+node pkg-scripts/build.js
+step "node --test (built action against the emulator)"
+node --test tests/
