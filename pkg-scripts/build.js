@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Builds dist/action.js: Rust → wasm (cargo) → JS glue (wasm-bindgen, exact version) →
 // size-optimised wasm (wasm-opt -Oz) → brotli + base64 embedded in the CommonJS shim.
-// Usage: node pkg-scripts/build.js [--policy FILE] [--out FILE]
+// Usage: node pkg-scripts/build.js [--policy FILE] [--out FILE] [--features test-hooks]
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -39,8 +39,10 @@ async function main() {
   const policy = bakedPolicy(arg('--policy'));
   const env = { ...process.env, PATH: `${process.env.HOME}/.cargo/bin:${process.env.PATH}` };
 
-  run('cargo', ['build', '--quiet', '--release', '--target', 'wasm32-unknown-unknown', '--lib'], { env });
-  const gen = path.join(ROOT, 'target', 'bindgen');
+  const features = arg('--features');
+  run('cargo', ['build', '--quiet', '--release', '--target', 'wasm32-unknown-unknown', '--lib',
+    ...(features ? ['--features', features] : [])], { env });
+  const gen = path.join(ROOT, 'target', features ? `bindgen-${features}` : 'bindgen');
   fs.rmSync(gen, { recursive: true, force: true });
   run('wasm-bindgen', ['--target', 'no-modules', '--no-typescript', '--out-dir', gen, '--out-name', 'glue',
     path.join(ROOT, 'target/wasm32-unknown-unknown/release/auth0_provision.wasm')], { env });

@@ -16,8 +16,9 @@ cargo clippy --quiet --target wasm32-unknown-unknown --lib -- -D warnings
 step "cargo test (pure core)"
 cargo test --quiet
 step "wasm-pack test --node (bindings)"
-wasm-pack --quiet test --node
-step "build dist/action.js"
+wasm-pack test --node
+step "build dist/action.js (and a test-hooks variant for trap-recovery tests)"
 node pkg-scripts/build.js
+node pkg-scripts/build.js --features test-hooks --out target/test-hooks/action.js
 step "node --test (built action against the emulator)"
 node --test tests/

@@ -798,7 +798,13 @@ describe('fault injection', () => {
       await new Promise((r) => setTimeout(r, 50));
       assert.equal(e.requests.at(-1).fault, 'hang');
     } finally {
-      await Promise.race([e.stop(), new Promise((_, rej) => setTimeout(() => rej(new Error('stop() hung')), 2000))]);
+      let timer;
+      const guard = new Promise((_, rej) => { timer = setTimeout(() => rej(new Error('stop() hung')), 2000); });
+      try {
+        await Promise.race([e.stop(), guard]);
+      } finally {
+        clearTimeout(timer);
+      }
     }
     assert.equal(await pending, 'failed');
   });

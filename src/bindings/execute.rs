@@ -178,6 +178,10 @@ async fn run(
     t0: f64,
     out: &mut Outcome,
 ) -> Result<(), Error> {
+    #[cfg(feature = "test-hooks")]
+    if secrets.get("TEST_PANIC").and_then(Json::as_str) == Some("start") {
+        panic!("TEST_PANIC: deliberate panic (test-hooks build)");
+    }
     let ev = parse_event(ev_json, trigger)?;
     out.user_id = ev.user_id.clone();
     let policy = parse_policy(&doc?)?;

@@ -8,5 +8,7 @@ mod execute;
 mod http;
 pub mod log;
 pub mod raw;
+#[cfg(test)]
+mod tests;
 
 pub use execute::execute;
