@@ -216,7 +216,8 @@ class TenantEmulator {
       default: {
         const status = fault.status || 500;
         const body = fault.body !== undefined ? fault.body
-          : apiError(status, http.STATUS_CODES[status] || 'Error', 'Injected fault').body;
+          : status === 429 ? apiError(429, 'Too Many Requests', 'Global limit has been reached', 'too_many_requests').body
+            : apiError(status, http.STATUS_CODES[status] || 'Error', 'Injected fault').body;
         return send(status, body, fault.headers);
       }
     }
