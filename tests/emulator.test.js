@@ -1,7 +1,7 @@
 'use strict';
 // Tests of the local tenant emulator (pkg-scripts/emulator/server.js) against the Management API
 // wire format: every emulated operation is called over real HTTP and its response (and the request
-// we send) is validated against the official OpenAPI subset in shared/reference. Also covers auth,
+// we send) is validated against the official OpenAPI subset (tests/fixtures, copied from shared/reference). Also covers auth,
 // roles search and paging, the user path parameter, PATCH metadata semantics, the rate limit and
 // fault injection.
 const { describe, test, before, after } = require('node:test');
@@ -13,10 +13,10 @@ const Ajv2020 = require('ajv/dist/2020');
 const { TenantEmulator } = require('../pkg-scripts/emulator/server.js');
 
 const FIXTURE = JSON.parse(fs.readFileSync(path.join(__dirname, '../pkg-scripts/emulator/fixture.json'), 'utf8'));
-const SPEC_FILE = process.env.MGMT_API_SPEC ||
-  path.resolve(__dirname, '../../shared/reference/management-api-v2.subset.openapi.json');
-const SPEC = JSON.parse(fs.readFileSync(fs.existsSync(SPEC_FILE) ? SPEC_FILE
-  : '/work/shared/reference/management-api-v2.subset.openapi.json', 'utf8'));
+// A verbatim copy of shared/reference/management-api-v2.subset.openapi.json, kept in the
+// repository so a clean clone can run this test.
+const SPEC_FILE = process.env.MGMT_API_SPEC || path.join(__dirname, 'fixtures/management-api-v2.subset.openapi.json');
+const SPEC = JSON.parse(fs.readFileSync(SPEC_FILE, 'utf8'));
 const SPEC_ID = 'https://emulator.test/management-api-v2.subset.openapi.json';
 
 const CLIENT = FIXTURE.clients[0];
@@ -140,6 +140,8 @@ function assertOAuthError(res, status, error) {
 // ---------------------------------------------------------------------------------------------
 // HTTP helpers
 
+const CALL_TIMEOUT = 3000;
+
 async function call(origin, method, pathAndQuery, { token, body, form, headers = {}, signal } = {}) {
   const h = { ...headers };
   if (token) h.authorization = `Bearer ${token}`;
@@ -151,7 +153,8 @@ async function call(origin, method, pathAndQuery, { token, body, form, headers =
     h['content-type'] = 'application/json';
     payload = JSON.stringify(body);
   }
-  const r = await fetch(origin + pathAndQuery, { method, headers: h, body: payload, signal });
+  // A request the emulator never answers fails the test instead of hanging it.
+  const r = await fetch(origin + pathAndQuery, { method, headers: h, body: payload, signal: signal || AbortSignal.timeout(CALL_TIMEOUT) });
   const text = await r.text();
   let json;
   try { json = text ? JSON.parse(text) : undefined; } catch (_) { json = undefined; }
@@ -176,13 +179,24 @@ async function getToken(origin, client = CLIENT) {
 
 const clone = (x) => JSON.parse(JSON.stringify(x));
 
+/** emu.stop(), failing (instead of hanging) if it does not complete within `ms`. */
+async function stop(emu, ms = 2000) {
+  let timer;
+  const guard = new Promise((_, rej) => { timer = setTimeout(() => rej(new Error(`stop() did not complete in ${ms} ms`)), ms); });
+  try {
+    await Promise.race([emu.stop(), guard]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 async function withEmulator(fixture, opts, fn) {
   const emu = new TenantEmulator(fixture, opts);
   const origin = await emu.start();
   try {
     return await fn(emu, origin);
   } finally {
-    await emu.stop();
+    await stop(emu);
   }
 }
 
@@ -194,7 +208,7 @@ describe('conformance to the Management API spec', () => {
     emu = new TenantEmulator(FIXTURE);
     origin = await emu.start();
   });
-  after(() => emu.stop());
+  after(() => stop(emu));
 
   test('the spec declares every emulated operation', () => {
     for (const [t, m] of [['/roles', 'get'], ['/roles/{id}', 'get'], ['/users/{id}/roles', 'get'], ['/users/{id}/roles', 'post'],
@@ -361,7 +375,7 @@ describe('authentication and scopes', () => {
     emu = new TenantEmulator(f);
     origin = await emu.start();
   });
-  after(() => emu.stop());
+  after(() => stop(emu));
 
   test('wrong client secret or unknown client → 401 (OAuth error body)', async () => {
     assertOAuthError(await call(origin, 'POST', '/oauth/token', { body: tokenRequest(origin, CLIENT, { client_secret: 'nope' }) }), 401, 'access_denied');
@@ -437,7 +451,7 @@ describe('roles search and paging', () => {
     origin = await emu.start();
     token = await getToken(origin);
   });
-  after(() => emu.stop());
+  after(() => stop(emu));
   const list = (q) => call(origin, 'GET', `/api/v2/roles?${q}`, { token });
 
   test('name_filter is a case-insensitive partial match', async () => {
@@ -519,7 +533,7 @@ describe('user path parameter and PATCH semantics', () => {
     origin = await emu.start();
     token = await getToken(origin);
   });
-  after(() => emu.stop());
+  after(() => stop(emu));
 
   test('a user id with | percent-encoded (or left bare) reaches the user', async () => {
     const encoded = await call(origin, 'GET', `/api/v2/users/${enc(ADA)}`, { token });
@@ -587,9 +601,8 @@ describe('user path parameter and PATCH semantics', () => {
     assert.equal(del.status, 200, 'deleting an absent key is fine');
   });
 
-  // Known emulator deviations, recorded as todo tests so they run (and report) without failing
-  // the suite. See the report that accompanied this file.
-  test('PATCH with a non-object app_metadata is rejected (spec AppMetadata: type object)', { todo: 'emulator merges strings/arrays key-by-index' }, async () => {
+  // Metadata must be an object (spec AppMetadata), and {} clears it (Auth0's docs).
+  test('PATCH with a non-object app_metadata is rejected (spec AppMetadata: type object)', async () => {
     const p = `/api/v2/users/${enc(DENNIS)}`;
     assert.equal(isValidRequest('/users/{id}', 'patch', { app_metadata: 'ab' }), false);
     const res = await call(origin, 'PATCH', p, { token, body: { app_metadata: 'ab' } });
@@ -598,7 +611,7 @@ describe('user path parameter and PATCH semantics', () => {
     assertApiError(res, 400);
   });
 
-  test('PATCH with app_metadata: {} removes the metadata (Auth0 docs)', { todo: 'emulator treats {} as a no-op' }, async () => {
+  test('PATCH with app_metadata: {} removes the metadata (Auth0 docs)', async () => {
     const p = `/api/v2/users/${enc('auth0|meta')}`;
     const res = await call(origin, 'PATCH', p, { token, body: { app_metadata: {} } });
     assert.equal(res.status, 200);
@@ -696,7 +709,7 @@ describe('fault injection', () => {
     origin = await emu.start();
     token = await getToken(origin);
   });
-  after(() => emu.stop());
+  after(() => stop(emu));
   const roles = (opts = {}) => call(origin, 'GET', '/api/v2/roles', { token, ...opts });
 
   test('status: Auth0 error body, consumed `times` times, then normal service', async () => {
@@ -792,20 +805,16 @@ describe('fault injection', () => {
     const e = new TenantEmulator(FIXTURE);
     const o = await e.start();
     let pending;
+    const t0 = Date.now();
     try {
       e.injectFault({ mode: 'hang' });
-      pending = fetch(`${o}/api/v2/roles`).then(() => 'answered', () => 'failed');
+      pending = fetch(`${o}/api/v2/roles`, { signal: AbortSignal.timeout(CALL_TIMEOUT) }).then(() => 'answered', () => 'failed');
       await new Promise((r) => setTimeout(r, 50));
       assert.equal(e.requests.at(-1).fault, 'hang');
     } finally {
-      let timer;
-      const guard = new Promise((_, rej) => { timer = setTimeout(() => rej(new Error('stop() hung')), 2000); });
-      try {
-        await Promise.race([e.stop(), guard]);
-      } finally {
-        clearTimeout(timer);
-      }
+      await stop(e);
     }
     assert.equal(await pending, 'failed');
+    assert.ok(Date.now() - t0 < 1500, 'failed by stop(), not by the client timeout');
   });
 });

@@ -154,7 +154,13 @@ class TenantEmulator {
     const chunks = [];
     req.on('data', (c) => chunks.push(c));
     req.on('end', () => {
-      const url = new URL(req.url, 'http://127.0.0.1');
+      let url;
+      try {
+        url = new URL(req.url, 'http://127.0.0.1');
+      } catch (_) {
+        res.writeHead(400, { 'content-type': JSON_TYPE });
+        return res.end(JSON.stringify(apiError(400, 'Bad Request', 'Invalid request URI', 'invalid_uri').body));
+      }
       const raw = Buffer.concat(chunks).toString('utf8');
       const route = routeOf(req.method, url.pathname);
       const entry = { method: req.method, path: req.url, route, status: 0, t: Date.now() };
@@ -187,7 +193,12 @@ class TenantEmulator {
         const e = apiError(429, 'Too Many Requests', 'Global limit has been reached', 'too_many_requests');
         return send(e.status, e.body, headers);
       }
-      const r = this.dispatch(req, url, entry);
+      let r;
+      try {
+        r = this.dispatch(req, url, entry);
+      } catch (e) {
+        r = apiError(500, 'Internal Server Error', `emulator error: ${e.message}`);
+      }
       send(r.status, r.body, r.headers);
     });
   }
@@ -354,7 +365,16 @@ class TenantEmulator {
       return apiError(400, 'Bad Request', 'Payload validation error: expected an object', 'invalid_body');
     }
     for (const key of ['app_metadata', 'user_metadata']) {
-      if (body[key] !== undefined) mergeFirstLevel(user, key, body[key]);
+      const v = body[key];
+      if (v !== undefined && (v === null || typeof v !== 'object' || Array.isArray(v))) {
+        return apiError(400, 'Bad Request', `Payload validation error: '${key}' must be an object`, 'invalid_body');
+      }
+    }
+    for (const key of ['app_metadata', 'user_metadata']) {
+      if (body[key] === undefined) continue;
+      // Auth0: patching the metadata with an empty object removes it completely.
+      if (Object.keys(body[key]).length === 0) user[key] = {};
+      else mergeFirstLevel(user, key, body[key]);
     }
     user.updated_at = new Date().toISOString();
     return { status: 200, body: this.publicUser(user) };
@@ -389,6 +409,7 @@ class TenantEmulator {
 function mergeFirstLevel(user, key, patch) {
   const next = { ...(user[key] || {}) };
   for (const [k, v] of Object.entries(patch || {})) {
+    if (k === '__proto__') continue;
     if (v === null) delete next[k];
     else next[k] = v;
   }
