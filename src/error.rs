@@ -73,6 +73,9 @@ pub enum Error {
         /// What was wrong with it.
         message: &'static str,
     },
+    /// Rate limited: no request slot would come before the run's deadline, so the work is
+    /// deferred (to the user's next login) without sending a doomed request.
+    Deferred,
     /// No role has exactly this name.
     RoleNotFound(String),
     /// A JS exception from the host (e.g. an `api` method threw).
@@ -148,6 +151,9 @@ impl fmt::Display for Error {
                     call.label(),
                     message
                 )
+            }
+            Error::Deferred => {
+                f.write_str("rate limited: deferred, no request slot before the deadline")
             }
             Error::RoleNotFound(name) => {
                 write!(f, "no role is named exactly \"{}\"", clip(name, 60))

@@ -20,6 +20,10 @@ pub struct Reply {
     pub retry_after: Option<String>,
     /// `x-ratelimit-reset` (UNIX epoch seconds), when sent.
     pub ratelimit_reset: Option<String>,
+    /// `x-ratelimit-remaining`, when sent.
+    pub ratelimit_remaining: Option<String>,
+    /// `x-ratelimit-limit` (the bucket size), when sent.
+    pub ratelimit_limit: Option<String>,
 }
 
 fn set(obj: &Object, key: &str, value: &JsValue) {
@@ -83,6 +87,8 @@ pub async fn send(
     let header = |name: &str| headers.get(name).ok().flatten();
     let retry_after = header("retry-after");
     let ratelimit_reset = header("x-ratelimit-reset");
+    let ratelimit_remaining = header("x-ratelimit-remaining");
+    let ratelimit_limit = header("x-ratelimit-limit");
     let text = JsFuture::from(resp.text().map_err(network)?)
         .await
         .map_err(network)?
@@ -104,5 +110,7 @@ pub async fn send(
         body,
         retry_after,
         ratelimit_reset,
+        ratelimit_remaining,
+        ratelimit_limit,
     })
 }

@@ -8,7 +8,10 @@ mod execute;
 mod http;
 pub mod log;
 pub mod raw;
+mod shared;
 #[cfg(test)]
 mod tests;
+mod throttle;
+mod time;
 
 pub use execute::execute;
