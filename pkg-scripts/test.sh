@@ -21,4 +21,8 @@ step "build dist/action.js (and a test-hooks variant for trap-recovery tests)"
 node pkg-scripts/build.js
 node pkg-scripts/build.js --features test-hooks --out target/test-hooks/action.js
 step "node --test (built action against the emulator)"
+export SECRET_SCAN_DIR="$PWD/target/secret-scan"
+rm -rf "$SECRET_SCAN_DIR" && mkdir -p "$SECRET_SCAN_DIR"
 node --test tests/
+step "secret hygiene over every Action output of the suite"
+node pkg-scripts/scan-secrets.js

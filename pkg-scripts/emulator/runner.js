@@ -51,6 +51,12 @@ class ActionCache {
 }
 
 const als = new AsyncLocalStorage();
+// When set (by pkg-scripts/test.sh), every log line and error an Action produces is appended
+// here so one scan can cover the whole suite (see pkg-scripts/scan-secrets.js).
+const SCAN_DIR = process.env.SECRET_SCAN_DIR;
+function record(kind, text) {
+  if (SCAN_DIR && text) fs.appendFileSync(path.join(SCAN_DIR, 'output.jsonl'), JSON.stringify({ kind, text }) + '\n');
+}
 const allLogs = [];
 let consolePatched = false;
 
@@ -66,6 +72,7 @@ function patchConsole() {
     if (!ctx) return original(...args);
     ctx.logs.push(line);
     allLogs.push(line);
+    record('log', line);
     if (ctx.echo) original(line);
   };
 }
@@ -191,6 +198,9 @@ class ActionsRunner {
       }
     });
     const ms = performance.now() - t0;
+    record('error', outcome && outcome.error);
+    record('threw', threw && String(threw.stack || threw));
+    record('deny', rec.denyReason);
     // Sequential executions only: concurrent ones share the emulator's request log.
     const requests = this.emulator.requests.slice(firstRequest).map((r) => ({ route: r.route, path: r.path, status: r.status, body: r.body }));
     return { ...rec, outcome, threw, logs: ctx.logs, requests, ms };

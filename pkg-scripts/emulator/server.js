@@ -73,6 +73,7 @@ class TenantEmulator {
   constructor(fixture, opts = {}) {
     const f = JSON.parse(JSON.stringify(fixture));
     this.clients = f.clients || [];
+    for (const c of this.clients) noteSecret(c.client_secret);
     this.applications = f.applications || [];
     this.connections = f.connections || [];
     this.roles = f.roles || [];
@@ -274,6 +275,7 @@ class TenantEmulator {
       return { status: 403, body: { error: 'access_denied', error_description: `Service not enabled within domain: ${body.audience}` } };
     }
     const access_token = `emu.${crypto.randomBytes(24).toString('base64url')}`;
+    noteSecret(access_token);
     this.tokens.set(access_token, {
       client_id: client.client_id,
       scopes: client.scopes,
@@ -414,6 +416,13 @@ function mergeFirstLevel(user, key, patch) {
     else next[k] = v;
   }
   user[key] = next;
+}
+
+// Test support: with SECRET_SCAN_DIR set, every credential this tenant knows or issues is
+// listed so pkg-scripts/scan-secrets.js can check no Action output ever contained one.
+function noteSecret(value) {
+  const dir = process.env.SECRET_SCAN_DIR;
+  if (dir && value) require('node:fs').appendFileSync(require('node:path').join(dir, 'secrets.txt'), value + '\n');
 }
 
 function parseBody(contentType = '', raw) {
