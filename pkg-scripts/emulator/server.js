@@ -72,6 +72,7 @@ class TenantEmulator {
    */
   constructor(fixture, opts = {}) {
     const f = JSON.parse(JSON.stringify(fixture));
+    this.fixture = f; // extensions (actions-api.js) read their own sections from it
     this.clients = f.clients || [];
     for (const c of this.clients) noteSecret(c.client_secret);
     this.applications = f.applications || [];
@@ -431,5 +432,10 @@ function parseBody(contentType = '', raw) {
   }
   return JSON.parse(raw);
 }
+
+// The Actions endpoints (deployment) live in their own module: routes + handler methods.
+const actionsApi = require('./actions-api.js');
+ROUTES.push(...actionsApi.routes);
+Object.assign(TenantEmulator.prototype, actionsApi.handlers);
 
 module.exports = { TenantEmulator, TokenBucket, mergeFirstLevel, routeOf };
