@@ -20,6 +20,7 @@ wasm-pack test --node
 step "build dist/action.js (and a test-hooks variant for trap-recovery tests)"
 node pkg-scripts/build.js
 node pkg-scripts/build.js --features test-hooks --out target/test-hooks/action.js
+node pkg-scripts/build.js --policy pkg-scripts/policies/premium-for-google.json --out target/baked/action.js
 step "node --test (built action against the emulator)"
 export SECRET_SCAN_DIR="$PWD/target/secret-scan"
 rm -rf "$SECRET_SCAN_DIR" && mkdir -p "$SECRET_SCAN_DIR"

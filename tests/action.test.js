@@ -229,3 +229,21 @@ test('the Action file requires only Node built-ins and fits the size budget', ()
   for (const r of requires) assert.ok(require('node:module').isBuiltin(r), `non-builtin require: ${r}`);
   assert.ok(Buffer.byteLength(code) <= 100 * 1000, 'within Auth0\'s 100 kB limit');
 });
+
+test('a policy baked in with --policy works without the POLICY secret; the secret overrides it', async () => {
+  const path = require('node:path');
+  const baked = path.join(require('./helpers.js').ROOT, 'target/baked/action.js');
+  const { emu, runner } = await start({ policy: null, actionPath: baked });
+  const r = await runner.login(USERS.ada);
+  assert.deepEqual(r.outcome.assigned, ['Premium User']);
+  assert.deepEqual(r.idClaims[CLAIM], ['Premium User']);
+  const override = { rules: [{ name: 'admins', when: { provider: 'google-oauth2' }, assign_roles: ['Admin'] }] };
+  const r2 = await runner.login(USERS.grace, { secrets: { POLICY: JSON.stringify(override) } });
+  assert.deepEqual(r2.outcome.assigned, ['Admin']);
+  assert.deepEqual(r2.idClaims, {}, 'the override has no claims_namespace');
+  assert.deepEqual(emu.roleNames(USERS.grace), ['Admin']);
+  // dist/action.js has no baked policy: without the secret it is a clear error.
+  const t = await start({ policy: null });
+  const r3 = await t.runner.login(USERS.ada);
+  assert.match(r3.logs[0], /invalid policy: \$: no policy: set the POLICY secret or build with --policy FILE/);
+});
