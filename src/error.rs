@@ -19,6 +19,14 @@ pub enum Call {
     AssignRoles,
     /// `PATCH /api/v2/users/{id}`.
     UpdateUser,
+    /// `DELETE /api/v2/users/{id}/roles`.
+    RemoveRoles,
+    /// `POST /api/v2/users/{id}/permissions`.
+    AssignPermissions,
+    /// `POST /api/v2/tickets/password-change`.
+    PasswordTicket,
+    /// `POST /api/v2/guardian/enrollments/ticket`.
+    MfaTicket,
 }
 
 impl Call {
@@ -30,6 +38,10 @@ impl Call {
             Call::GetRole => "GET /api/v2/roles/{id}",
             Call::AssignRoles => "POST /api/v2/users/{id}/roles",
             Call::UpdateUser => "PATCH /api/v2/users/{id}",
+            Call::RemoveRoles => "DELETE /api/v2/users/{id}/roles",
+            Call::AssignPermissions => "POST /api/v2/users/{id}/permissions",
+            Call::PasswordTicket => "POST /api/v2/tickets/password-change",
+            Call::MfaTicket => "POST /api/v2/guardian/enrollments/ticket",
         }
     }
 }

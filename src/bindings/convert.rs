@@ -92,6 +92,37 @@ pub fn parse_json_text(text: &str) -> Result<Option<Json>, String> {
     to_json(&v).map(Some)
 }
 
+/// Builds the JS value of a `Json` (for claims, metadata and request bodies).
+pub fn from_json(j: &Json) -> JsValue {
+    match j {
+        Json::Null => JsValue::NULL,
+        Json::Bool(b) => JsValue::from_bool(*b),
+        Json::Num(n) => JsValue::from_f64(*n),
+        Json::Str(s) => JsValue::from_str(s),
+        Json::Arr(items) => items
+            .iter()
+            .map(from_json)
+            .collect::<js_sys::Array>()
+            .into(),
+        Json::Obj(members) => {
+            let o = js_sys::Object::new();
+            for (k, v) in members {
+                let _ = js_sys::Reflect::set(&o, &JsValue::from_str(k), &from_json(v));
+            }
+            o.into()
+        }
+    }
+}
+
+/// `JSON.stringify` of a `Json` (the host serialises numbers, so the wasm needs no float
+/// formatting).
+pub fn stringify(j: &Json) -> String {
+    js_sys::JSON::stringify(&from_json(j))
+        .ok()
+        .and_then(|s| s.as_string())
+        .unwrap_or_default()
+}
+
 /// Builds a JS array of strings.
 pub fn str_array(items: &[String]) -> JsValue {
     items

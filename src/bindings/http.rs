@@ -1,10 +1,10 @@
 //! One HTTP exchange with the tenant over the global `fetch`, with a timeout, no redirects
 //! (so nothing can steer a request to another origin) and defensive body handling.
 
-use super::convert::{describe, parse_json_text};
+use super::convert::{describe, parse_json_text, stringify};
 use super::raw::{abort_signal_timeout, fetch, Response};
 use crate::core::json::Json;
-use crate::core::mgmt::Request;
+use crate::core::mgmt::{Body, Request};
 use crate::error::Error;
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -59,9 +59,20 @@ pub async fn send(
     let init = Object::new();
     set(&init, "method", &req.method.into());
     set(&init, "redirect", &"error".into());
-    if let Some(body) = &req.body {
-        set(&headers, "content-type", &req.content_type.into());
-        set(&init, "body", &body.into());
+    match &req.body {
+        Some(Body::Form(text)) => {
+            set(
+                &headers,
+                "content-type",
+                &"application/x-www-form-urlencoded".into(),
+            );
+            set(&init, "body", &text.into());
+        }
+        Some(Body::Json(j)) => {
+            set(&headers, "content-type", &"application/json".into());
+            set(&init, "body", &stringify(j).into());
+        }
+        None => {}
     }
     set(&init, "headers", &headers);
     set(&init, "signal", &abort_signal_timeout(timeout_ms)?);

@@ -1,6 +1,7 @@
 //! The JS side: raw `extern` bindings, thin idiomatic wrappers over them, and the exported
 //! entry point. Everything here is wasm-only; decisions live in [`crate::core`].
 
+mod apply;
 mod cache;
 mod client;
 pub mod convert;

@@ -87,10 +87,31 @@ extern "C" {
         value: &JsValue,
     ) -> Result<JsValue, JsValue>;
 
+    /// `api.multifactor` (post-login).
+    #[wasm_bindgen(method, getter)]
+    pub fn multifactor(this: &Api) -> Option<ApiMultifactor>;
+
+    /// `api.multifactor`.
+    pub type ApiMultifactor;
+    /// `enable(provider, {allowRememberBrowser})`.
+    #[wasm_bindgen(method, catch)]
+    pub fn enable(
+        this: &ApiMultifactor,
+        provider: &str,
+        opts: &JsValue,
+    ) -> Result<JsValue, JsValue>;
+
     /// `api.user`.
     pub type ApiUser;
     /// `setAppMetadata(key, value)`; `null` deletes the key.
     #[wasm_bindgen(method, catch, js_name = setAppMetadata)]
     pub fn set_app_metadata(this: &ApiUser, key: &str, value: &JsValue)
         -> Result<JsValue, JsValue>;
+    /// `setUserMetadata(key, value)`; `null` deletes the key.
+    #[wasm_bindgen(method, catch, js_name = setUserMetadata)]
+    pub fn set_user_metadata(
+        this: &ApiUser,
+        key: &str,
+        value: &JsValue,
+    ) -> Result<JsValue, JsValue>;
 }

@@ -32,6 +32,9 @@ impl Trigger {
 
 /// The app_metadata key holding rule names whose provisioning has not completed yet.
 pub const PENDING_KEY: &str = "provisioning_pending";
+/// The app_metadata key holding rule names whose once-only effects (permissions, tickets)
+/// are done, so neither a later login nor the other trigger repeats them.
+pub const DONE_KEY: &str = "provisioning_done";
 
 /// What a policy can see of one execution.
 #[derive(Clone, Debug, PartialEq)]
@@ -56,6 +59,16 @@ pub struct Event {
     pub roles: Vec<String>,
     /// Rule names left pending by an earlier failed execution (`app_metadata.provisioning_pending`).
     pub pending: Vec<String>,
+    /// Rule names whose once-only effects are done (`app_metadata.provisioning_done`).
+    pub done: Vec<String>,
+    /// `event.organization.id` and `.name`, when the login is in an organization.
+    pub organization: Vec<String>,
+    /// `event.transaction.protocol`, e.g. `oidc-basic-profile`, `oauth2-refresh-token`.
+    pub protocol: Option<String>,
+    /// `event.user.app_metadata` (an empty object when absent).
+    pub app_metadata: Json,
+    /// `event.user.user_metadata` (an empty object when absent).
+    pub user_metadata: Json,
 }
 
 /// A malformed event: which field and why.
@@ -163,12 +176,26 @@ pub fn parse_event(ev: &Json, trigger: Trigger) -> Result<Event, EventError> {
         }
     };
     let roles = str_list(ev.path("authorization.roles"), "event.authorization.roles")?;
+    let metadata = |key: &'static str| match user.get(&key[11..]) {
+        None | Some(Json::Null) => Ok(Json::Obj(Vec::new())),
+        Some(m @ Json::Obj(_)) => Ok(m.clone()),
+        Some(other) => Err(bad(key, "expected an object", Some(other))),
+    };
+    let app_metadata = metadata("event.user.app_metadata")?;
+    let user_metadata = metadata("event.user.user_metadata")?;
     // A hand-edited marker must not break logins: anything but a list of strings is ignored.
-    let pending = str_list(
-        user.path("app_metadata").and_then(|m| m.get(PENDING_KEY)),
-        "pending",
-    )
-    .unwrap_or_default();
+    let marker = |key: &str| str_list(app_metadata.get(key), "marker").unwrap_or_default();
+    let (pending, done) = (marker(PENDING_KEY), marker(DONE_KEY));
+    let mut organization = Vec::new();
+    for field in ["organization.id", "organization.name"] {
+        if let Some(s) = ev.path(field).and_then(Json::as_str) {
+            organization.push(s.to_owned());
+        }
+    }
+    let protocol = opt_str(
+        ev.path("transaction.protocol"),
+        "event.transaction.protocol",
+    )?;
     Ok(Event {
         trigger,
         user_id,
@@ -180,6 +207,11 @@ pub fn parse_event(ev: &Json, trigger: Trigger) -> Result<Event, EventError> {
         logins_count,
         roles,
         pending,
+        done,
+        organization,
+        protocol,
+        app_metadata,
+        user_metadata,
     })
 }
 

@@ -4,6 +4,16 @@
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::fmt;
 
+/// Builds an object from key/value pairs.
+pub fn obj(members: &[(&str, Json)]) -> Json {
+    Json::Obj(
+        members
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), v.clone()))
+            .collect(),
+    )
+}
+
 /// A JSON value with object keys kept in document order.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Json {
@@ -82,6 +92,19 @@ impl Json {
             Json::Arr(_) => "an array",
             Json::Obj(_) => "an object",
         }
+    }
+}
+
+/// JSON equality: numbers by value, objects regardless of key order.
+pub fn same(a: &Json, b: &Json) -> bool {
+    match (a, b) {
+        (Json::Arr(x), Json::Arr(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(p, q)| same(p, q))
+        }
+        (Json::Obj(x), Json::Obj(y)) => {
+            x.len() == y.len() && x.iter().all(|(k, v)| b.get(k).is_some_and(|w| same(v, w)))
+        }
+        _ => a == b,
     }
 }
 
@@ -188,6 +211,32 @@ impl<'de> Visitor<'de> for JsonVisitor {
             members.push((k, v));
         }
         Ok(Json::Obj(members))
+    }
+}
+
+impl serde::Serialize for Json {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::{SerializeMap, SerializeSeq};
+        match self {
+            Json::Null => s.serialize_unit(),
+            Json::Bool(b) => s.serialize_bool(*b),
+            Json::Num(n) => s.serialize_f64(*n),
+            Json::Str(v) => s.serialize_str(v),
+            Json::Arr(items) => {
+                let mut seq = s.serialize_seq(Some(items.len()))?;
+                for i in items {
+                    seq.serialize_element(i)?;
+                }
+                seq.end()
+            }
+            Json::Obj(members) => {
+                let mut map = s.serialize_map(Some(members.len()))?;
+                for (k, v) in members {
+                    map.serialize_entry(k, v)?;
+                }
+                map.end()
+            }
+        }
     }
 }
 

@@ -2,9 +2,10 @@
 //! response parsing. The bindings layer only moves these bytes.
 
 use super::config::Tenant;
-use super::decide::ResolvedRole;
 use super::encode::{form, segment};
-use super::json::{str_array, Json};
+use super::json::{obj, Json};
+use super::plan::ResolvedRole;
+use super::policy::{Permission, Ticket, TicketKind};
 use crate::error::{Call, Error};
 
 /// Roles per page when looking a role up by name (the API's maximum).
@@ -13,7 +14,7 @@ pub const ROLES_PER_PAGE: u32 = 100;
 pub const MAX_ROLE_PAGES: u32 = 10;
 
 /// One HTTP request to the tenant.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Request {
     /// Which call this is (for errors and logs).
     pub call: Call,
@@ -22,9 +23,16 @@ pub struct Request {
     /// Path and query, starting with `/`.
     pub path: String,
     /// Body, when any.
-    pub body: Option<String>,
-    /// Content type of the body.
-    pub content_type: &'static str,
+    pub body: Option<Body>,
+}
+
+/// A request body.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Body {
+    /// `application/x-www-form-urlencoded`.
+    Form(String),
+    /// `application/json` (serialised by the host's `JSON.stringify`).
+    Json(Json),
 }
 
 /// A Management API access token with its lifetime.
@@ -43,13 +51,12 @@ pub fn token_request(t: &Tenant) -> Request {
         call: Call::Token,
         method: "POST",
         path: "/oauth/token".into(),
-        body: Some(form(&[
+        body: Some(Body::Form(form(&[
             ("grant_type", "client_credentials"),
             ("client_id", &t.client_id),
             ("client_secret", &t.client_secret),
             ("audience", &audience),
-        ])),
-        content_type: "application/x-www-form-urlencoded",
+        ]))),
     }
 }
 
@@ -96,7 +103,6 @@ pub fn list_roles_request(name: &str, page: u32) -> Request {
         method: "GET",
         path,
         body: None,
-        content_type: "",
     }
 }
 
@@ -176,7 +182,6 @@ pub fn get_role_request(id: &str) -> Request {
         method: "GET",
         path,
         body: None,
-        content_type: "",
     }
 }
 
@@ -185,20 +190,114 @@ pub fn parse_role(body: &Json) -> Result<ResolvedRole, Error> {
     parse_role_obj(Call::GetRole, body)
 }
 
+fn user_path(user_id: &str, tail: &str) -> String {
+    ["/api/v2/users/", &segment(user_id), tail].concat()
+}
+
+fn strs(items: &[&str]) -> Json {
+    Json::Arr(items.iter().map(|s| Json::Str((*s).to_owned())).collect())
+}
+
 /// `POST /api/v2/users/{id}/roles` with `{"roles": [ids]}` (the 204 reply has no body).
 pub fn assign_roles_request(user_id: &str, role_ids: &[&str]) -> Request {
-    let mut path = String::from("/api/v2/users/");
-    path.push_str(&segment(user_id));
-    path.push_str("/roles");
-    let mut body = String::from("{\"roles\":");
-    body.push_str(&str_array(role_ids));
-    body.push('}');
     Request {
         call: Call::AssignRoles,
         method: "POST",
-        path,
-        body: Some(body),
-        content_type: "application/json",
+        path: user_path(user_id, "/roles"),
+        body: Some(Body::Json(obj(&[("roles", strs(role_ids))]))),
+    }
+}
+
+/// `DELETE /api/v2/users/{id}/roles` with `{"roles": [ids]}`.
+pub fn remove_roles_request(user_id: &str, role_ids: &[&str]) -> Request {
+    Request {
+        call: Call::RemoveRoles,
+        method: "DELETE",
+        path: user_path(user_id, "/roles"),
+        body: Some(Body::Json(obj(&[("roles", strs(role_ids))]))),
+    }
+}
+
+/// `POST /api/v2/users/{id}/permissions` with `{"permissions": [{resource_server_identifier, permission_name}]}`.
+pub fn assign_permissions_request(user_id: &str, perms: &[&Permission]) -> Request {
+    let list = perms
+        .iter()
+        .map(|p| {
+            obj(&[
+                (
+                    "resource_server_identifier",
+                    Json::Str(p.resource_server_identifier.clone()),
+                ),
+                ("permission_name", Json::Str(p.permission_name.clone())),
+            ])
+        })
+        .collect();
+    Request {
+        call: Call::AssignPermissions,
+        method: "POST",
+        path: user_path(user_id, "/permissions"),
+        body: Some(Body::Json(obj(&[("permissions", Json::Arr(list))]))),
+    }
+}
+
+/// `PATCH /api/v2/users/{id}` merging first-level metadata keys (null deletes).
+pub fn update_user_request(
+    user_id: &str,
+    app: &[(String, Json)],
+    user: &[(String, Json)],
+) -> Request {
+    let mut body = Vec::new();
+    if !app.is_empty() {
+        body.push(("app_metadata".to_owned(), Json::Obj(app.to_vec())));
+    }
+    if !user.is_empty() {
+        body.push(("user_metadata".to_owned(), Json::Obj(user.to_vec())));
+    }
+    Request {
+        call: Call::UpdateUser,
+        method: "PATCH",
+        path: user_path(user_id, ""),
+        body: Some(Body::Json(Json::Obj(body))),
+    }
+}
+
+/// The ticket-creating request for `t`.
+pub fn ticket_request(user_id: &str, t: &Ticket) -> Request {
+    let mut body = vec![("user_id".to_owned(), Json::Str(user_id.to_owned()))];
+    let (call, path) = match t.kind {
+        TicketKind::PasswordReset => {
+            if let Some(u) = &t.result_url {
+                body.push(("result_url".into(), Json::Str(u.clone())));
+            }
+            if let Some(ttl) = t.ttl_sec {
+                body.push(("ttl_sec".into(), Json::Num(f64::from(ttl))));
+            }
+            (Call::PasswordTicket, "/api/v2/tickets/password-change")
+        }
+        TicketKind::MfaEnrollment => {
+            // The URL goes where the policy says, not to the user's inbox.
+            body.push(("send_mail".into(), Json::Bool(false)));
+            (Call::MfaTicket, "/api/v2/guardian/enrollments/ticket")
+        }
+    };
+    Request {
+        call,
+        method: "POST",
+        path: path.into(),
+        body: Some(Body::Json(Json::Obj(body))),
+    }
+}
+
+/// The ticket URL of a ticket reply (`ticket` or `ticket_url`).
+pub fn parse_ticket_url(call: Call, body: Option<&Json>) -> Result<String, Error> {
+    let b = body.ok_or(bad(call, "empty body"))?;
+    match b
+        .get("ticket")
+        .or_else(|| b.get("ticket_url"))
+        .and_then(Json::as_str)
+    {
+        Some(u) if u.starts_with("https://") || u.starts_with("http://") => Ok(u.to_owned()),
+        _ => Err(bad(call, "no ticket URL")),
     }
 }
 
@@ -226,6 +325,78 @@ mod tests {
         serde_json::from_str(s).unwrap()
     }
 
+    fn body_text(r: &Request) -> String {
+        match &r.body {
+            Some(Body::Json(b)) => serde_json::to_string(b).unwrap(),
+            other => panic!("not a JSON body: {other:?}"),
+        }
+    }
+
+    #[test]
+    fn effect_requests_match_the_api() {
+        let p = Permission {
+            resource_server_identifier: "https://api.example.com".into(),
+            permission_name: "read:reports".into(),
+        };
+        let r = assign_permissions_request("auth0|x", &[&p]);
+        assert_eq!(r.path, "/api/v2/users/auth0%7Cx/permissions");
+        assert_eq!(
+            body_text(&r),
+            r#"{"permissions":[{"resource_server_identifier":"https://api.example.com","permission_name":"read:reports"}]}"#
+        );
+        let r = remove_roles_request("auth0|x", &["rol_1"]);
+        assert_eq!(
+            (r.method, body_text(&r).as_str()),
+            ("DELETE", r#"{"roles":["rol_1"]}"#)
+        );
+        let r = update_user_request("auth0|x", &[("plan".into(), Json::Str("pro".into()))], &[]);
+        assert_eq!(
+            (r.method, r.path.as_str(), body_text(&r).as_str()),
+            (
+                "PATCH",
+                "/api/v2/users/auth0%7Cx",
+                r#"{"app_metadata":{"plan":"pro"}}"#
+            )
+        );
+        let t = Ticket {
+            kind: TicketKind::PasswordReset,
+            store_key: None,
+            result_url: Some("https://app/x".into()),
+            ttl_sec: Some(3600),
+        };
+        assert_eq!(
+            body_text(&ticket_request("auth0|x", &t)),
+            r#"{"user_id":"auth0|x","result_url":"https://app/x","ttl_sec":3600.0}"#
+        );
+        let t = Ticket {
+            kind: TicketKind::MfaEnrollment,
+            store_key: None,
+            result_url: None,
+            ttl_sec: None,
+        };
+        let r = ticket_request("auth0|x", &t);
+        assert_eq!(
+            (r.path.as_str(), body_text(&r).as_str()),
+            (
+                "/api/v2/guardian/enrollments/ticket",
+                r#"{"user_id":"auth0|x","send_mail":false}"#
+            )
+        );
+        assert_eq!(
+            parse_ticket_url(
+                Call::MfaTicket,
+                Some(&j(r#"{"ticket_id":"t","ticket_url":"https://t/1"}"#))
+            ),
+            Ok("https://t/1".into())
+        );
+        assert!(parse_ticket_url(
+            Call::PasswordTicket,
+            Some(&j(r#"{"ticket":"javascript:x"}"#))
+        )
+        .is_err());
+        assert!(parse_ticket_url(Call::PasswordTicket, None).is_err());
+    }
+
     #[test]
     fn token_request_is_a_client_credentials_form() {
         let t = Tenant {
@@ -236,8 +407,8 @@ mod tests {
         let r = token_request(&t);
         assert_eq!(r.path, "/oauth/token");
         assert_eq!(
-            r.body.as_deref(),
-            Some("grant_type=client_credentials&client_id=cid&client_secret=s%26c%3Dret&audience=https%3A%2F%2Ft.auth0.com%2Fapi%2Fv2%2F")
+            r.body,
+            Some(Body::Form("grant_type=client_credentials&client_id=cid&client_secret=s%26c%3Dret&audience=https%3A%2F%2Ft.auth0.com%2Fapi%2Fv2%2F".into()))
         );
     }
 
@@ -313,7 +484,7 @@ mod tests {
     fn assignment_encodes_the_user_id() {
         let r = assign_roles_request("auth0|a/../b", &["rol_1"]);
         assert_eq!(r.path, "/api/v2/users/auth0%7Ca%2F..%2Fb/roles");
-        assert_eq!(r.body.as_deref(), Some(r#"{"roles":["rol_1"]}"#));
+        assert_eq!(body_text(&r), r#"{"roles":["rol_1"]}"#);
     }
 
     #[test]

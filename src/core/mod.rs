@@ -1,10 +1,11 @@
 //! The pure decision core: no JS types, no I/O. Event + policy in, a plan out.
 
 pub mod config;
-pub mod decide;
 pub mod encode;
 pub mod event;
 pub mod json;
 pub mod mgmt;
+pub mod plan;
 pub mod policy;
+pub mod policy_parse;
 pub mod retry;

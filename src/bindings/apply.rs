@@ -1,0 +1,355 @@
+//! Carries out a plan: role and permission changes and tickets through the Management API,
+//! metadata through `api.user` (post-login) or `PATCH /users/{id}` (post-user-registration),
+//! claims, MFA and denial through `api`, and the pending/done markers that make a failed
+//! provisioning complete at the next login and once-only effects happen once.
+
+use super::cache::Cache;
+use super::client::Client;
+use super::convert::{describe, from_json, str_array};
+use super::log::log;
+use super::raw::Api;
+use crate::core::config::{tenant, timeout_ms};
+use crate::core::event::{Event, Trigger, DONE_KEY, PENDING_KEY};
+use crate::core::json::Json;
+use crate::core::mgmt::{
+    assign_permissions_request, assign_roles_request, parse_ticket_url, remove_roles_request,
+    ticket_request, update_user_request,
+};
+use crate::core::plan::{
+    done_after, missing_roles, roles_after, rules_where, same_names, Decision, ResolvedRole,
+    WantedRole,
+};
+use crate::core::policy::{Policy, RoleRef};
+use crate::error::{clip, Error};
+use js_sys::{Object, Reflect};
+use std::rc::Rc;
+use wasm_bindgen::JsValue;
+
+/// What one execution did (returned to the shim, tests and the demo).
+#[derive(Default)]
+pub struct Outcome {
+    /// `event.user.user_id` (empty when the event had none).
+    pub user_id: String,
+    /// Names of the matched rules.
+    pub matched: Vec<String>,
+    /// Role names assigned.
+    pub assigned: Vec<String>,
+    /// Role names removed.
+    pub removed: Vec<String>,
+    /// Other effects carried out (`permissions`, `ticket`, `metadata`), for the log line.
+    pub did: Vec<String>,
+    /// The roles claim set, when a claims namespace is configured.
+    pub roles_claim: Option<Vec<String>>,
+    /// The pending marker written, when it changed.
+    pub pending: Option<Vec<String>>,
+    /// Management API requests sent.
+    pub requests: u32,
+    /// 429 replies received.
+    pub throttled: u32,
+    /// The error, when provisioning failed.
+    pub error: Option<String>,
+    /// Whether the login was denied.
+    pub denied: bool,
+}
+
+/// Failures and completions collected while applying a plan.
+#[derive(Default)]
+struct Tally {
+    failed: Vec<String>,
+    completed: Vec<String>,
+    error: Option<Error>,
+}
+
+impl Tally {
+    fn fail(&mut self, rules: &[String], e: Error) {
+        self.failed.extend(rules.iter().cloned());
+        self.error.get_or_insert(e);
+    }
+}
+
+fn rules_of(w: &[&WantedRole]) -> Vec<String> {
+    w.iter().flat_map(|w| w.rules.iter().cloned()).collect()
+}
+
+/// Applies `d` for `ev`; returns the first error after doing everything that could be done.
+pub async fn apply(
+    policy: &Policy,
+    d: &Decision,
+    ev: &Event,
+    secrets: &Json,
+    api: &Api,
+    t0: f64,
+    out: &mut Outcome,
+) -> Result<(), Error> {
+    let post_login = ev.trigger == Trigger::PostLogin;
+    if let Some((reason, _rule)) = &d.deny {
+        // A denied login gets nothing provisioned.
+        if let Some(access) = api.access() {
+            access.deny(reason)?;
+            out.denied = true;
+        }
+        return Ok(());
+    }
+    let mut tally = Tally::default();
+    // Roles held by name need no request; ids are resolved first.
+    let to_assign: Vec<&WantedRole> = d.roles.iter().filter(|w| !held(&w.role, ev)).collect();
+    let to_remove: Vec<&WantedRole> = d
+        .remove
+        .iter()
+        .filter(|w| !matches!(&w.role, RoleRef::Name(n) if !ev.roles.contains(n)))
+        .collect();
+    let mut app_changes = d.app_metadata.clone();
+    let patch_needed = !post_login && (!d.app_metadata.is_empty() || !d.user_metadata.is_empty());
+    let api_needed = !to_assign.is_empty()
+        || !to_remove.is_empty()
+        || !d.permissions.is_empty()
+        || !d.tickets.is_empty()
+        || patch_needed
+        || (!post_login && !ev.pending.is_empty());
+    let mut assigned: Vec<ResolvedRole> = Vec::new();
+    let mut removed: Vec<ResolvedRole> = Vec::new();
+    let client = if api_needed {
+        match tenant(secrets)
+            .map_err(Error::from)
+            .and_then(|t| Ok((t, timeout_ms(secrets)?)))
+        {
+            Ok((t, timeout)) => Some(Client::new(
+                t,
+                Rc::new(Cache::new(api.cache())),
+                t0 + timeout,
+            )),
+            Err(e) => {
+                let all: Vec<String> = d
+                    .rules
+                    .iter()
+                    .filter(|r| r.matched)
+                    .map(|r| r.name.clone())
+                    .collect();
+                tally.fail(&all, e);
+                None
+            }
+        }
+    } else {
+        None
+    };
+    if let Some(c) = &client {
+        assigned = change_roles(c, &to_assign, ev, true, &mut tally).await;
+        removed = change_roles(c, &to_remove, ev, false, &mut tally).await;
+        if !d.permissions.is_empty() {
+            let perms: Vec<_> = d.permissions.iter().map(|(p, _)| p).collect();
+            let rules: Vec<String> = d.permissions.iter().map(|(_, r)| r.clone()).collect();
+            match c
+                .call(&assign_permissions_request(&ev.user_id, &perms))
+                .await
+            {
+                Ok(_) => {
+                    tally.completed.extend(rules);
+                    out.did.push("permissions".into());
+                }
+                Err(e) => tally.fail(&rules, e),
+            }
+        }
+        for (t, rule) in &d.tickets {
+            let req = ticket_request(&ev.user_id, t);
+            match c
+                .call(&req)
+                .await
+                .and_then(|b| parse_ticket_url(req.call, b.as_ref()))
+            {
+                Ok(url) => {
+                    match &t.store_key {
+                        Some(k) => app_changes.push((k.clone(), Json::Str(url))),
+                        None => log(&[
+                            "provision ticket: user=",
+                            clip(&ev.user_id, 64),
+                            " rule=",
+                            rule,
+                            " url=",
+                            &url,
+                        ]
+                        .concat()),
+                    }
+                    tally.completed.push(rule.clone());
+                    out.did.push("ticket".into());
+                }
+                Err(e) => tally.fail(std::slice::from_ref(rule), e),
+            }
+        }
+    }
+    out.assigned = assigned.iter().map(|r| r.name.clone()).collect();
+    out.removed = removed.iter().map(|r| r.name.clone()).collect();
+
+    // Markers: what is still owed, and which once-only effects are done.
+    let pending = rules_where(d, |r| tally.failed.iter().any(|f| f == r));
+    if !same_names(&pending, &ev.pending) {
+        let v = if pending.is_empty() {
+            Json::Null
+        } else {
+            strs(&pending)
+        };
+        app_changes.push((PENDING_KEY.into(), v));
+        out.pending = Some(pending);
+    }
+    let done = done_after(policy, &ev.done, &tally.completed);
+    if !same_names(&done, &ev.done) {
+        app_changes.push((
+            DONE_KEY.into(),
+            if done.is_empty() {
+                Json::Null
+            } else {
+                strs(&done)
+            },
+        ));
+    }
+
+    if post_login {
+        write_metadata(api, &app_changes, &d.user_metadata)?;
+        set_claims(api, policy, d, ev, &assigned, &removed, out)?;
+        if let Some(m) = &d.mfa {
+            let opts = Object::new();
+            let _ = Reflect::set(
+                &opts,
+                &"allowRememberBrowser".into(),
+                &m.allow_remember_browser.into(),
+            );
+            if let Some(mfa) = api.multifactor() {
+                mfa.enable(&m.provider, &opts)?;
+            }
+        }
+    } else if !app_changes.is_empty() || !d.user_metadata.is_empty() {
+        // Without a client the configuration error is already in the tally.
+        if let Some(c) = &client {
+            let req = update_user_request(&ev.user_id, &app_changes, &d.user_metadata);
+            match c.call(&req).await {
+                Ok(_) => out.did.push("metadata".into()),
+                Err(e) => {
+                    let rules = rules_where(d, |_| true);
+                    tally.fail(&rules, e);
+                }
+            }
+        }
+    }
+    if let Some(c) = &client {
+        let stats = *c.stats.borrow();
+        out.requests = stats.requests;
+        out.throttled = stats.throttled;
+    }
+    tally.error.map_or(Ok(()), Err)
+}
+
+fn strs(items: &[String]) -> Json {
+    Json::Arr(items.iter().map(|s| Json::Str(s.clone())).collect())
+}
+
+fn held(role: &RoleRef, ev: &Event) -> bool {
+    matches!(role, RoleRef::Name(n) if ev.roles.contains(n))
+}
+
+/// Resolves `wanted` and assigns (or removes) the ones that need it, in one request.
+async fn change_roles(
+    c: &Client,
+    wanted: &[&WantedRole],
+    ev: &Event,
+    assign: bool,
+    tally: &mut Tally,
+) -> Vec<ResolvedRole> {
+    if wanted.is_empty() {
+        return Vec::new();
+    }
+    let mut resolved: Vec<(&WantedRole, ResolvedRole)> = Vec::new();
+    for w in wanted {
+        match c.resolve(&w.role).await {
+            Ok(r) => resolved.push((w, r)),
+            Err(e) => tally.fail(&w.rules, e),
+        }
+    }
+    let all: Vec<ResolvedRole> = resolved.iter().map(|(_, r)| r.clone()).collect();
+    let targets: Vec<ResolvedRole> = if assign {
+        missing_roles(&all, &ev.roles)
+            .into_iter()
+            .cloned()
+            .collect()
+    } else {
+        all.into_iter()
+            .filter(|r| ev.roles.contains(&r.name))
+            .collect()
+    };
+    if targets.is_empty() {
+        return targets;
+    }
+    let ids: Vec<&str> = targets.iter().map(|r| r.id.as_str()).collect();
+    let req = if assign {
+        assign_roles_request(&ev.user_id, &ids)
+    } else {
+        remove_roles_request(&ev.user_id, &ids)
+    };
+    match c.call(&req).await {
+        Ok(_) => targets,
+        Err(e) => {
+            if matches!(
+                e,
+                Error::Api {
+                    status: 400 | 404,
+                    ..
+                }
+            ) {
+                // A cached id may point at a deleted role: resolve afresh next time.
+                targets.iter().for_each(|r| c.forget_role(r));
+            }
+            let ws: Vec<&WantedRole> = resolved
+                .iter()
+                .filter(|(_, r)| targets.iter().any(|t| t.id == r.id))
+                .map(|(w, _)| *w)
+                .collect();
+            tally.fail(&rules_of(&ws), e);
+            Vec::new()
+        }
+    }
+}
+
+fn write_metadata(api: &Api, app: &[(String, Json)], user: &[(String, Json)]) -> Result<(), Error> {
+    if app.is_empty() && user.is_empty() {
+        return Ok(());
+    }
+    let u = api
+        .user()
+        .ok_or_else(|| Error::Js("api.user is missing".into()))?;
+    for (k, v) in app {
+        u.set_app_metadata(k, &from_json(v))
+            .map_err(|e| Error::Js(describe(&e)))?;
+    }
+    for (k, v) in user {
+        u.set_user_metadata(k, &from_json(v))
+            .map_err(|e| Error::Js(describe(&e)))?;
+    }
+    Ok(())
+}
+
+fn set_claims(
+    api: &Api,
+    policy: &Policy,
+    d: &Decision,
+    ev: &Event,
+    assigned: &[ResolvedRole],
+    removed: &[ResolvedRole],
+    out: &mut Outcome,
+) -> Result<(), Error> {
+    let mut claims: Vec<(String, JsValue)> = d
+        .claims
+        .iter()
+        .map(|(k, v)| (k.clone(), from_json(v)))
+        .collect();
+    if let Some(ns) = &policy.claims_namespace {
+        let a: Vec<&ResolvedRole> = assigned.iter().collect();
+        let r: Vec<&ResolvedRole> = removed.iter().collect();
+        let roles = roles_after(&ev.roles, &a, &r);
+        claims.push(([ns.as_str(), "roles"].concat(), str_array(&roles)));
+        out.roles_claim = Some(roles);
+    }
+    for setter in [api.id_token(), api.access_token()].into_iter().flatten() {
+        for (name, value) in &claims {
+            setter.set_custom_claim(name, value)?;
+        }
+    }
+    Ok(())
+}

@@ -1,0 +1,712 @@
+//! Policy validation: JSON in, a `Policy` or every error found, each with its JSON path and
+//! a hint. Hand-written (not serde derive) so messages name the exact field and the wasm
+//! stays small.
+
+use super::event::{Trigger, DONE_KEY, PENDING_KEY};
+use super::json::Json;
+use super::policy::{
+    ClaimValue, Effects, Expect, Mfa, OnError, Permission, Policy, RoleRef, Rule, Ticket,
+    TicketKind, When,
+};
+
+/// One validation error: where (`rules[0].when.provider`), what, and how to fix it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyError {
+    /// JSON path of the offending value (`$` for the whole document).
+    pub path: String,
+    /// What is wrong with it.
+    pub message: String,
+}
+
+/// Keys of the policy document (kept in sync with `pkg-scripts/policy.schema.json` by a test).
+pub const TOP_KEYS: &[&str] = &["version", "claims_namespace", "on_error", "rules"];
+/// Keys of a rule.
+pub const RULE_KEYS: &[&str] = &[
+    "name",
+    "when",
+    "stop",
+    "assign_roles",
+    "remove_roles",
+    "assign_permissions",
+    "set_app_metadata",
+    "set_user_metadata",
+    "claims",
+    "require_mfa",
+    "password_reset_ticket",
+    "mfa_enrollment_ticket",
+    "deny",
+];
+/// Keys of a `when`.
+pub const WHEN_KEYS: &[&str] = &[
+    "trigger",
+    "provider",
+    "connection",
+    "email_domain",
+    "email_verified",
+    "client_id",
+    "first_login",
+    "organization",
+    "app_metadata",
+    "user_metadata",
+    "has_role",
+    "lacks_role",
+    "protocol",
+    "not",
+];
+/// Keys of a ticket effect.
+pub const TICKET_KEYS: &[&str] = &["store", "result_url", "ttl_sec"];
+/// Keys of `require_mfa` when it is an object.
+pub const MFA_KEYS: &[&str] = &["provider", "allow_remember_browser"];
+/// Keys of a permission.
+pub const PERMISSION_KEYS: &[&str] = &["resource_server_identifier", "permission_name"];
+
+struct Errors(Vec<PolicyError>);
+
+impl Errors {
+    fn add(&mut self, path: &str, message: impl Into<String>) {
+        self.0.push(PolicyError {
+            path: path.to_owned(),
+            message: message.into(),
+        });
+    }
+
+    fn kind(&mut self, path: &str, expected: &str, got: &Json) {
+        let mut s = String::from(expected);
+        s.push_str(", got ");
+        s.push_str(got.kind());
+        self.add(path, s);
+    }
+
+    fn unknown_keys(&mut self, path: &str, obj: &Json, allowed: &[&str]) {
+        if let Json::Obj(members) = obj {
+            for (k, _) in members {
+                if !allowed.contains(&k.as_str()) {
+                    let mut msg = String::from("unknown key; expected one of: ");
+                    msg.push_str(&allowed.join(", "));
+                    self.add(&join(path, k), msg);
+                }
+            }
+        }
+    }
+}
+
+fn join(path: &str, key: &str) -> String {
+    if path.is_empty() {
+        key.to_owned()
+    } else {
+        [path, ".", key].concat()
+    }
+}
+
+fn index(path: &str, i: usize) -> String {
+    [path, "[", &i.to_string(), "]"].concat()
+}
+
+/// The `on_error` a policy asks for, read leniently so that even an invalid policy's
+/// failure follows its author's intent: absent → allow; anything but "allow" → deny.
+pub fn on_error_of(doc: &Json) -> OnError {
+    match doc.get("on_error") {
+        None | Some(Json::Null) => OnError::Allow,
+        Some(v) if v.as_str() == Some("allow") => OnError::Allow,
+        Some(_) => OnError::Deny,
+    }
+}
+
+/// Validates and converts a parsed policy document; returns every error found.
+pub fn parse_policy(doc: &Json) -> Result<Policy, Vec<PolicyError>> {
+    let mut errs = Errors(Vec::new());
+    if !matches!(doc, Json::Obj(_)) {
+        errs.kind("$", "expected a JSON object", doc);
+        return Err(errs.0);
+    }
+    errs.unknown_keys("", doc, TOP_KEYS);
+    match doc.get("version") {
+        None | Some(Json::Null) => {}
+        Some(Json::Num(n)) if *n == 1.0 => {}
+        Some(_) => errs.add("version", "unsupported version; this Action understands 1"),
+    }
+    let claims_namespace = match doc.get("claims_namespace") {
+        None | Some(Json::Null) => None,
+        Some(Json::Str(ns)) => {
+            if let Err(msg) = check_namespace(ns) {
+                errs.add("claims_namespace", msg);
+            }
+            Some(ns.clone())
+        }
+        Some(v) => {
+            errs.kind(
+                "claims_namespace",
+                "expected a string such as \"https://example.com/\"",
+                v,
+            );
+            None
+        }
+    };
+    let on_error = match doc.get("on_error") {
+        None | Some(Json::Null) => OnError::Allow,
+        Some(v) => match v.as_str() {
+            Some("allow") => OnError::Allow,
+            Some("deny") => OnError::Deny,
+            _ => {
+                errs.add("on_error", "expected \"allow\" or \"deny\"");
+                OnError::Deny
+            }
+        },
+    };
+    let mut rules: Vec<Rule> = Vec::new();
+    match doc.get("rules") {
+        Some(Json::Arr(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                let path = index("rules", i);
+                if let Some(rule) = parse_rule(&path, item, claims_namespace.as_deref(), &mut errs)
+                {
+                    if rules.iter().any(|r| r.name == rule.name) {
+                        errs.add(
+                            &join(&path, "name"),
+                            "duplicate rule name; names must be unique",
+                        );
+                    }
+                    rules.push(rule);
+                }
+            }
+        }
+        None => errs.add("rules", "missing; expected a list of rules"),
+        Some(v) => errs.kind("rules", "expected a list of rules", v),
+    }
+    if errs.0.is_empty() {
+        Ok(Policy {
+            claims_namespace,
+            on_error,
+            rules,
+        })
+    } else {
+        Err(errs.0)
+    }
+}
+
+fn check_namespace(ns: &str) -> Result<(), &'static str> {
+    let rest = ns
+        .strip_prefix("https://")
+        .or_else(|| ns.strip_prefix("http://"))
+        .ok_or("must be a URL-like namespace starting with https:// (Auth0 drops other claims)")?;
+    let host = rest.split('/').next().unwrap_or("").to_ascii_lowercase();
+    if host.is_empty() {
+        return Err("must name a host, e.g. https://example.com/");
+    }
+    if ["auth0.com", "webtask.io", "webtask.run"]
+        .iter()
+        .any(|d| host == *d || host.ends_with(&[".", d].concat()))
+    {
+        return Err("auth0.com, webtask.io and webtask.run namespaces are restricted by Auth0");
+    }
+    Ok(())
+}
+
+fn parse_rule(path: &str, item: &Json, ns: Option<&str>, errs: &mut Errors) -> Option<Rule> {
+    if !matches!(item, Json::Obj(_)) {
+        errs.kind(path, "expected a rule object", item);
+        return None;
+    }
+    errs.unknown_keys(path, item, RULE_KEYS);
+    let name = match item.get("name") {
+        Some(Json::Str(s)) if !s.trim().is_empty() => s.clone(),
+        Some(v) => {
+            errs.kind(&join(path, "name"), "expected a non-empty string", v);
+            String::new()
+        }
+        None => {
+            errs.add(
+                &join(path, "name"),
+                "missing; every rule needs a unique name",
+            );
+            String::new()
+        }
+    };
+    let when = match item.get("when") {
+        None | Some(Json::Null) => When::default(),
+        Some(w @ Json::Obj(_)) => parse_when(&join(path, "when"), w, errs),
+        Some(v) => {
+            errs.kind(&join(path, "when"), "expected an object", v);
+            When::default()
+        }
+    };
+    let stop = match item.get("stop") {
+        None | Some(Json::Null) => false,
+        Some(Json::Bool(b)) => *b,
+        Some(v) => {
+            errs.kind(&join(path, "stop"), "expected true or false", v);
+            false
+        }
+    };
+    let effects = parse_effects(path, item, ns, errs);
+    if effects == Effects::default() && RULE_KEYS[3..].iter().all(|k| item.get(k).is_none()) {
+        errs.add(
+            path,
+            "rule has no effect; add assign_roles, remove_roles, assign_permissions, set_app_metadata, \
+             set_user_metadata, claims, require_mfa, a ticket or deny",
+        );
+    }
+    let in_registration = when
+        .trigger
+        .as_ref()
+        .is_none_or(|t| t.contains(&Trigger::PostUserRegistration));
+    if let (true, Some(effect)) = (in_registration, effects.post_login_only()) {
+        let mut m = String::from(effect);
+        m.push_str(
+            " is impossible in post-user-registration; add \"trigger\": \"post-login\" to this rule's when",
+        );
+        errs.add(&join(path, effect), m);
+    }
+    Some(Rule {
+        name,
+        when,
+        effects,
+        stop,
+    })
+}
+
+fn parse_effects(path: &str, item: &Json, ns: Option<&str>, errs: &mut Errors) -> Effects {
+    let roles = |key: &str, errs: &mut Errors| {
+        item.get(key)
+            .filter(|v| !v.is_null())
+            .and_then(|v| string_list(&join(path, key), v, errs, false))
+            .map(|l| l.iter().map(|s| RoleRef::parse(s)).collect())
+            .unwrap_or_default()
+    };
+    let assign_roles = roles("assign_roles", errs);
+    let remove_roles = roles("remove_roles", errs);
+    let assign_permissions = match item.get("assign_permissions") {
+        None | Some(Json::Null) => Vec::new(),
+        Some(Json::Arr(items)) if !items.is_empty() => items
+            .iter()
+            .enumerate()
+            .filter_map(|(i, p)| {
+                parse_permission(&index(&join(path, "assign_permissions"), i), p, errs)
+            })
+            .collect(),
+        Some(v) => {
+            errs.kind(
+                &join(path, "assign_permissions"),
+                "expected a non-empty list of {resource_server_identifier, permission_name}",
+                v,
+            );
+            Vec::new()
+        }
+    };
+    let set_app_metadata = metadata_changes(
+        &join(path, "set_app_metadata"),
+        item.get("set_app_metadata"),
+        errs,
+    );
+    let set_user_metadata = metadata_changes(
+        &join(path, "set_user_metadata"),
+        item.get("set_user_metadata"),
+        errs,
+    );
+    let claims = parse_claims(&join(path, "claims"), item.get("claims"), ns, errs);
+    let require_mfa = parse_mfa(&join(path, "require_mfa"), item.get("require_mfa"), errs);
+    let mut tickets = Vec::new();
+    for (key, kind) in [
+        ("password_reset_ticket", TicketKind::PasswordReset),
+        ("mfa_enrollment_ticket", TicketKind::MfaEnrollment),
+    ] {
+        if let Some(t) = parse_ticket(&join(path, key), item.get(key), kind, errs) {
+            tickets.push(t);
+        }
+    }
+    let deny = match item.get("deny") {
+        None | Some(Json::Null) | Some(Json::Bool(false)) => None,
+        Some(Json::Bool(true)) => Some("Access denied.".to_owned()),
+        Some(Json::Str(s)) if !s.trim().is_empty() && s.len() <= 200 => Some(s.clone()),
+        Some(v) => {
+            errs.kind(
+                &join(path, "deny"),
+                "expected true or a reason of 1 to 200 characters",
+                v,
+            );
+            None
+        }
+    };
+    Effects {
+        assign_roles,
+        remove_roles,
+        assign_permissions,
+        set_app_metadata,
+        set_user_metadata,
+        claims,
+        require_mfa,
+        tickets,
+        deny,
+    }
+}
+
+fn parse_permission(path: &str, v: &Json, errs: &mut Errors) -> Option<Permission> {
+    if !matches!(v, Json::Obj(_)) {
+        errs.kind(
+            path,
+            "expected {resource_server_identifier, permission_name}",
+            v,
+        );
+        return None;
+    }
+    errs.unknown_keys(path, v, PERMISSION_KEYS);
+    let field = |k: &str, errs: &mut Errors| match v.get(k) {
+        Some(Json::Str(s)) if !s.is_empty() => Some(s.clone()),
+        other => {
+            errs.kind(
+                &join(path, k),
+                "expected a non-empty string",
+                other.unwrap_or(&Json::Null),
+            );
+            None
+        }
+    };
+    let rs = field("resource_server_identifier", errs);
+    let name = field("permission_name", errs);
+    Some(Permission {
+        resource_server_identifier: rs?,
+        permission_name: name?,
+    })
+}
+
+fn metadata_changes(path: &str, v: Option<&Json>, errs: &mut Errors) -> Vec<(String, Json)> {
+    match v {
+        None | Some(Json::Null) => Vec::new(),
+        Some(Json::Obj(members)) if !members.is_empty() => {
+            for (k, _) in members {
+                if k.is_empty() || k == PENDING_KEY || k == DONE_KEY {
+                    errs.add(
+                        &join(path, k),
+                        "empty or reserved key (used by the Action's own markers)",
+                    );
+                }
+            }
+            members.clone()
+        }
+        Some(v) => {
+            errs.kind(
+                path,
+                "expected a non-empty object of first-level keys (null deletes a key)",
+                v,
+            );
+            Vec::new()
+        }
+    }
+}
+
+fn parse_claims(
+    path: &str,
+    v: Option<&Json>,
+    ns: Option<&str>,
+    errs: &mut Errors,
+) -> Vec<(String, ClaimValue)> {
+    let members = match v {
+        None | Some(Json::Null) => return Vec::new(),
+        Some(Json::Obj(m)) if !m.is_empty() => m,
+        Some(v) => {
+            errs.kind(
+                path,
+                "expected a non-empty object of claim names to values",
+                v,
+            );
+            return Vec::new();
+        }
+    };
+    let mut out = Vec::new();
+    for (k, value) in members {
+        let p = join(path, k);
+        let full = if k.starts_with("https://") || k.starts_with("http://") {
+            k.clone()
+        } else if let Some(ns) = ns {
+            if k == "roles" {
+                errs.add(&p, "\"roles\" is the Action's own roles claim under claims_namespace; pick another name");
+            }
+            [ns, k].concat()
+        } else {
+            errs.add(
+                &p,
+                "claims need a namespace: set claims_namespace or use a full https:// claim name",
+            );
+            continue;
+        };
+        let from = match value {
+            Json::Obj(m) if m.len() == 1 && m[0].0 == "from" => Some(&m[0].1),
+            _ => None,
+        };
+        let cv = match from {
+            Some(Json::Str(src))
+                if src.starts_with("app_metadata.") || src.starts_with("user_metadata.") =>
+            {
+                ClaimValue::From(src.clone())
+            }
+            Some(_) => {
+                errs.add(
+                    &join(&p, "from"),
+                    "expected \"app_metadata.<path>\" or \"user_metadata.<path>\"",
+                );
+                continue;
+            }
+            None => ClaimValue::Fixed(value.clone()),
+        };
+        out.push((full, cv));
+    }
+    out
+}
+
+fn parse_mfa(path: &str, v: Option<&Json>, errs: &mut Errors) -> Option<Mfa> {
+    let mut mfa = Mfa {
+        provider: "any".into(),
+        allow_remember_browser: false,
+    };
+    match v {
+        None | Some(Json::Null) | Some(Json::Bool(false)) => return None,
+        Some(Json::Bool(true)) => {}
+        Some(o @ Json::Obj(_)) => {
+            errs.unknown_keys(path, o, MFA_KEYS);
+            match o.get("provider") {
+                None => {}
+                Some(Json::Str(p)) if !p.is_empty() => mfa.provider = p.clone(),
+                Some(v) => errs.kind(
+                    &join(path, "provider"),
+                    "expected a provider such as \"any\" or \"duo\"",
+                    v,
+                ),
+            }
+            match o.get("allow_remember_browser") {
+                None => {}
+                Some(Json::Bool(b)) => mfa.allow_remember_browser = *b,
+                Some(v) => errs.kind(
+                    &join(path, "allow_remember_browser"),
+                    "expected true or false",
+                    v,
+                ),
+            }
+        }
+        Some(v) => {
+            errs.kind(
+                path,
+                "expected true or {provider, allow_remember_browser}",
+                v,
+            );
+            return None;
+        }
+    }
+    Some(mfa)
+}
+
+fn parse_ticket(
+    path: &str,
+    v: Option<&Json>,
+    kind: TicketKind,
+    errs: &mut Errors,
+) -> Option<Ticket> {
+    let o = match v {
+        None | Some(Json::Null) | Some(Json::Bool(false)) => return None,
+        Some(o @ Json::Obj(_)) => o,
+        Some(v) => {
+            errs.kind(
+                path,
+                "expected {\"store\": \"app_metadata.<key>\" | \"log\", ...}",
+                v,
+            );
+            return None;
+        }
+    };
+    errs.unknown_keys(path, o, TICKET_KEYS);
+    let store_key = match o.get("store").and_then(Json::as_str) {
+        Some("log") => None,
+        Some(s) => match s.strip_prefix("app_metadata.") {
+            Some(k) if !k.is_empty() && !k.contains('.') && k != PENDING_KEY && k != DONE_KEY => {
+                Some(k.to_owned())
+            }
+            _ => {
+                errs.add(
+                    &join(path, "store"),
+                    "expected \"log\" or \"app_metadata.<first-level key>\"",
+                );
+                None
+            }
+        },
+        None => {
+            errs.add(&join(path, "store"), "missing; expected \"log\" or \"app_metadata.<key>\" (tickets never go into tokens)");
+            None
+        }
+    };
+    let result_url = match o.get("result_url") {
+        None => None,
+        Some(Json::Str(u)) if kind == TicketKind::PasswordReset && u.starts_with("https://") => {
+            Some(u.clone())
+        }
+        Some(_) => {
+            errs.add(
+                &join(path, "result_url"),
+                "expected an https:// URL (password reset tickets only)",
+            );
+            None
+        }
+    };
+    let ttl_sec = match o.get("ttl_sec") {
+        None => None,
+        Some(Json::Num(n)) if n.fract() == 0.0 && *n >= 0.0 && *n <= 2_592_000.0 => Some(*n as u32),
+        Some(v) => {
+            errs.kind(
+                &join(path, "ttl_sec"),
+                "expected whole seconds (0 to 2592000)",
+                v,
+            );
+            None
+        }
+    };
+    Some(Ticket {
+        kind,
+        store_key,
+        result_url,
+        ttl_sec,
+    })
+}
+
+fn parse_when(path: &str, w: &Json, errs: &mut Errors) -> When {
+    errs.unknown_keys(path, w, WHEN_KEYS);
+    let list = |key: &str, errs: &mut Errors| {
+        w.get(key)
+            .filter(|v| !v.is_null())
+            .and_then(|v| string_list(&join(path, key), v, errs, true))
+    };
+    let flag = |key: &str, errs: &mut Errors| match w.get(key) {
+        None | Some(Json::Null) => None,
+        Some(Json::Bool(b)) => Some(*b),
+        Some(v) => {
+            errs.kind(&join(path, key), "expected true or false", v);
+            None
+        }
+    };
+    let trigger = list("trigger", errs).map(|ts| {
+        ts.iter()
+            .filter_map(|t| {
+                let parsed = Trigger::from_id(t);
+                if parsed.is_none() {
+                    errs.add(
+                        &join(path, "trigger"),
+                        "expected \"post-login\" or \"post-user-registration\"",
+                    );
+                }
+                parsed
+            })
+            .collect()
+    });
+    let email_domain = list("email_domain", errs).map(|ds| {
+        ds.iter()
+            .map(|d| d.trim_start_matches('@').to_ascii_lowercase())
+            .collect::<Vec<_>>()
+    });
+    if let Some(ds) = &email_domain {
+        for (i, d) in ds.iter().enumerate() {
+            if d.is_empty() || d.contains('@') || d.contains(char::is_whitespace) {
+                errs.add(
+                    &index(&join(path, "email_domain"), i),
+                    "expected a domain such as example.com",
+                );
+            }
+        }
+    }
+    let not = match w.get("not") {
+        None | Some(Json::Null) => None,
+        Some(n @ Json::Obj(_)) => Some(Box::new(parse_when(&join(path, "not"), n, errs))),
+        Some(v) => {
+            errs.kind(&join(path, "not"), "expected a nested when object", v);
+            None
+        }
+    };
+    When {
+        trigger,
+        provider: list("provider", errs),
+        connection: list("connection", errs),
+        email_domain,
+        email_verified: flag("email_verified", errs),
+        client_id: list("client_id", errs),
+        first_login: flag("first_login", errs),
+        organization: list("organization", errs),
+        app_metadata: metadata_conditions(&join(path, "app_metadata"), w.get("app_metadata"), errs),
+        user_metadata: metadata_conditions(
+            &join(path, "user_metadata"),
+            w.get("user_metadata"),
+            errs,
+        ),
+        has_role: list("has_role", errs),
+        lacks_role: list("lacks_role", errs),
+        protocol: list("protocol", errs),
+        not,
+    }
+}
+
+fn metadata_conditions(path: &str, v: Option<&Json>, errs: &mut Errors) -> Vec<(String, Expect)> {
+    match v {
+        None | Some(Json::Null) => Vec::new(),
+        Some(Json::Obj(members)) if !members.is_empty() => members
+            .iter()
+            .filter_map(|(k, v)| {
+                if k.is_empty() || k.split('.').any(str::is_empty) {
+                    errs.add(
+                        &join(path, k),
+                        "expected a dotted path such as plan or billing.tier",
+                    );
+                    return None;
+                }
+                let exists = match v {
+                    Json::Obj(m) if m.len() == 1 && m[0].0 == "exists" => Some(&m[0].1),
+                    _ => None,
+                };
+                match exists {
+                    Some(Json::Bool(b)) => Some((k.clone(), Expect::Exists(*b))),
+                    Some(other) => {
+                        errs.kind(
+                            &join(&join(path, k), "exists"),
+                            "expected true or false",
+                            other,
+                        );
+                        None
+                    }
+                    None => Some((k.clone(), Expect::Equals(v.clone()))),
+                }
+            })
+            .collect(),
+        Some(v) => {
+            errs.kind(
+                path,
+                "expected an object of dotted paths to values or {\"exists\": bool}",
+                v,
+            );
+            Vec::new()
+        }
+    }
+}
+
+/// A string or a non-empty list of non-empty strings (`one_ok`: a bare string is allowed).
+fn string_list(path: &str, v: &Json, errs: &mut Errors, one_ok: bool) -> Option<Vec<String>> {
+    match v {
+        Json::Str(s) if one_ok && !s.is_empty() => Some(vec![s.clone()]),
+        Json::Arr(items) if !items.is_empty() => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    Json::Str(s) if !s.is_empty() => out.push(s.clone()),
+                    other => errs.kind(&index(path, i), "expected a non-empty string", other),
+                }
+            }
+            Some(out)
+        }
+        Json::Arr(_) => {
+            errs.add(path, "expected at least one value");
+            None
+        }
+        other => {
+            let expected = if one_ok {
+                "expected a string or a list of strings"
+            } else {
+                "expected a list of strings"
+            };
+            errs.kind(path, expected, other);
+            None
+        }
+    }
+}
