@@ -1,6 +1,6 @@
 'use strict';
 // Auth0 Action: provisions access (roles, claims) from a declarative policy. The decisions and
-// Management API calls run in Rust compiled to WebAssembly, embedded below (brotli + base64).
+// Management API calls run in Rust compiled to WebAssembly, embedded below (brotli + Z85).
 // Secrets: AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET, POLICY (optional: TIMEOUT_MS).
 // Built by pkg-scripts/build.js from /*@VERSION@*/; do not edit by hand.
 
@@ -11,7 +11,22 @@ const BAKED_POLICY = /*@POLICY@*/null;
 // against an execution that never settles, inside Auth0's 20 s flow limit.
 const WATCHDOG_MS = 16000;
 
-const wasmModule = new WebAssembly.Module(brotliDecompressSync(Buffer.from('/*@WASM@*/', 'base64')));
+// Z85 (ZeroMQ's base-85: printable ASCII without quotes or backslash) is 6% denser than
+// base64; the build pads the data to a multiple of 4 bytes and records the real length.
+function z85(text, length) {
+  const A = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#';
+  const digit = new Uint8Array(128);
+  for (let i = 0; i < 85; i++) digit[A.charCodeAt(i)] = i;
+  const out = Buffer.alloc((text.length / 5) * 4);
+  for (let i = 0, j = 0; i < text.length; i += 5, j += 4) {
+    let v = 0;
+    for (let k = 0; k < 5; k++) v = v * 85 + digit[text.charCodeAt(i + k)];
+    out.writeUInt32BE(v, j);
+  }
+  return out.subarray(0, length);
+}
+
+const wasmModule = new WebAssembly.Module(brotliDecompressSync(z85('/*@WASM@*/', /*@WASMLEN@*/0)));
 
 // One wasm instance per warm container, replaced after a trap (a trap can leave the
 // instance's memory inconsistent, so it is never called again).

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds dist/action.js: Rust → wasm (cargo) → JS glue (wasm-bindgen, exact version) →
-// size-optimised wasm (wasm-opt -Oz) → brotli + base64 embedded in the CommonJS shim.
+// size-optimised wasm (wasm-opt -Oz) → brotli + Z85 embedded in the CommonJS shim → terser.
 // Usage: node pkg-scripts/build.js [--policy FILE] [--out FILE] [--features test-hooks]
 'use strict';
 const { execFileSync } = require('node:child_process');
@@ -32,6 +32,25 @@ function bakedPolicy(file) {
   // Kept as the author's text (re-serialised compactly); validated by the wasm at run time
   // exactly like a POLICY secret.
   return JSON.stringify(JSON.stringify(JSON.parse(text)));
+}
+
+const Z85 = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#';
+
+/** Z85-encodes `buf` (zero-padded to a multiple of 4 bytes; the shim cuts the padding). */
+function z85(buf) {
+  const padded = Buffer.alloc(Math.ceil(buf.length / 4) * 4);
+  buf.copy(padded);
+  let out = '';
+  for (let i = 0; i < padded.length; i += 4) {
+    let v = padded.readUInt32BE(i);
+    const chunk = new Array(5);
+    for (let k = 4; k >= 0; k--) {
+      chunk[k] = Z85[v % 85];
+      v = Math.floor(v / 85);
+    }
+    out += chunk.join('');
+  }
+  return out;
 }
 
 async function main() {
@@ -71,7 +90,8 @@ async function main() {
     .replace('/*@VERSION@*/', `auth0-provision ${version}`)
     .replace('/*@POLICY@*/null', () => policy)
     .replace('/*@GLUE@*/', () => glue.trim())
-    .replace('/*@WASM@*/', () => br.toString('base64'));
+    .replace('/*@WASMLEN@*/0', String(br.length))
+    .replace('/*@WASM@*/', () => z85(br));
 
   // terser is a build-time dev dependency only; the artefact requires nothing but node:zlib.
   const { minify } = require('terser');
