@@ -142,7 +142,7 @@ class ActionsRunner {
   }
 
   /** One login of an existing user, as Auth0's post-login trigger runs it. */
-  async login(userId, { clientId = this.clientId, protocol = 'oidc-basic-profile', secrets } = {}) {
+  async login(userId, { clientId = this.clientId, protocol = 'oidc-basic-profile', secrets, organization } = {}) {
     const user = this.emulator.users.get(userId);
     if (!user) throw new Error(`no such user in the emulator: ${userId}`);
     user.logins_count += 1; // incremented before Actions run
@@ -155,6 +155,7 @@ class ActionsRunner {
       authorization: { roles: this.emulator.roleNames(userId) },
       transaction: { protocol, requested_scopes: ['openid', 'profile', 'email'], locale: 'en' },
     });
+    if (organization) event.organization = { id: organization.id, name: organization.name, display_name: organization.name, metadata: {} };
     const rec = { denied: false, denyReason: null, idClaims: {}, accessClaims: {}, appMetadata: {}, userMetadata: {}, mfa: null };
     const api = {
       access: { deny: (reason) => { rec.denied = true; rec.denyReason = reason; return api; } },

@@ -20,6 +20,11 @@ const ROUTES = [
   ['GET', /^\/api\/v2\/users\/([^/]+)\/roles$/, 'listUserRoles', 'read:users read:roles'],
   ['POST', /^\/api\/v2\/users\/([^/]+)\/roles$/, 'assignRoles', 'update:users create:role_members'],
   ['DELETE', /^\/api\/v2\/users\/([^/]+)\/roles$/, 'removeRoles', 'update:users delete:role_members'],
+  ['GET', /^\/api\/v2\/users\/([^/]+)\/permissions$/, 'listUserPermissions', 'read:users'],
+  ['POST', /^\/api\/v2\/users\/([^/]+)\/permissions$/, 'assignPermissions', 'update:users'],
+  ['DELETE', /^\/api\/v2\/users\/([^/]+)\/permissions$/, 'removePermissions', 'update:users'],
+  ['POST', /^\/api\/v2\/tickets\/password-change$/, 'passwordTicket', 'create:user_tickets'],
+  ['POST', /^\/api\/v2\/guardian\/enrollments\/ticket$/, 'mfaTicket', 'create:guardian_enrollment_tickets'],
   ['GET', /^\/api\/v2\/users\/([^/]+)$/, 'getUser', 'read:users'],
   ['PATCH', /^\/api\/v2\/users\/([^/]+)$/, 'updateUser', 'update:users update:users_app_metadata'],
 ];
@@ -78,6 +83,8 @@ class TenantEmulator {
     this.applications = f.applications || [];
     this.connections = f.connections || [];
     this.roles = f.roles || [];
+    this.resourceServers = f.resource_servers || [];
+    this.tickets = [];
     this.users = new Map();
     for (const u of f.users || []) this.addUser(u);
     this.tokens = new Map();
@@ -98,6 +105,7 @@ class TenantEmulator {
       user_metadata: {},
       logins_count: 0,
       roles: [],
+      permissions: [],
       created_at: now,
       updated_at: now,
       ...u,
@@ -171,9 +179,9 @@ class TenantEmulator {
         entry.status = status;
         entry.response = body;
         const h = { ...(this.limiter ? this.limiter.headers() : {}), ...headers };
-        if (status === 204) {
+        if (status === 204 || (status === 201 && body === undefined)) {
           // Real recording: 204 with an empty body, yet a JSON content type.
-          res.writeHead(204, { 'content-type': JSON_TYPE, ...h });
+          res.writeHead(status, { 'content-type': JSON_TYPE, ...h });
           return res.end();
         }
         const text = body === undefined ? '' : JSON.stringify(body);
@@ -353,6 +361,85 @@ class TenantEmulator {
     const user = this.users.get(id);
     if (user) user.roles = user.roles.filter((r) => !body.roles.includes(r));
     return { status: 204 };
+  }
+
+  checkPermissionsBody(body) {
+    const ok = body && typeof body === 'object' && !Array.isArray(body) &&
+      Object.keys(body).every((k) => k === 'permissions') && Array.isArray(body.permissions) && body.permissions.length >= 1 &&
+      body.permissions.every((p) => p && typeof p === 'object' && typeof p.resource_server_identifier === 'string' &&
+        typeof p.permission_name === 'string' && Object.keys(p).every((k) => k === 'resource_server_identifier' || k === 'permission_name'));
+    if (!ok) return apiError(400, 'Bad Request', 'Payload validation error: expected {"permissions": [{resource_server_identifier, permission_name}]}', 'invalid_body');
+    for (const p of body.permissions) {
+      const rs = this.resourceServers.find((r) => r.identifier === p.resource_server_identifier);
+      if (!rs || !(rs.scopes || []).some((s) => s.value === p.permission_name)) {
+        return apiError(400, 'Bad Request', `Permission ${p.permission_name} does not exist on ${p.resource_server_identifier}`, 'invalid_body');
+      }
+    }
+    return null;
+  }
+
+  assignPermissions([id], _query, body) {
+    const bad = this.checkPermissionsBody(body);
+    if (bad) return bad;
+    const user = this.users.get(id);
+    if (!user) return apiError(400, 'Bad Request', 'The user does not exist.', 'invalid_uri');
+    for (const p of body.permissions) {
+      const held = user.permissions.some((q) => q.resource_server_identifier === p.resource_server_identifier && q.permission_name === p.permission_name);
+      if (!held) user.permissions.push({ resource_server_identifier: p.resource_server_identifier, permission_name: p.permission_name });
+    }
+    return { status: 201 };
+  }
+
+  removePermissions([id], _query, body) {
+    const bad = this.checkPermissionsBody(body);
+    if (bad) return bad;
+    const user = this.users.get(id);
+    if (user) {
+      user.permissions = user.permissions.filter((q) => !body.permissions.some((p) =>
+        p.resource_server_identifier === q.resource_server_identifier && p.permission_name === q.permission_name));
+    }
+    return { status: 204 };
+  }
+
+  listUserPermissions([id], query) {
+    const p = this.paging(query);
+    if (p.error) return apiError(400, 'Bad Request', `Query validation error: invalid ${p.error}`, 'invalid_query_string');
+    const user = this.users.get(id);
+    if (!user) return apiError(404, 'Not Found', 'The user does not exist.', 'inexistent_user');
+    const all = user.permissions.map((q) => {
+      const rs = this.resourceServers.find((r) => r.identifier === q.resource_server_identifier) || {};
+      const scope = (rs.scopes || []).find((s) => s.value === q.permission_name) || {};
+      return { ...q, resource_server_name: rs.name || q.resource_server_identifier, description: scope.description || '' };
+    });
+    const start = p.page * p.per_page;
+    const slice = all.slice(start, start + p.per_page);
+    return { status: 200, body: p.totals ? { permissions: slice, start, limit: p.per_page, total: all.length } : slice };
+  }
+
+  newTicket(kind, body, allowed) {
+    if (!body || typeof body !== 'object' || Array.isArray(body) || typeof body.user_id !== 'string' ||
+        Object.keys(body).some((k) => !allowed.includes(k))) {
+      return { error: apiError(400, 'Bad Request', 'Payload validation error: expected {user_id, ...}', 'invalid_body') };
+    }
+    if (body.ttl_sec !== undefined && !(Number.isInteger(body.ttl_sec) && body.ttl_sec >= 0)) {
+      return { error: apiError(400, 'Bad Request', 'Payload validation error: ttl_sec must be a non-negative integer', 'invalid_body') };
+    }
+    if (!this.users.has(body.user_id)) return { error: apiError(404, 'Not Found', 'The user does not exist.', 'inexistent_user') };
+    const id = crypto.randomBytes(12).toString('hex');
+    this.tickets.push({ kind, id, ...body });
+    return { id };
+  }
+
+  passwordTicket(_params, _query, body) {
+    const t = this.newTicket('password-change', body, ['user_id', 'result_url', 'ttl_sec', 'mark_email_as_verified', 'client_id', 'includeEmailInRedirect']);
+    if (t.error) return t.error;
+    return { status: 201, body: { ticket: `${this.origin}/lo/reset?ticket=${t.id}#` } };
+  }
+
+  mfaTicket(_params, _query, body) {
+    const t = this.newTicket('mfa-enrollment', body, ['user_id', 'send_mail', 'email', 'email_locale', 'factor', 'allow_multiple_enrollments']);
+    if (t.error) return t.error;
+    return { status: 200, body: { ticket_id: t.id, ticket_url: `${this.origin}/guardian/enroll?ticket=${t.id}` } };
   }
 
   getUser([id]) {

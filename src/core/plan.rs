@@ -1,7 +1,7 @@
 //! The decision: event + policy in, a plan of effects out. Pure: no I/O, so every branch is
 //! testable with `cargo test`, and `explain` can print a plan without sending anything.
 
-use super::event::{Event, Trigger};
+use super::event::Event;
 use super::json::{same, Json};
 use super::policy::{ClaimValue, Expect, Mfa, Permission, Policy, RoleRef, Rule, Ticket, When};
 
@@ -368,8 +368,268 @@ pub fn done_after(policy: &Policy, earlier: &[String], completed: &[String]) -> 
     out
 }
 
-/// Whether this trigger can run the plan's effects through `api` alone (post-login) or
-/// needs the Management API for metadata (post-user-registration has no `api.user`).
-pub fn metadata_via_api(trigger: Trigger) -> bool {
-    trigger == Trigger::PostLogin
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::event::{parse_event, Trigger};
+    use crate::core::policy::parse_policy;
+
+    fn policy(s: &str) -> Policy {
+        parse_policy(&serde_json::from_str(s).unwrap()).unwrap()
+    }
+    fn event_in(s: &str, t: Trigger) -> Event {
+        parse_event(&serde_json::from_str(s).unwrap(), t).unwrap()
+    }
+    fn event(s: &str) -> Event {
+        event_in(s, Trigger::PostLogin)
+    }
+    fn j(s: &str) -> Json {
+        serde_json::from_str(s).unwrap()
+    }
+    const SEED: &str = r#"{"claims_namespace":"https://example.com/","rules":[
+        {"name":"premium-for-google","when":{"provider":["google-oauth2"]},"assign_roles":["Premium User"]}]}"#;
+    const RICH: &str = r#"{"user":{"user_id":"u","email":"a@example.com","email_verified":true,
+        "app_metadata":{"plan":"pro","billing":{"tier":2}},"user_metadata":{"beta":true}},
+        "connection":{"name":"corp","strategy":"samlp"},"client":{"client_id":"app1"},"stats":{"logins_count":3},
+        "organization":{"id":"org_1","name":"acme"},"authorization":{"roles":["Admin"]},
+        "transaction":{"protocol":"oidc-basic-profile"}}"#;
+
+    fn google() -> Event {
+        event(
+            r#"{"user":{"user_id":"google-oauth2|1"},"connection":{"name":"google-oauth2","strategy":"google-oauth2"},"stats":{"logins_count":1}}"#,
+        )
+    }
+
+    fn reason(when: &str, ev: &Event) -> &'static str {
+        let p = policy(&format!(
+            r#"{{"rules":[{{"name":"r","when":{when},"assign_roles":["X"]}}]}}"#
+        ));
+        decide(&p, ev).rules[0].reason
+    }
+
+    #[test]
+    fn google_sign_up_wants_premium_and_a_database_one_nothing() {
+        let d = decide(&policy(SEED), &google());
+        assert!(d.rules[0].matched);
+        assert_eq!(
+            d.roles,
+            vec![WantedRole {
+                role: RoleRef::Name("Premium User".into()),
+                rules: vec!["premium-for-google".into()]
+            }]
+        );
+        let db = event(
+            r#"{"user":{"user_id":"auth0|1"},"connection":{"name":"Username-Password-Authentication","strategy":"auth0"}}"#,
+        );
+        let d = decide(&policy(SEED), &db);
+        assert_eq!(d.rules[0].reason, "provider does not match");
+        assert!(d.roles.is_empty());
+    }
+
+    #[test]
+    fn every_condition_can_hold_and_fail() {
+        let ev = event(RICH);
+        let holds = r#"{"trigger":"post-login","provider":"SAMLP","connection":"corp","email_domain":"example.com",
+            "email_verified":true,"client_id":"app1","first_login":false,"organization":"acme",
+            "app_metadata":{"plan":"pro","billing.tier":2,"missing":{"exists":false}},"user_metadata":{"beta":{"exists":true}},
+            "has_role":["Root","Admin"],"lacks_role":["Admin","Premium User"],"protocol":"oidc-basic-profile",
+            "not":{"connection":"legacy"}}"#;
+        assert_eq!(reason(holds, &ev), "conditions hold");
+        let cases = [
+            (
+                r#"{"trigger":"post-user-registration"}"#,
+                "trigger does not match",
+            ),
+            (r#"{"connection":"Corp"}"#, "connection does not match"),
+            (
+                r#"{"email_domain":"ample.com"}"#,
+                "email_domain does not match (or email not verified)",
+            ),
+            (
+                r#"{"email_domain":"evilexample.com"}"#,
+                "email_domain does not match (or email not verified)",
+            ),
+            (
+                r#"{"email_verified":false}"#,
+                "email_verified does not match",
+            ),
+            (
+                r#"{"client_id":["app2","app3"]}"#,
+                "client_id does not match",
+            ),
+            (r#"{"first_login":true}"#, "first_login does not match"),
+            (r#"{"organization":"org_2"}"#, "organization does not match"),
+            (
+                r#"{"app_metadata":{"plan":"free"}}"#,
+                "app_metadata does not match",
+            ),
+            (
+                r#"{"app_metadata":{"billing.tier":"2"}}"#,
+                "app_metadata does not match",
+            ),
+            (
+                r#"{"app_metadata":{"plan":{"exists":false}}}"#,
+                "app_metadata does not match",
+            ),
+            (
+                r#"{"user_metadata":{"beta":false}}"#,
+                "user_metadata does not match",
+            ),
+            (
+                r#"{"has_role":"Premium User"}"#,
+                "has_role: the user holds none of these roles",
+            ),
+            (
+                r#"{"lacks_role":"Admin"}"#,
+                "lacks_role: the user holds all of these roles",
+            ),
+            (
+                r#"{"protocol":"oauth2-refresh-token"}"#,
+                "protocol does not match",
+            ),
+            (
+                r#"{"not":{"connection":"corp","client_id":"app1"}}"#,
+                "not: the negated conditions hold",
+            ),
+        ];
+        for (when, why) in cases {
+            assert_eq!(reason(when, &ev), why, "{when}");
+        }
+    }
+
+    #[test]
+    fn pending_rules_match_again_but_only_in_their_trigger() {
+        let p = policy(
+            r#"{"rules":[{"name":"welcome","when":{"first_login":true},"assign_roles":["New"]},
+                                    {"name":"pl","when":{"trigger":"post-login","first_login":true},"assign_roles":["Y"]}]}"#,
+        );
+        let pending = r#"{"user":{"user_id":"u","app_metadata":{"provisioning_pending":["welcome","pl","removed"]}},"stats":{"logins_count":2}}"#;
+        let d = decide(&p, &event(pending));
+        assert_eq!(d.rules[0].reason, "pending from an earlier login");
+        assert!(d.rules[1].matched);
+        let d = decide(&p, &event_in(pending, Trigger::PostUserRegistration));
+        assert!(d.rules[0].matched);
+        assert_eq!(d.rules[1].reason, "trigger does not match");
+        let failed = |names: &[&str]| rules_where(&d, |r| names.contains(&r));
+        assert_eq!(failed(&["welcome"]), vec!["welcome"]);
+        assert_eq!(failed(&[]), Vec::<String>::new());
+    }
+
+    #[test]
+    fn roles_are_deduplicated_later_rules_win_and_stop_stops() {
+        let p = policy(
+            r#"{"rules":[{"name":"a","assign_roles":["X","Y"]},{"name":"b","assign_roles":["Y"],"remove_roles":["Z"]},
+                                    {"name":"c","remove_roles":["X"],"stop":true},{"name":"d","assign_roles":["Z"]}]}"#,
+        );
+        let d = decide(&p, &google());
+        let names = |ws: &[WantedRole]| {
+            ws.iter()
+                .map(|w| w.role.as_str().to_owned())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(names(&d.roles), vec!["Y"]);
+        assert_eq!(d.roles[0].rules, vec!["a", "b"]);
+        assert_eq!(names(&d.remove), vec!["Z", "X"]);
+        assert_eq!(d.rules[3].reason, "not evaluated: an earlier rule has stop");
+        let resolved = vec![
+            ResolvedRole {
+                id: "rol_x".into(),
+                name: "X".into(),
+            },
+            ResolvedRole {
+                id: "rol_y".into(),
+                name: "Y".into(),
+            },
+        ];
+        let held = vec!["X".to_string(), "Admin".to_string()];
+        let missing = missing_roles(&resolved, &held);
+        assert_eq!(
+            missing.iter().map(|r| r.id.as_str()).collect::<Vec<_>>(),
+            vec!["rol_y"]
+        );
+        assert_eq!(
+            roles_after(&held, &missing, &[&resolved[0]]),
+            vec!["Admin", "Y"]
+        );
+    }
+
+    #[test]
+    fn metadata_changes_only_when_different_and_claims_see_them() {
+        let p = policy(
+            r#"{"claims_namespace":"https://e.com/","rules":[{"name":"m","when":{"trigger":"post-login"},
+            "set_app_metadata":{"plan":"pro","tier":"gold","gone":null,"never":null},"set_user_metadata":{"beta":true},
+            "claims":{"plan":{"from":"app_metadata.tier"},"flag":{"from":"user_metadata.beta"},"none":{"from":"app_metadata.nope"},"fixed":[1,"a"]}}]}"#,
+        );
+        let ev = event(
+            r#"{"user":{"user_id":"u","app_metadata":{"plan":"pro","gone":1},"user_metadata":{"beta":true}}}"#,
+        );
+        let d = decide(&p, &ev);
+        assert_eq!(
+            d.app_metadata,
+            vec![
+                ("tier".to_string(), j(r#""gold""#)),
+                ("gone".to_string(), Json::Null)
+            ]
+        );
+        assert!(d.user_metadata.is_empty(), "beta is already true");
+        assert_eq!(
+            d.claims,
+            vec![
+                ("https://e.com/plan".to_string(), j(r#""gold""#)),
+                ("https://e.com/flag".to_string(), Json::Bool(true)),
+                ("https://e.com/fixed".to_string(), j(r#"[1,"a"]"#)),
+            ]
+        );
+    }
+
+    #[test]
+    fn once_only_effects_skip_done_rules_and_stored_tickets() {
+        let p = policy(
+            r#"{"rules":[{"name":"perm","assign_permissions":[{"resource_server_identifier":"https://api/","permission_name":"r"}]},
+            {"name":"invite","password_reset_ticket":{"store":"app_metadata.invite_url"}},
+            {"name":"mfa","mfa_enrollment_ticket":{"store":"log"}}]}"#,
+        );
+        let d = decide(&p, &event(r#"{"user":{"user_id":"u"}}"#));
+        assert_eq!((d.permissions.len(), d.tickets.len()), (1, 2));
+        let d = decide(
+            &p,
+            &event(
+                r#"{"user":{"user_id":"u","app_metadata":{"provisioning_done":["perm","mfa"],"invite_url":"https://x"}}}"#,
+            ),
+        );
+        assert_eq!((d.permissions.len(), d.tickets.len()), (0, 0));
+        assert_eq!(
+            done_after(&p, &["perm".into(), "gone".into()], &["mfa".into()]),
+            vec!["perm", "mfa"]
+        );
+    }
+
+    #[test]
+    fn mfa_and_the_first_deny_win() {
+        let p = policy(
+            r#"{"rules":[{"name":"a","when":{"trigger":"post-login"},"require_mfa":true},
+            {"name":"b","when":{"trigger":"post-login"},"deny":"first"},{"name":"c","when":{"trigger":"post-login"},"deny":true}]}"#,
+        );
+        let d = decide(&p, &google());
+        assert_eq!(
+            d.mfa,
+            Some(Mfa {
+                provider: "any".into(),
+                allow_remember_browser: false
+            })
+        );
+        assert_eq!(d.deny, Some(("first".to_string(), "b".to_string())));
+        assert!(same_names(
+            &["a".into(), "b".into()],
+            &["b".into(), "a".into(), "a".into()]
+        ));
+        assert!(!same_names(&["a".into()], &["b".into()]));
+        assert_eq!(
+            merged(
+                &j(r#"{"a":1,"b":2}"#),
+                &[("a".into(), Json::Null), ("c".into(), j("3"))]
+            ),
+            j(r#"{"b":2,"c":3}"#)
+        );
+    }
 }

@@ -710,3 +710,202 @@ fn string_list(path: &str, v: &Json, errs: &mut Errors, one_ok: bool) -> Option<
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn doc(s: &str) -> Json {
+        serde_json::from_str(s).unwrap()
+    }
+
+    fn errors(s: &str) -> Vec<String> {
+        parse_policy(&doc(s))
+            .unwrap_err()
+            .into_iter()
+            .map(|e| format!("{}: {}", e.path, e.message))
+            .collect()
+    }
+
+    #[test]
+    fn parses_the_seed_policy() {
+        let p = parse_policy(&doc(
+            r#"{"claims_namespace":"https://example.com/","on_error":"allow","rules":[
+              {"name":"premium-for-google","when":{"provider":["google-oauth2"]},"assign_roles":["Premium User","rol_42"]}]}"#,
+        ))
+        .unwrap();
+        assert_eq!(p.on_error, OnError::Allow);
+        assert_eq!(p.claims_namespace.as_deref(), Some("https://example.com/"));
+        let r = &p.rules[0];
+        assert_eq!(r.when.provider, Some(vec!["google-oauth2".to_string()]));
+        assert_eq!(
+            r.effects.assign_roles,
+            vec![
+                RoleRef::Name("Premium User".into()),
+                RoleRef::Id("rol_42".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn parses_every_condition_and_effect() {
+        let p = parse_policy(&doc(
+            r#"{"claims_namespace":"https://example.com/","rules":[{
+              "name":"all","stop":true,
+              "when":{"trigger":"post-login","provider":"auth0","connection":["db"],"email_domain":"@Example.COM",
+                      "email_verified":true,"client_id":"app","first_login":false,"organization":["org_1","acme"],
+                      "app_metadata":{"plan":"pro","billing.tier":{"exists":true}},"user_metadata":{"beta":true},
+                      "has_role":"Admin","lacks_role":["Premium User"],"protocol":"oidc-basic-profile",
+                      "not":{"connection":"legacy"}},
+              "assign_roles":["A"],"remove_roles":["rol_B"],
+              "assign_permissions":[{"resource_server_identifier":"https://api/","permission_name":"read:x"}],
+              "set_app_metadata":{"plan":"pro","old":null},"set_user_metadata":{"theme":"dark"},
+              "claims":{"plan":{"from":"app_metadata.plan"},"https://other.example/tier":3,"fixed":{"a":1}},
+              "require_mfa":{"provider":"duo","allow_remember_browser":true},
+              "password_reset_ticket":{"store":"app_metadata.invite_url","result_url":"https://app/welcome","ttl_sec":86400},
+              "mfa_enrollment_ticket":{"store":"log"},
+              "deny":"Not today"}]}"#,
+        ))
+        .unwrap();
+        let r = &p.rules[0];
+        assert!(r.stop);
+        let w = &r.when;
+        assert_eq!(w.trigger, Some(vec![Trigger::PostLogin]));
+        assert_eq!(w.email_domain, Some(vec!["example.com".to_string()]));
+        assert_eq!(w.email_verified, Some(true));
+        assert_eq!(w.organization.as_ref().map(Vec::len), Some(2));
+        assert_eq!(
+            w.app_metadata[1],
+            ("billing.tier".to_string(), Expect::Exists(true))
+        );
+        assert_eq!(
+            w.user_metadata[0],
+            ("beta".to_string(), Expect::Equals(Json::Bool(true)))
+        );
+        assert_eq!(
+            w.not.as_ref().unwrap().connection,
+            Some(vec!["legacy".to_string()])
+        );
+        let e = &r.effects;
+        assert_eq!(e.remove_roles, vec![RoleRef::Id("rol_B".into())]);
+        assert_eq!(e.assign_permissions[0].permission_name, "read:x");
+        assert_eq!(e.set_app_metadata[1], ("old".to_string(), Json::Null));
+        assert_eq!(
+            e.claims[0],
+            (
+                "https://example.com/plan".to_string(),
+                ClaimValue::From("app_metadata.plan".into())
+            )
+        );
+        assert_eq!(e.claims[1].0, "https://other.example/tier");
+        assert_eq!(
+            e.require_mfa,
+            Some(Mfa {
+                provider: "duo".into(),
+                allow_remember_browser: true
+            })
+        );
+        assert_eq!(e.tickets.len(), 2);
+        assert_eq!(e.tickets[0].store_key.as_deref(), Some("invite_url"));
+        assert_eq!(
+            e.tickets[1],
+            Ticket {
+                kind: TicketKind::MfaEnrollment,
+                store_key: None,
+                result_url: None,
+                ttl_sec: None
+            }
+        );
+        assert_eq!(e.deny.as_deref(), Some("Not today"));
+    }
+
+    #[test]
+    fn every_error_names_its_path() {
+        let errs = errors(
+            r#"{"on_error":"block","claims_namespace":"roles","extra":1,"rules":[
+                 {"name":"a","when":{"provider":5,"colour":"red","first_login":"yes"},"assign_roles":[""]},
+                 {"name":"a","assign_roles":"Premium"},
+                 {"when":{}},
+                 7]}"#,
+        );
+        let want = [
+            "extra: unknown key",
+            "claims_namespace: must be a URL-like namespace",
+            "on_error: expected \"allow\" or \"deny\"",
+            "rules[0].when.colour: unknown key",
+            "rules[0].when.provider: expected a string or a list of strings, got a number",
+            "rules[0].when.first_login: expected true or false, got a string",
+            "rules[0].assign_roles[0]: expected a non-empty string",
+            "rules[1].assign_roles: expected a list of strings, got a string",
+            "rules[1].name: duplicate rule name",
+            "rules[2].name: missing",
+            "rules[2]: rule has no effect",
+            "rules[3]: expected a rule object, got a number",
+        ];
+        for w in want {
+            assert!(
+                errs.iter().any(|e| e.starts_with(w)),
+                "missing {w:?} in {errs:#?}"
+            );
+        }
+        assert_eq!(errs.len(), want.len(), "{errs:#?}");
+    }
+
+    #[test]
+    fn effect_errors_name_their_path() {
+        let cases = [
+            (r#"{"name":"r","deny":"x"}"#, "rules[0].deny: deny is impossible in post-user-registration"),
+            (r#"{"name":"r","when":{"trigger":["post-login","post-user-registration"]},"require_mfa":true}"#, "rules[0].require_mfa: require_mfa is impossible"),
+            (r#"{"name":"r","when":{"trigger":"post-login"},"claims":{"x":1}}"#, "rules[0].claims.x: claims need a namespace"),
+            (r#"{"name":"r","when":{"trigger":"login"},"assign_roles":["A"]}"#, "rules[0].when.trigger: expected \"post-login\""),
+            (r#"{"name":"r","set_app_metadata":{"provisioning_pending":1}}"#, "rules[0].set_app_metadata.provisioning_pending: empty or reserved key"),
+            (r#"{"name":"r","set_user_metadata":[]}"#, "rules[0].set_user_metadata: expected a non-empty object"),
+            (r#"{"name":"r","assign_permissions":[{"permission_name":"x"}]}"#, "rules[0].assign_permissions[0].resource_server_identifier: expected a non-empty string"),
+            (r#"{"name":"r","password_reset_ticket":{"store":"id_token"}}"#, "rules[0].password_reset_ticket.store: expected \"log\""),
+            (r#"{"name":"r","mfa_enrollment_ticket":{}}"#, "rules[0].mfa_enrollment_ticket.store: missing"),
+            (r#"{"name":"r","mfa_enrollment_ticket":{"store":"log","result_url":"https://x"}}"#, "rules[0].mfa_enrollment_ticket.result_url: expected an https:// URL (password reset tickets only)"),
+            (r#"{"name":"r","when":{"app_metadata":{"a..b":1}},"assign_roles":["A"]}"#, "rules[0].when.app_metadata.a..b: expected a dotted path"),
+            (r#"{"name":"r","when":{"user_metadata":{"a":{"exists":"yes"}}},"assign_roles":["A"]}"#, "rules[0].when.user_metadata.a.exists: expected true or false"),
+            (r#"{"name":"r","when":{"not":"x"},"assign_roles":["A"]}"#, "rules[0].when.not: expected a nested when object"),
+            (r#"{"name":"r","when":{"not":{"bogus":1}},"assign_roles":["A"]}"#, "rules[0].when.not.bogus: unknown key"),
+            (r#"{"name":"r","stop":1,"assign_roles":["A"]}"#, "rules[0].stop: expected true or false"),
+            (r#"{"name":"r","when":{"trigger":"post-login"},"deny":""}"#, "rules[0].deny: expected true or a reason"),
+        ];
+        for (rule, want) in cases {
+            let errs = errors(&format!(r#"{{"rules":[{rule}]}}"#));
+            assert!(
+                errs.iter().any(|e| e.starts_with(want)),
+                "{rule}: missing {want:?} in {errs:#?}"
+            );
+        }
+        let errs = errors(
+            r#"{"claims_namespace":"https://e.com/","rules":[{"name":"r","when":{"trigger":"post-login"},"claims":{"roles":1}}]}"#,
+        );
+        assert!(
+            errs[0].starts_with("rules[0].claims.roles: \"roles\" is the Action's own roles claim")
+        );
+    }
+
+    #[test]
+    fn rejects_restricted_namespaces_and_non_objects() {
+        assert!(
+            errors(r#"{"claims_namespace":"https://x.auth0.com/","rules":[]}"#)[0]
+                .contains("restricted")
+        );
+        assert!(errors("[1]")[0].starts_with("$: expected a JSON object"));
+        assert!(errors(r#"{"rules":{}}"#)[0].starts_with("rules: expected a list"));
+        assert!(errors(r#"{}"#)[0].starts_with("rules: missing"));
+        assert!(errors(r#"{"version":2,"rules":[]}"#)[0].starts_with("version:"));
+    }
+
+    #[test]
+    fn on_error_is_read_even_from_invalid_policies() {
+        assert_eq!(
+            on_error_of(&doc(r#"{"on_error":"deny","rules":5}"#)),
+            OnError::Deny
+        );
+        assert_eq!(on_error_of(&doc(r#"{"rules":5}"#)), OnError::Allow);
+        assert_eq!(on_error_of(&doc(r#"{"on_error":"Deny"}"#)), OnError::Deny);
+        assert_eq!(on_error_of(&doc("3")), OnError::Allow);
+    }
+}
