@@ -11,10 +11,11 @@ step() { echo; echo "== $*"; }
 step "cargo fmt --check"
 cargo fmt --check
 step "cargo clippy (host and wasm32)"
-cargo clippy --quiet --all-targets -- -D warnings
+cargo clippy --quiet --all-targets --features cli -- -D warnings
 cargo clippy --quiet --target wasm32-unknown-unknown --lib -- -D warnings
 step "cargo test (pure core)"
 cargo test --quiet
+cargo build --quiet --release --features cli --bin policy
 step "wasm-pack test --node (bindings)"
 wasm-pack test --node
 step "build dist/action.js (and a test-hooks variant for trap-recovery tests)"

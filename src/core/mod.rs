@@ -3,6 +3,7 @@
 pub mod config;
 pub mod encode;
 pub mod event;
+pub mod explain;
 pub mod json;
 pub mod mgmt;
 pub mod plan;

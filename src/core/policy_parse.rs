@@ -909,3 +909,51 @@ mod tests {
         assert_eq!(on_error_of(&doc("3")), OnError::Allow);
     }
 }
+
+/// The JSON Schema (`pkg-scripts/policy.schema.json`) lists exactly the keys the parser
+/// accepts, object by object, so the two cannot drift.
+#[cfg(test)]
+mod schema_drift {
+    use super::*;
+
+    fn keys(schema: &serde_json::Value, pointer: &str) -> Vec<String> {
+        let obj = schema
+            .pointer(pointer)
+            .unwrap_or_else(|| panic!("{pointer} missing"));
+        assert_eq!(
+            obj.get("additionalProperties"),
+            Some(&serde_json::Value::Bool(false)),
+            "{pointer}"
+        );
+        let mut k: Vec<String> = obj["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        k.sort();
+        k
+    }
+
+    fn sorted(list: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn schema_keys_match_the_parser() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/pkg-scripts/policy.schema.json"
+        ))
+        .unwrap();
+        let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(keys(&schema, ""), sorted(TOP_KEYS));
+        assert_eq!(keys(&schema, "/$defs/rule"), sorted(RULE_KEYS));
+        assert_eq!(keys(&schema, "/$defs/when"), sorted(WHEN_KEYS));
+        assert_eq!(keys(&schema, "/$defs/ticket"), sorted(TICKET_KEYS));
+        assert_eq!(keys(&schema, "/$defs/permission"), sorted(PERMISSION_KEYS));
+        assert_eq!(keys(&schema, "/$defs/mfa/oneOf/1"), sorted(MFA_KEYS));
+    }
+}
