@@ -122,12 +122,16 @@ impl fmt::Display for Error {
         match self {
             Error::Config(c) => write!(f, "config: secret {} {}", c.secret, c.message),
             Error::Policy(errs) => {
+                // Bounded: the first two errors, clipped (`npm run policy -- check` lists all).
                 f.write_str("invalid policy: ")?;
-                for (i, e) in errs.iter().enumerate() {
+                for (i, e) in errs.iter().take(2).enumerate() {
                     if i > 0 {
                         f.write_str("; ")?;
                     }
-                    write!(f, "{}: {}", e.path, e.message)?;
+                    write!(f, "{}: {}", clip(&e.path, 48), clip(&e.message, 80))?;
+                }
+                if errs.len() > 2 {
+                    write!(f, " (+{} more)", errs.len() - 2)?;
                 }
                 Ok(())
             }

@@ -8,9 +8,11 @@ use super::raw::Api;
 use crate::core::event::{parse_event, Trigger};
 use crate::core::json::Json;
 use crate::core::plan::decide;
-use crate::core::policy::{on_error_of, parse_policy, OnError, PolicyError};
+use crate::core::policy::{on_error_of, parse_policy, OnError, Policy, PolicyError};
 use crate::error::{clip, Error};
 use js_sys::{Date, Object, Reflect};
+use std::cell::RefCell;
+use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 /// The reason given to `api.access.deny` when provisioning fails under `on_error: deny`.
@@ -89,9 +91,8 @@ pub async fn execute(
     // A non-plain event still yields a precise "event: expected an object" below.
     let ev_json = to_json(&event).unwrap_or(Json::Null);
     let secrets = ev_json.get("secrets").cloned().unwrap_or(Json::Null);
-    let doc = policy_document(&secrets, baked_policy.as_deref());
-    let on_error = doc.as_ref().map(on_error_of).unwrap_or(OnError::Allow);
-    let result = run(trigger, &ev_json, &secrets, doc, &api, t0, &mut out).await;
+    let (policy, on_error) = load_policy(&secrets, baked_policy.as_deref());
+    let result = run(trigger, &ev_json, &secrets, &policy, &api, t0, &mut out).await;
     let ms = Date::now() - t0;
     match result {
         Ok(()) => {
@@ -133,26 +134,58 @@ pub async fn execute(
     out.to_js(ms)
 }
 
-/// The policy text: the `POLICY` secret when set, else the baked-in one, parsed by the host.
-fn policy_document(secrets: &Json, baked: Option<&str>) -> Result<Json, Error> {
-    let (text, source) = match secrets.get("POLICY").and_then(Json::as_str) {
-        Some(s) if !s.trim().is_empty() => (s, "POLICY secret"),
+/// A parsed policy and the `on_error` it asks for.
+type Loaded = (Rc<Result<Policy, Error>>, OnError);
+
+thread_local! {
+    /// The last policy parsed, by source and text: the secret rarely changes, so a warm
+    /// container skips JSON parsing and validation (measured: most of a no-op login).
+    static POLICY: RefCell<Option<(bool, String, Loaded)>> = const { RefCell::new(None) };
+}
+
+/// The policy: the `POLICY` secret when set, else the baked-in one (parsed by the host's
+/// JSON.parse, validated by the core), cached per container.
+fn load_policy(secrets: &Json, baked: Option<&str>) -> Loaded {
+    let (text, from_secret) = match secrets.get("POLICY").and_then(Json::as_str) {
+        Some(s) if !s.trim().is_empty() => (s, true),
         _ => match baked {
-            Some(b) => (b, "baked-in policy"),
+            Some(b) => (b, false),
             None => {
-                return Err(policy_error(
-                    "no policy: set the POLICY secret or build with --policy FILE",
-                ))
+                let e =
+                    policy_error("no policy: set the POLICY secret or build with --policy FILE");
+                return (Rc::new(Err(e)), OnError::Allow);
             }
         },
     };
-    match parse_json_text(text) {
+    let hit = POLICY.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|(s, t, _)| *s == from_secret && t == text)
+            .map(|(_, _, l)| (l.0.clone(), l.1))
+    });
+    if let Some(loaded) = hit {
+        return loaded;
+    }
+    let doc = match parse_json_text(text) {
         Ok(Some(doc)) => Ok(doc),
         Ok(None) => Err(policy_error("is empty")),
-        Err(why) => Err(policy_error(
-            &["the ", source, " is not valid JSON (", clip(&why, 80), ")"].concat(),
-        )),
-    }
+        Err(why) => {
+            let source = if from_secret {
+                "POLICY secret"
+            } else {
+                "baked-in policy"
+            };
+            Err(policy_error(
+                &["the ", source, " is not valid JSON (", clip(&why, 80), ")"].concat(),
+            ))
+        }
+    };
+    let on_error = doc.as_ref().map(on_error_of).unwrap_or(OnError::Allow);
+    let policy = Rc::new(doc.and_then(|d| parse_policy(&d).map_err(Error::from)));
+    POLICY.with(|c| {
+        *c.borrow_mut() = Some((from_secret, text.to_owned(), (policy.clone(), on_error)))
+    });
+    (policy, on_error)
 }
 
 fn policy_error(message: &str) -> Error {
@@ -166,7 +199,7 @@ async fn run(
     trigger: Trigger,
     ev_json: &Json,
     secrets: &Json,
-    doc: Result<Json, Error>,
+    policy: &Result<Policy, Error>,
     api: &Api,
     t0: f64,
     out: &mut Outcome,
@@ -177,13 +210,13 @@ async fn run(
     }
     let ev = parse_event(ev_json, trigger)?;
     out.user_id = ev.user_id.clone();
-    let policy = parse_policy(&doc?)?;
-    let decision = decide(&policy, &ev);
+    let policy = policy.as_ref().map_err(Clone::clone)?;
+    let decision = decide(policy, &ev);
     out.matched = decision
         .rules
         .iter()
         .filter(|r| r.matched)
         .map(|r| r.name.clone())
         .collect();
-    apply(&policy, &decision, &ev, secrets, api, t0, out).await
+    apply(policy, &decision, &ev, secrets, api, t0, out).await
 }

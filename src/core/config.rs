@@ -95,7 +95,13 @@ pub fn parse_origin(domain: &str) -> Result<String, ConfigError> {
 
 fn split_port(hp: &str) -> Option<(&str, Option<&str>)> {
     let colon = if hp.starts_with('[') {
-        hp.find(']').map(|i| i + 1).filter(|&i| i < hp.len())
+        // After a bracketed host only `:port` may follow (byte index: `]` is ASCII).
+        let close = hp.find(']')?;
+        match hp.as_bytes().get(close + 1) {
+            None => None,
+            Some(b':') => Some(close + 1),
+            Some(_) => return None,
+        }
     } else {
         hp.rfind(':')
     };

@@ -84,7 +84,11 @@ pub fn parse_token(body: &Json) -> Result<Token, Error> {
 /// How long (ms) a token may be reused: its lifetime minus a leeway of 10% (at least 60 s),
 /// capped at api.cache's 24 h maximum. 0 means "do not cache".
 pub fn token_ttl_ms(expires_in_s: f64) -> f64 {
-    let life = expires_in_s * 1000.0;
+    // Bounded first: a huge expires_in would otherwise make inf - inf = NaN.
+    if expires_in_s.is_nan() || expires_in_s <= 0.0 {
+        return 0.0;
+    }
+    let life = expires_in_s.min(1e9) * 1000.0;
     let ttl = life - (life / 10.0).max(60_000.0);
     ttl.clamp(0.0, 86_400_000.0)
 }
@@ -422,6 +426,8 @@ mod tests {
         assert_eq!(token_ttl_ms(86400.0), 77_760_000.0);
         assert_eq!(token_ttl_ms(30.0), 0.0);
         assert_eq!(token_ttl_ms(600.0), 540_000.0);
+        assert_eq!(token_ttl_ms(1e308), 86_400_000.0);
+        assert_eq!(token_ttl_ms(f64::NAN), 0.0);
         assert!(parse_token(&j(r#"{"expires_in":1}"#)).is_err());
         assert!(parse_token(&j(r#"{"access_token":"a","expires_in":"soon"}"#)).is_err());
         assert_eq!(

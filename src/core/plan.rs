@@ -150,18 +150,21 @@ pub fn check_when(when: &When, ev: &Event) -> Result<(), &'static str> {
 }
 
 fn evaluate(rule: &Rule, ev: &Event) -> RuleOutcome {
-    let triggers_ok = rule
-        .when
-        .trigger
-        .as_ref()
-        .is_none_or(|t| t.contains(&ev.trigger));
+    let pending = ev.pending.iter().any(|p| p == &rule.name);
     let (matched, reason) = match check_when(&rule.when, ev) {
         Ok(()) => (true, "conditions hold"),
-        // A rule that matched at an earlier login whose provisioning failed stays owed, even
-        // when a condition such as first_login no longer holds (but never in a trigger the
-        // rule does not run in).
-        Err(_) if triggers_ok && ev.pending.iter().any(|p| p == &rule.name) => {
-            (true, "pending from an earlier login")
+        // A rule whose provisioning failed at an earlier login stays owed although
+        // `first_login` no longer holds; every other condition (trigger, verified email
+        // domain, roles...) must still hold, so a marker never widens who is provisioned.
+        Err(why) if pending && rule.when.first_login.is_some() => {
+            let relaxed = When {
+                first_login: None,
+                ..rule.when.clone()
+            };
+            match check_when(&relaxed, ev) {
+                Ok(()) => (true, "pending from an earlier login"),
+                Err(_) => (false, why),
+            }
         }
         Err(why) => (false, why),
     };

@@ -91,6 +91,8 @@ impl Errors {
 }
 
 fn join(path: &str, key: &str) -> String {
+    // An empty key is shown as `""` so that no error has an empty path.
+    let key = if key.is_empty() { "\"\"" } else { key };
     if path.is_empty() {
         key.to_owned()
     } else {

@@ -32,7 +32,11 @@ pub fn http_date_ms(v: &str) -> Option<f64> {
         "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
     ];
     let month = MONTHS.iter().position(|m| *m == parts[1])? as u32 + 1;
-    let year: i64 = parts[2].parse().ok()?;
+    // Four-digit years only (RFC 9110's IMF-fixdate): no overflow in the day arithmetic.
+    let year: i64 = parts[2]
+        .parse()
+        .ok()
+        .filter(|y| (1970..=9999).contains(y))?;
     let hms: Vec<u32> = parts[3]
         .split(':')
         .map(|x| x.parse().ok())
@@ -78,10 +82,20 @@ pub fn backoff_ms(
         Some(ms) => ms,
         None => {
             let exp = BASE_BACKOFF_MS * f64::from(1u32 << attempt.saturating_sub(1).min(8));
-            exp * (0.5 + jitter.clamp(0.0, 1.0) / 2.0)
+            let jitter = if jitter.is_nan() {
+                0.5
+            } else {
+                jitter.clamp(0.0, 1.0)
+            };
+            exp * (0.5 + jitter / 2.0)
         }
     };
-    wait.clamp(0.0, MAX_WAIT_MS)
+    // NaN (a hint of inf - inf) counts as the longest wait.
+    if wait.is_nan() {
+        MAX_WAIT_MS
+    } else {
+        wait.clamp(0.0, MAX_WAIT_MS)
+    }
 }
 
 /// Whether retry `attempt` may start after waiting `wait_ms`: attempts remain and the
@@ -142,6 +156,8 @@ mod tests {
         assert_eq!(backoff_ms(1, None, None, NOW, 1.0), 250.0);
         assert_eq!(backoff_ms(3, None, None, NOW, 1.0), 1000.0);
         assert_eq!(backoff_ms(30, None, None, NOW, 1.0), MAX_WAIT_MS);
+        assert_eq!(backoff_ms(1, None, None, NOW, f64::NAN), 187.5);
+        assert_eq!(http_date_ms("Sun, 06 Nov 999999999999 08:49:37 GMT"), None);
         assert!(may_retry(1, 1000.0, NOW, NOW + 1300.0));
         assert!(!may_retry(1, 1000.0, NOW, NOW + 1299.0));
         assert!(!may_retry(MAX_ATTEMPTS, 0.0, NOW, NOW + 10_000.0));
