@@ -1,0 +1,371 @@
+'use strict';
+// What `npm run deploy` and `npm run export` share: the .env file, the deployer's and the
+// Action's settings, the policy check, the Action code (rebuilt when stale) and the naming
+// of one Action per trigger. Node built-ins only.
+const fs = require('node:fs');
+const path = require('node:path');
+const os = require('node:os');
+const crypto = require('node:crypto');
+const { execFileSync, spawnSync } = require('node:child_process');
+
+const ROOT = path.resolve(__dirname, '../..');
+const DEFAULT_ACTION = path.join(ROOT, 'dist/action.js');
+const CODE_LIMIT = 100 * 1000; // Auth0: an Action's code is at most 100 kB
+const SECRET_VALUE_LIMIT = 4096;
+const RUNTIME = 'node22';
+const DEFAULT_NAME = 'provision-access';
+/** The triggers dist/action.js serves, with the trigger version its handler is written for. */
+const TRIGGERS = {
+  'post-login': { version: 'v3', handler: 'onExecutePostLogin' },
+  'post-user-registration': { version: 'v2', handler: 'onExecutePostUserRegistration' },
+};
+/** Sources whose change makes dist/action.js stale. */
+const BUILD_INPUTS = ['src', 'js-shim', 'pkg-scripts/build.js', 'Cargo.toml', 'Cargo.lock'];
+
+class UsageError extends Error {}
+class ConfigError extends Error {}
+
+/**
+ * Parses a .env file: `KEY=value` lines, `#` comments, an optional `export ` prefix, values
+ * in "double quotes" (escapes \n \" \\; may span lines), 'single quotes' (literal) or bare
+ * (an inline ` #comment` is dropped). Errors name the line, never its content.
+ */
+function parseEnvFile(text, file = '.env') {
+  const out = {};
+  const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i];
+    if (/^\s*(#|$)/.test(line)) continue;
+    const m = /^\s*(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)\s*=\s?(.*)$/.exec(line);
+    if (!m) throw new ConfigError(`${file}:${i + 1}: expected KEY=value`);
+    const [, key] = m;
+    let rest = m[2];
+    const q = rest.trimStart()[0];
+    if (q === '"' || q === "'") {
+      rest = rest.trimStart().slice(1);
+      let value = '';
+      const start = i;
+      for (;;) {
+        const end = q === "'" ? rest.indexOf("'") : findClosingQuote(rest);
+        if (end >= 0) {
+          value += rest.slice(0, end);
+          const tail = rest.slice(end + 1).trim();
+          if (tail && !tail.startsWith('#')) throw new ConfigError(`${file}:${i + 1}: unexpected text after the closing quote`);
+          break;
+        }
+        value += rest + '\n';
+        if (++i >= lines.length) throw new ConfigError(`${file}:${start + 1}: unterminated ${q} quote`);
+        rest = lines[i];
+      }
+      out[key] = q === '"' ? value.replace(/\\(.)/g, (_, c) => ({ n: '\n', r: '\r', t: '\t' })[c] || c) : value;
+    } else {
+      out[key] = rest.replace(/\s+#.*$/, '').trim();
+    }
+  }
+  return out;
+}
+
+function findClosingQuote(s) {
+  for (let j = 0; j < s.length; j++) {
+    if (s[j] === '\\') j++;
+    else if (s[j] === '"') return j;
+  }
+  return -1;
+}
+
+/**
+ * The environment: the .env file's values under the process's own (a variable set in the
+ * environment wins). The default file may be absent; one named with --env-file may not.
+ */
+function loadEnv(envFile, { explicit = false, env = process.env } = {}) {
+  let fileVars = {};
+  if (fs.existsSync(envFile)) {
+    fileVars = parseEnvFile(fs.readFileSync(envFile, 'utf8'), path.basename(envFile));
+  } else if (explicit) {
+    throw new ConfigError(`--env-file ${envFile}: no such file`);
+  }
+  const merged = { ...fileVars };
+  for (const [k, v] of Object.entries(env)) if (v !== undefined && v !== '') merged[k] = v;
+  return merged;
+}
+
+/** AUTH0_DOMAIN → origin, as the Action parses it: https implied, http only on loopback. */
+function parseOrigin(domain, name = 'AUTH0_DOMAIN') {
+  const d = String(domain || '').trim();
+  if (!d) throw new ConfigError(`${name} is not set (the tenant, e.g. example.eu.auth0.com)`);
+  let scheme = 'https';
+  let rest = d;
+  const m = /^([a-z]+):\/\/(.*)$/i.exec(d);
+  if (m) {
+    scheme = m[1].toLowerCase();
+    rest = m[2];
+    if (scheme !== 'https' && scheme !== 'http') throw new ConfigError(`${name}: only https:// (or http:// on loopback) is allowed`);
+  }
+  rest = rest.replace(/\/$/, '');
+  const hm = /^(\[::1\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(rest);
+  if (!hm || hm[1].split('.').some((l) => !l) || (hm[2] && (+hm[2] < 1 || +hm[2] > 65535))) {
+    throw new ConfigError(`${name} must be a plain host name such as example.eu.auth0.com (no path, query or credentials)`);
+  }
+  const host = hm[1].toLowerCase();
+  const loopback = host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
+  if (scheme === 'http' && !loopback) throw new ConfigError(`${name}: http:// is only allowed for loopback hosts; use https://`);
+  return `${scheme}://${host}${hm[2] ? ':' + hm[2] : ''}`;
+}
+
+function required(env, name, what) {
+  const v = env[name];
+  if (v === undefined || String(v).trim() === '') throw new ConfigError(`${name} is not set (${what})`);
+  return String(v).trim();
+}
+
+/** The deployer: an M2M application with read:actions, create:actions, update:actions. */
+function deployerConfig(env) {
+  const domain = required(env, 'AUTH0_DOMAIN', 'the tenant to deploy to, e.g. example.eu.auth0.com');
+  return {
+    domain,
+    origin: parseOrigin(domain),
+    clientId: required(env, 'AUTH0_CLIENT_ID', "the deployer application's client id"),
+    clientSecret: required(env, 'AUTH0_CLIENT_SECRET', "the deployer application's client secret"),
+  };
+}
+
+/**
+ * The policy: `--policy FILE`, else POLICY (inline JSON when it starts with `{`, else a file
+ * path). Returns {text (compact JSON), source} or null when none is given. Checked here:
+ * JSON, an object with a `rules` array, at most 4096 characters once compacted; and, when the
+ * project has one, by `node pkg-scripts/policy.js check FILE`.
+ */
+function loadPolicy(env, policyFile, log = () => {}) {
+  let raw;
+  let source;
+  if (policyFile) {
+    source = policyFile;
+    raw = readPolicyFile(policyFile, '--policy');
+  } else if (env.POLICY !== undefined && String(env.POLICY).trim() !== '') {
+    const v = String(env.POLICY).trim();
+    if (v.startsWith('{') || v.startsWith('[')) {
+      source = 'POLICY (inline)';
+      raw = v;
+    } else {
+      source = v;
+      raw = readPolicyFile(v, 'POLICY');
+    }
+  } else {
+    return null;
+  }
+  let parsed;
+  try {
+    parsed = JSON.parse(raw);
+  } catch (e) {
+    throw new ConfigError(`${source}: the policy is not valid JSON (${e.message})`);
+  }
+  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
+    throw new ConfigError(`${source}: the policy must be a JSON object`);
+  }
+  if (!Array.isArray(parsed.rules)) throw new ConfigError(`${source}: the policy needs a "rules" array`);
+  const text = JSON.stringify(parsed);
+  if (text.length > SECRET_VALUE_LIMIT) {
+    throw new ConfigError(`${source}: the policy is ${text.length} characters once compacted; an Action secret holds at most ` +
+      `${SECRET_VALUE_LIMIT}. Bake it into the code instead: \`npm run build -- --policy FILE\`, then deploy without POLICY.`);
+  }
+  const checked = externalPolicyCheck(text, source, env, log);
+  return { text, source, parsed, checked };
+}
+
+function readPolicyFile(file, what) {
+  try {
+    return fs.readFileSync(path.resolve(file), 'utf8');
+  } catch (e) {
+    throw new ConfigError(`${what} ${file}: cannot read the policy file (${e.code || e.message})`);
+  }
+}
+
+/**
+ * The project's own policy checker (`npm run policy -- check FILE`: the Action's Rust core
+ * built for the host), so a policy is refused before deployment with the same JSON-path errors
+ * the Action would log. DEPLOY_POLICY_CHECKER picks it: unset — target/release/policy when it
+ * is newer than its sources, else `cargo run … --bin policy` (builds it once); `off` — skip;
+ * a path — that executable. Exit 1 or 2 rejects the policy; a checker that cannot run (no
+ * cargo, a build error) only warns. Returns a note for the output.
+ */
+function externalPolicyCheck(text, source, env, log) {
+  const choice = env.DEPLOY_POLICY_CHECKER;
+  if (choice === 'off') return 'policy checker skipped (DEPLOY_POLICY_CHECKER=off)';
+  let cmd;
+  let args;
+  const bin = path.join(ROOT, 'target/release/policy');
+  if (choice) {
+    [cmd, args] = [path.resolve(choice), []];
+  } else if (fs.existsSync(bin) && !['src', 'Cargo.toml', 'Cargo.lock'].some((p) => newestMtime(path.join(ROOT, p)) > fs.statSync(bin).mtimeMs)) {
+    [cmd, args] = [bin, []];
+  } else if (fs.existsSync(path.join(ROOT, 'src/bin/policy.rs'))) {
+    const cargo = [path.join(os.homedir(), '.cargo/bin/cargo')].find((c) => fs.existsSync(c)) || 'cargo';
+    [cmd, args] = [cargo, ['run', '--quiet', '--release', '--features', 'cli', '--bin', 'policy', '--']];
+    log('checking the policy with `cargo run --release --features cli --bin policy -- check` (builds the checker when its sources changed)');
+  } else {
+    return 'no policy checker in this checkout: only the JSON, "rules" and size checks ran';
+  }
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-check-'));
+  const file = path.join(dir, 'policy.json');
+  try {
+    fs.writeFileSync(file, text);
+    const r = spawnSync(cmd, [...args, 'check', file], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600000 });
+    const said = `${r.stdout || ''}${r.stderr || ''}`.trim().split(file).join(source);
+    if (r.status === 0) return `policy checked by \`policy check\` (${path.basename(cmd)})`;
+    if (r.status === 1 || r.status === 2) {
+      throw new ConfigError(`${source}: \`npm run policy -- check\` rejected the policy:\n${said}`);
+    }
+    return `warning: the policy checker could not run (${r.error ? r.error.code || r.error.message : `exit ${r.status}`}): only the JSON, "rules" and size checks ran`;
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function timeoutMs(env) {
+  if (env.TIMEOUT_MS === undefined || String(env.TIMEOUT_MS).trim() === '') return null;
+  const v = String(env.TIMEOUT_MS).trim();
+  if (!/^\d+$/.test(v) || +v < 1) throw new ConfigError('TIMEOUT_MS must be a positive integer (milliseconds)');
+  return v;
+}
+
+/**
+ * The Action's secrets, in a fixed order: AUTH0_DOMAIN (PROVISION_DOMAIN, else the
+ * deployer's AUTH0_DOMAIN), AUTH0_CLIENT_ID / AUTH0_CLIENT_SECRET (PROVISION_CLIENT_ID /
+ * PROVISION_CLIENT_SECRET), POLICY and TIMEOUT_MS when given.
+ */
+function actionSecrets(env, { policyFile, log } = {}) {
+  const domain = (env.PROVISION_DOMAIN && String(env.PROVISION_DOMAIN).trim()) ||
+    required(env, 'AUTH0_DOMAIN', 'the tenant; or set PROVISION_DOMAIN for the Action');
+  parseOrigin(domain, env.PROVISION_DOMAIN ? 'PROVISION_DOMAIN' : 'AUTH0_DOMAIN');
+  const secrets = [
+    { name: 'AUTH0_DOMAIN', value: domain },
+    { name: 'AUTH0_CLIENT_ID', value: required(env, 'PROVISION_CLIENT_ID', "the provisioning application's client id, the Action's AUTH0_CLIENT_ID") },
+    { name: 'AUTH0_CLIENT_SECRET', value: required(env, 'PROVISION_CLIENT_SECRET', "the provisioning application's client secret, the Action's AUTH0_CLIENT_SECRET") },
+  ];
+  const policy = loadPolicy(env, policyFile, log);
+  if (policy) secrets.push({ name: 'POLICY', value: policy.text });
+  const t = timeoutMs(env);
+  if (t) secrets.push({ name: 'TIMEOUT_MS', value: t });
+  for (const s of secrets) {
+    if (s.value.length > SECRET_VALUE_LIMIT) throw new ConfigError(`${s.name}: an Action secret holds at most ${SECRET_VALUE_LIMIT} characters`);
+  }
+  return { secrets, policy };
+}
+
+/** Fingerprint of the secrets sent (names and values): stored in the code, since Auth0 never returns secret values. */
+function secretsFingerprint(secrets) {
+  const canonical = JSON.stringify(secrets.map((s) => [s.name, s.value]).sort((a, b) => (a[0] < b[0] ? -1 : 1)));
+  return crypto.createHash('sha256').update('auth0-provision deploy secrets v1\0').update(canonical).digest('hex').slice(0, 32);
+}
+
+/** The code deploy.js sends: the built file plus one comment line carrying the secrets' fingerprint. */
+function codeWithFingerprint(code, secrets) {
+  return `${code.endsWith('\n') ? code : code + '\n'}/* deployed by npm run deploy; secrets fingerprint ${secretsFingerprint(secrets)} */\n`;
+}
+
+function newestMtime(p) {
+  let st;
+  try {
+    st = fs.statSync(p);
+  } catch (_) {
+    return 0;
+  }
+  if (!st.isDirectory()) return st.mtimeMs;
+  let newest = 0;
+  for (const e of fs.readdirSync(p)) newest = Math.max(newest, newestMtime(path.join(p, e)));
+  return newest;
+}
+
+/** Whether dist/action.js is missing or older than any of its sources. */
+function isStale(file = DEFAULT_ACTION) {
+  if (!fs.existsSync(file)) return true;
+  const built = fs.statSync(file).mtimeMs;
+  return BUILD_INPUTS.some((p) => newestMtime(path.join(ROOT, p)) > built);
+}
+
+/**
+ * The Action code: `file` (default dist/action.js), rebuilt first with `node
+ * pkg-scripts/build.js` when it is the default file and stale, unless noBuild. Refuses a
+ * file over 100 kB or one without the trigger handlers.
+ */
+function loadCode({ file, noBuild = false, log = console.error, triggers = Object.keys(TRIGGERS) } = {}) {
+  const target = file ? path.resolve(file) : DEFAULT_ACTION;
+  if (!file && isStale(target)) {
+    if (noBuild) {
+      if (!fs.existsSync(target)) throw new ConfigError(`${path.relative(ROOT, target)} is missing and --no-build was given: run \`npm run build\``);
+      log(`warning: ${path.relative(ROOT, target)} is older than its sources (--no-build: using it anyway)`);
+    } else {
+      log(`${fs.existsSync(target) ? 'dist/action.js is older than its sources' : 'dist/action.js is missing'}: running node pkg-scripts/build.js`);
+      try {
+        execFileSync(process.execPath, [path.join(ROOT, 'pkg-scripts/build.js')], { cwd: ROOT, stdio: ['ignore', 2, 2] });
+      } catch (e) {
+        throw new ConfigError(`the build failed (exit ${e.status}); see above`);
+      }
+    }
+  }
+  let code;
+  try {
+    code = fs.readFileSync(target, 'utf8');
+  } catch (e) {
+    throw new ConfigError(`cannot read the Action code ${target} (${e.code || e.message})`);
+  }
+  const size = Buffer.byteLength(code);
+  if (size > CODE_LIMIT) throw new ConfigError(`${path.basename(target)} is ${size} bytes: Auth0 takes at most ${CODE_LIMIT} bytes of Action code`);
+  for (const t of triggers) {
+    const h = TRIGGERS[t].handler;
+    if (!code.includes(h)) throw new ConfigError(`${path.basename(target)} does not export ${h} (needed for ${t})`);
+  }
+  return { code, file: target, size };
+}
+
+/** One Action per trigger (Auth0: an Action targets a single trigger): post-login gets NAME, others NAME-<trigger>. */
+function actionName(base, trigger) {
+  return trigger === 'post-login' ? base : `${base}-${trigger}`;
+}
+
+function checkName(name) {
+  if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$/.test(name)) {
+    throw new UsageError(`--name ${JSON.stringify(name)}: use 1-60 letters, digits, '.', '_' or '-' (starting with a letter or digit)`);
+  }
+  return name;
+}
+
+/** Minimal argv parser: flags (boolean), options with a value (repeatable ones collect), positionals. */
+function parseArgs(argv, { flags = [], options = [], repeatable = [] }) {
+  const out = { _: [] };
+  for (const r of repeatable) out[r] = [];
+  for (let i = 0; i < argv.length; i++) {
+    let a = argv[i];
+    let inline;
+    if (a.startsWith('--') && a.includes('=')) [a, inline] = [a.slice(0, a.indexOf('=')), a.slice(a.indexOf('=') + 1)];
+    if (flags.includes(a)) {
+      if (inline !== undefined) throw new UsageError(`${a} takes no value`);
+      out[a] = true;
+    } else if (options.includes(a) || repeatable.includes(a)) {
+      const v = inline !== undefined ? inline : argv[++i];
+      if (v === undefined || (inline === undefined && v.startsWith('--'))) throw new UsageError(`${a} needs a value`);
+      if (repeatable.includes(a)) out[a].push(v);
+      else out[a] = v;
+    } else if (a.startsWith('-') && a !== '-') {
+      throw new UsageError(`unknown option ${a}`);
+    } else {
+      out._.push(a);
+    }
+  }
+  return out;
+}
+
+function triggersOf(list) {
+  const ts = list.length ? [...new Set(list)] : ['post-login'];
+  for (const t of ts) {
+    if (!TRIGGERS[t]) throw new UsageError(`--trigger ${t}: must be one of ${Object.keys(TRIGGERS).join(', ')}`);
+  }
+  return ts;
+}
+
+module.exports = {
+  ROOT, DEFAULT_ACTION, CODE_LIMIT, SECRET_VALUE_LIMIT, RUNTIME, DEFAULT_NAME, TRIGGERS,
+  UsageError, ConfigError,
+  parseEnvFile, loadEnv, parseOrigin, deployerConfig, loadPolicy, actionSecrets, secretsFingerprint,
+  codeWithFingerprint, isStale, loadCode, actionName, checkName, parseArgs, triggersOf,
+};
