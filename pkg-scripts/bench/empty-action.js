@@ -1,0 +1,2 @@
+// The floor of the cold-start benchmark: an Action that does nothing.
+exports.onExecutePostLogin = async () => {};
