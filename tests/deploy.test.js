@@ -10,7 +10,7 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { execFile, execFileSync } = require('node:child_process');
-const Ajv2020 = require('ajv/dist/2020');
+const { SPEC, ajv, API_ERROR, ptr, schemaAt } = require('./openapi.js');
 
 const { TenantEmulator } = require('../pkg-scripts/emulator/server.js');
 const { backoffMs, retryAfterMs, scopeFor } = require('../pkg-scripts/deploy/client.js');
@@ -31,29 +31,6 @@ const POLICY_TEXT = JSON.stringify(JSON.parse(fs.readFileSync(POLICY_FILE, 'utf8
 
 // ---------------------------------------------------------------------------------------------
 // The OpenAPI subset: requests and responses of the Actions operations are validated.
-const SPEC = JSON.parse(fs.readFileSync(path.join(__dirname, 'fixtures/management-api-v2.subset.openapi.json'), 'utf8'));
-const SPEC_ID = 'https://emulator.test/management-api-v2.subset.openapi.json';
-const ajv = new Ajv2020({ strict: false, allErrors: true });
-ajv.addFormat('date-time', (s) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(s) && !Number.isNaN(Date.parse(s)));
-for (const f of ['email', 'client-id', 'user-id', 'organization-id', 'strict-uri', 'url']) ajv.addFormat(f, true);
-ajv.addSchema({ ...SPEC, $id: SPEC_ID });
-const API_ERROR = ajv.compile({
-  type: 'object',
-  additionalProperties: false,
-  required: ['statusCode', 'error', 'message'],
-  properties: {
-    statusCode: { type: 'integer', minimum: 400, maximum: 599 },
-    error: { type: 'string', minLength: 1 },
-    message: { type: 'string' },
-    errorCode: { type: 'string', minLength: 1 },
-  },
-});
-const ptr = (...parts) => parts.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
-const compiled = new Map();
-function schemaAt(pointer) {
-  if (!compiled.has(pointer)) compiled.set(pointer, ajv.compile({ $ref: `${SPEC_ID}#/${pointer}` }));
-  return compiled.get(pointer);
-}
 const TEMPLATES = [
   [/^\/api\/v2\/actions\/actions$/, '/actions/actions'],
   [/^\/api\/v2\/actions\/actions\/[^/]+\/deploy$/, '/actions/actions/{id}/deploy'],

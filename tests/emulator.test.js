@@ -8,16 +8,11 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const path = require('node:path');
-const Ajv2020 = require('ajv/dist/2020');
+const { SPEC, ajv, API_ERROR, ptr, schemaAt, operation } = require('./openapi.js');
 
 const { TenantEmulator } = require('../pkg-scripts/emulator/server.js');
 
 const FIXTURE = JSON.parse(fs.readFileSync(path.join(__dirname, '../pkg-scripts/emulator/fixture.json'), 'utf8'));
-// A verbatim copy of shared/reference/management-api-v2.subset.openapi.json, kept in the
-// repository so a clean clone can run this test.
-const SPEC_FILE = process.env.MGMT_API_SPEC || path.join(__dirname, 'fixtures/management-api-v2.subset.openapi.json');
-const SPEC = JSON.parse(fs.readFileSync(SPEC_FILE, 'utf8'));
-const SPEC_ID = 'https://emulator.test/management-api-v2.subset.openapi.json';
 
 const CLIENT = FIXTURE.clients[0];
 const ADA = 'google-oauth2|101234567890123456789';
@@ -28,13 +23,7 @@ const ROLE_ADMIN = 'rol_admin00000001';
 const enc = encodeURIComponent;
 
 // ---------------------------------------------------------------------------------------------
-// Schemas: the spec document is registered whole under SPEC_ID, so its `#/components/schemas/X`
-// refs resolve; operations are addressed by JSON pointer into `paths`.
-const ajv = new Ajv2020({ strict: false, allErrors: true });
-ajv.addFormat('email', /^[^\s@]+@[^\s@]+$/);
-ajv.addFormat('date-time', (s) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(s) && !Number.isNaN(Date.parse(s)));
-for (const f of ['client-id', 'user-id', 'organization-id', 'strict-uri', 'url']) ajv.addFormat(f, true);
-ajv.addSchema({ ...SPEC, $id: SPEC_ID });
+// Schemas (tests/openapi.js loads the spec); operations are addressed by JSON pointer into `paths`.
 
 // Not in the Management API spec (the token endpoint belongs to the Authentication API): the
 // shapes of auth0-facts.md / RFC 6749 §5.1–5.2 and Auth0's error format.
@@ -55,31 +44,8 @@ const OAUTH_ERROR = ajv.compile({
   required: ['error', 'error_description'],
   properties: { error: { type: 'string', minLength: 1 }, error_description: { type: 'string' } },
 });
-const API_ERROR = ajv.compile({
-  type: 'object',
-  additionalProperties: false,
-  required: ['statusCode', 'error', 'message'],
-  properties: {
-    statusCode: { type: 'integer', minimum: 400, maximum: 599 },
-    error: { type: 'string', minLength: 1 },
-    message: { type: 'string' },
-    errorCode: { type: 'string', minLength: 1 },
-  },
-});
 
-const ptr = (...parts) => parts.map((p) => String(p).replace(/~/g, '~0').replace(/\//g, '~1')).join('/');
-const compiled = new Map();
-function schemaAt(pointer) {
-  if (!compiled.has(pointer)) compiled.set(pointer, ajv.compile({ $ref: `${SPEC_ID}#/${pointer}` }));
-  return compiled.get(pointer);
-}
 
-/** The spec's operation for a path template (relative to the /api/v2 server) and method. */
-function operation(template, method) {
-  const op = SPEC.paths[template] && SPEC.paths[template][method.toLowerCase()];
-  assert.ok(op, `spec has no operation ${method} ${template}`);
-  return op;
-}
 
 function check(validate, value, what) {
   const ok = validate(value);
