@@ -73,8 +73,8 @@ function assertConforms(res, template, method, { documented = true } = {}) {
   const resp = op.responses[String(res.status)];
   if (documented) assert.ok(resp, `${method} ${template}: status ${res.status} is not documented in the spec`);
   assert.match(res.headers.get('content-type') || '', /^application\/json\b/, 'content type');
-  if (res.status === 204) {
-    assert.equal(res.text, '', '204 must have an empty body');
+  if (res.status === 204 || (res.status < 300 && resp && !resp.content)) {
+    assert.equal(res.text, '', `${res.status} without a documented body must have an empty body`);
     assert.ok(!res.headers.has('content-length') || res.headers.get('content-length') === '0');
     return;
   }
@@ -178,7 +178,9 @@ describe('conformance to the Management API spec', () => {
 
   test('the spec declares every emulated operation', () => {
     for (const [t, m] of [['/roles', 'get'], ['/roles/{id}', 'get'], ['/users/{id}/roles', 'get'], ['/users/{id}/roles', 'post'],
-      ['/users/{id}/roles', 'delete'], ['/users/{id}', 'get'], ['/users/{id}', 'patch']]) operation(t, m);
+      ['/users/{id}/roles', 'delete'], ['/users/{id}', 'get'], ['/users/{id}', 'patch'], ['/users/{id}/permissions', 'get'],
+      ['/users/{id}/permissions', 'post'], ['/users/{id}/permissions', 'delete'], ['/tickets/password-change', 'post'],
+      ['/guardian/enrollments/ticket', 'post']]) operation(t, m);
     assert.equal(new URL(SPEC.servers[0].url.replace('{tenantDomain}', 'x')).pathname, '/api/v2');
   });
 
@@ -258,6 +260,43 @@ describe('conformance to the Management API spec', () => {
     assertConforms(after1, '/users/{id}/roles', 'get');
     assert.deepEqual(after1.json.map((r) => r.id), [ROLE_PREMIUM]);
     assert.deepEqual(emu.roleNames(ADA), ['Premium User']);
+  });
+
+  test('POST, GET, DELETE /api/v2/users/{id}/permissions (201 empty; unknown permission → 400)', async () => {
+    token ||= await getToken(origin);
+    const p = `/api/v2/users/${enc(DENNIS)}/permissions`;
+    const body = { permissions: [{ resource_server_identifier: 'https://api.example.com/', permission_name: 'read:reports' }] };
+    assertValidRequest('/users/{id}/permissions', 'post', body);
+    const posted = await call(origin, 'POST', p, { token, body });
+    assert.equal(posted.status, 201, posted.text);
+    assertConforms(posted, '/users/{id}/permissions', 'post');
+    const listed = await call(origin, 'GET', `${p}?include_totals=true`, { token });
+    assertConforms(listed, '/users/{id}/permissions', 'get');
+    assert.deepEqual(listed.json.permissions.map((x) => x.permission_name), ['read:reports']);
+    const unknown = { permissions: [{ resource_server_identifier: 'https://api.example.com/', permission_name: 'fly:planes' }] };
+    assertApiError(await call(origin, 'POST', p, { token, body: unknown }), 400, 'invalid_body');
+    assert.equal(isValidRequest('/users/{id}/permissions', 'post', { permissions: [] }), false);
+    assertApiError(await call(origin, 'POST', p, { token, body: { permissions: [] } }), 400, 'invalid_body');
+    const removed = await call(origin, 'DELETE', p, { token, body });
+    assertConforms(removed, '/users/{id}/permissions', 'delete');
+    assert.deepEqual(emu.users.get(DENNIS).permissions, []);
+  });
+
+  test('POST /api/v2/tickets/password-change → 201 {ticket}; POST /api/v2/guardian/enrollments/ticket → {ticket_id, ticket_url}', async () => {
+    token ||= await getToken(origin);
+    const pw = { user_id: DENNIS, result_url: 'https://app.example.com/welcome', ttl_sec: 3600 };
+    assertValidRequest('/tickets/password-change', 'post', pw);
+    const t1 = await call(origin, 'POST', '/api/v2/tickets/password-change', { token, body: pw });
+    assert.equal(t1.status, 201, t1.text);
+    assertConforms(t1, '/tickets/password-change', 'post');
+    assert.match(t1.json.ticket, /^http:\/\/127\.0\.0\.1:\d+\/lo\/reset\?ticket=/);
+    const mfa = { user_id: DENNIS, send_mail: false };
+    assertValidRequest('/guardian/enrollments/ticket', 'post', mfa);
+    const t2 = await call(origin, 'POST', '/api/v2/guardian/enrollments/ticket', { token, body: mfa });
+    assertConforms(t2, '/guardian/enrollments/ticket', 'post');
+    assert.equal(typeof t2.json.ticket_id, 'string');
+    assertApiError(await call(origin, 'POST', '/api/v2/tickets/password-change', { token, body: { user_id: 'auth0|nobody' } }), 404, 'inexistent_user');
+    assertApiError(await call(origin, 'POST', '/api/v2/tickets/password-change', { token, body: { user_id: DENNIS, ttl_sec: -1 } }), 400, 'invalid_body');
   });
 
   test('invalid role-assignment bodies: the emulator and the spec schema agree (400 + Auth0 error)', async () => {

@@ -166,3 +166,21 @@ test('a failed effect is pending and completed at the next login; effects imposs
   const bad = await t2.runner.login('auth0|eve');
   assert.match(bad.logs[0], /invalid policy: rules\[0\]\.deny: deny is impossible in post-user-registration; add "trigger": "post-login"/);
 });
+
+test('post-login metadata goes through api.user (persisted after the execution) and claims see the new value', async () => {
+  const policy = {
+    claims_namespace: 'https://example.com/',
+    rules: [{ name: 'plan', when: { trigger: 'post-login', first_login: true }, set_app_metadata: { plan: 'starter', legacy: null }, set_user_metadata: { theme: 'dark' }, claims: { plan: { from: 'app_metadata.plan' } } }],
+  };
+  const { emu, runner } = await start(policy);
+  emu.users.get('auth0|newbie').app_metadata = { legacy: true };
+  const r = await runner.login('auth0|newbie');
+  assert.deepEqual(routes(r), [], 'no Management API request: api.user does it');
+  assert.deepEqual(r.appMetadata, { plan: 'starter', legacy: null });
+  assert.deepEqual(r.userMetadata, { theme: 'dark' });
+  assert.equal(r.idClaims['https://example.com/plan'], 'starter');
+  assert.deepEqual(emu.users.get('auth0|newbie').app_metadata, { plan: 'starter' });
+  assert.equal(emu.users.get('auth0|newbie').user_metadata.theme, 'dark');
+  const second = await runner.login('auth0|newbie');
+  assert.deepEqual(second.appMetadata, {}, 'first_login no longer holds: nothing written');
+});
