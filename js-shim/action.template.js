@@ -15,13 +15,17 @@ const WATCHDOG_MS = 16000;
 // base64; the build pads the data to a multiple of 4 bytes and records the real length.
 function z85(text, length) {
   const A = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#';
-  const digit = new Uint8Array(128);
-  for (let i = 0; i < 85; i++) digit[A.charCodeAt(i)] = i;
-  const out = Buffer.alloc((text.length / 5) * 4);
-  for (let i = 0, j = 0; i < text.length; i += 5, j += 4) {
-    let v = 0;
-    for (let k = 0; k < 5; k++) v = v * 85 + digit[text.charCodeAt(i + k)];
-    out.writeUInt32BE(v, j);
+  const d = new Uint8Array(128);
+  for (let i = 0; i < 85; i++) d[A.charCodeAt(i)] = i;
+  // Byte arithmetic on typed arrays: this runs once per cold start, mostly unoptimised.
+  const s = Buffer.from(text, 'latin1');
+  const out = new Uint8Array((s.length / 5) * 4);
+  for (let i = 0, j = 0; i < s.length; i += 5, j += 4) {
+    const v = (((d[s[i]] * 85 + d[s[i + 1]]) * 85 + d[s[i + 2]]) * 85 + d[s[i + 3]]) * 85 + d[s[i + 4]];
+    out[j] = v / 16777216;
+    out[j + 1] = v >>> 16;
+    out[j + 2] = v >>> 8;
+    out[j + 3] = v;
   }
   return out.subarray(0, length);
 }
@@ -57,6 +61,14 @@ function instance() {
     current = state;
   }
   return current;
+}
+
+// Instantiate at module scope, once per container, so the first login does not pay for it; a
+// failure here is retried (and reported) by the first execution.
+try {
+  instance();
+} catch (_) {
+  current = null;
 }
 
 function onErrorOf(event) {
