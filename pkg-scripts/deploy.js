@@ -1,12 +1,14 @@
 #!/usr/bin/env node
 'use strict';
 // npm run deploy: creates or updates the Action through the Management API, deploys it and
-// binds it to its trigger(s), keeping every other binding. Idempotent; --dry-run sends
-// nothing that changes the tenant. Node built-ins only (global fetch): Node 18, 20, 22.
+// binds it to its trigger(s), keeping every other binding. Idempotent. --dry-run sends no
+// request at all and prints every request a real run would send (its branches included);
+// --plan sends the token request and GETs only, and prints the exact changes. Node
+// built-ins only (global fetch): Node 18, 20, 22.
 const crypto = require('node:crypto');
 const path = require('node:path');
 const cfg = require('./deploy/config.js');
-const { Management, ApiError, Redactor } = require('./deploy/client.js');
+const { Management, ApiError, Redactor, queryString, MAX_ATTEMPTS } = require('./deploy/client.js');
 
 const USAGE = `Usage: npm run deploy -- [options]
 
@@ -20,8 +22,11 @@ Options:
   --name NAME       the Action's name (default ${cfg.DEFAULT_NAME})
   --env-file FILE   read variables from FILE (default .env; the environment wins)
   --policy FILE     the POLICY secret from FILE (overrides POLICY)
-  --dry-run         print every change it would send (secrets as ***) and send none; it
-                    does request a token and read (GET) the Action and the bindings
+  --dry-run         send no request at all (not even the token request): print, in order,
+                    every request a real run would send, with the branches that depend on
+                    the tenant (secret values as ***, the code as bytes + sha256)
+  --plan            read only: request a token and GET the Action and the bindings, then
+                    print the exact changes a real run would send (secrets as ***)
   --undeploy        remove our binding(s), keep every other binding and the Action itself
   --no-build        do not rebuild a stale dist/action.js
   --action FILE     deploy FILE instead of dist/action.js (never rebuilt)
@@ -44,6 +49,9 @@ Environment (or .env):
 const FINGERPRINT_RE = /\/\* deployed by npm run deploy; secrets fingerprint ([0-9a-f]{32}) \*\/\n$/;
 const PAGE = 50;
 
+const actionsQuery = (name, page) => ({ actionName: name, page, per_page: PAGE });
+const bindingsQuery = (page) => ({ page, per_page: PAGE });
+
 function sha(s) {
   return crypto.createHash('sha256').update(s).digest('hex');
 }
@@ -58,15 +66,15 @@ function shown(body) {
 }
 
 class Deployer {
-  constructor({ mgmt, say, dryRun, waitMs, sleep }) {
-    Object.assign(this, { mgmt, say, dryRun, waitMs });
+  constructor({ mgmt, say, waitMs, sleep }) {
+    Object.assign(this, { mgmt, say, waitMs });
     this.sleep = sleep || ((ms) => new Promise((r) => setTimeout(r, ms)));
   }
 
   async findAction(name) {
     let seen = 0;
     for (let page = 0; page < 100; page++) {
-      const r = await this.mgmt.call('GET', '/api/v2/actions/actions', { query: { actionName: name, page, per_page: PAGE } });
+      const r = await this.mgmt.call('GET', '/api/v2/actions/actions', { query: actionsQuery(name, page) });
       const list = (r && Array.isArray(r.actions)) ? r.actions : [];
       const hit = list.find((a) => a.name === name);
       if (hit) return this.mgmt.call('GET', `/api/v2/actions/actions/${encodeURIComponent(hit.id)}`);
@@ -79,12 +87,28 @@ class Deployer {
   async listBindings(trigger) {
     const all = [];
     for (let page = 0; page < 100; page++) {
-      const r = await this.mgmt.call('GET', `/api/v2/actions/triggers/${trigger}/bindings`, { query: { page, per_page: PAGE } });
+      const r = await this.mgmt.call('GET', `/api/v2/actions/triggers/${trigger}/bindings`, { query: bindingsQuery(page) });
       const list = (r && Array.isArray(r.bindings)) ? r.bindings : [];
       all.push(...list);
       if (!list.length || (typeof r.total === 'number' ? all.length >= r.total : list.length < PAGE)) break;
     }
     return all;
+  }
+
+  /** The body of the update (PATCH); the create (POST) adds the name. */
+  static actionBody(desired) {
+    return {
+      code: desired.code,
+      runtime: desired.runtime,
+      dependencies: [],
+      secrets: desired.secrets,
+      supported_triggers: desired.supported_triggers,
+    };
+  }
+
+  /** A binding as re-sent in the bindings PATCH. */
+  static bindingRef(id, displayName) {
+    return { ref: { type: 'action_id', value: id }, display_name: displayName };
   }
 
   /** What differs between the Action on the tenant and the one we deploy. */
@@ -109,13 +133,7 @@ class Deployer {
     const bindings = await this.listBindings(trigger);
     const p = { trigger, name, existing, bindings, steps: [] };
     const id = existing ? existing.id : null;
-    const body = {
-      code: desired.code,
-      runtime: desired.runtime,
-      dependencies: [],
-      secrets: desired.secrets,
-      supported_triggers: desired.supported_triggers,
-    };
+    const body = Deployer.actionBody(desired);
     if (!existing) {
       p.steps.push({ kind: 'create', method: 'POST', path: '/api/v2/actions/actions', body: { name, ...body } });
       p.steps.push({ kind: 'deploy' });
@@ -141,8 +159,8 @@ class Deployer {
         path: `/api/v2/actions/triggers/${trigger}/bindings`,
         body: {
           bindings: [
-            ...bindings.map((b) => ({ ref: { type: 'action_id', value: b.action.id }, display_name: b.display_name })),
-            { ref: { type: 'action_id', value: id || '<id of the new action>' }, display_name: name },
+            ...bindings.map((b) => Deployer.bindingRef(b.action.id, b.display_name)),
+            Deployer.bindingRef(id || '<id of the new action>', name),
           ],
         },
       });
@@ -166,7 +184,7 @@ class Deployer {
         kind: 'unbind',
         method: 'PATCH',
         path: `/api/v2/actions/triggers/${trigger}/bindings`,
-        body: { bindings: kept.map((b) => ({ ref: { type: 'action_id', value: b.action.id }, display_name: b.display_name })) },
+        body: { bindings: kept.map((b) => Deployer.bindingRef(b.action.id, b.display_name)) },
       });
     }
     return p;
@@ -307,13 +325,64 @@ class Deployer {
   }
 }
 
+/**
+ * --dry-run: every request a real run would send, in the order it sends them, without
+ * sending any. What the tenant holds is unknown, so the requests that depend on it are
+ * printed as the branches a real run takes. Secret values are ***, the code is summarised.
+ */
+function dryRunLines({ tokenBody, triggers, base, desired, undeploy, waitS }) {
+  const out = [];
+  let n = 0;
+  const step = (line) => out.push(`${++n}. ${line}`);
+  const more = (line) => out.push(`   ${line}`);
+  const ID = '{id}';
+  const actionPath = `/api/v2/actions/actions/${ID}`;
+  out.push(`the requests a real run sends, in order (${ID} is the Action's id: read, or returned by the create; ` +
+    `secret values as ***; 429, 5xx and network errors retry a request, at most ${MAX_ATTEMPTS} attempts):`);
+  step(`POST /oauth/token ${JSON.stringify({ ...tokenBody, client_secret: '***' })}`);
+  more('(it stops there unless the token grants read:actions)');
+  for (const trigger of triggers) {
+    const name = cfg.actionName(base, trigger);
+    out.push(`${name} (${trigger}): read`);
+    step(`GET /api/v2/actions/actions${queryString(actionsQuery(name, 0))} (then page=1, 2, … while the list goes on), to find the Action named ${name}`);
+    step(`if it exists: GET ${actionPath} (its code, secret names, runtime, triggers, deployed version)`);
+    step(`GET /api/v2/actions/triggers/${trigger}/bindings${queryString(bindingsQuery(0))} (then page=1, 2, … while the list goes on)`);
+  }
+  more(`(it stops there, with nothing changed, when the token lacks the scope a change below needs: ${undeploy ? 'update:actions' : 'create:actions or update:actions'})`);
+  for (const trigger of triggers) {
+    const name = cfg.actionName(base, trigger);
+    out.push(`${name} (${trigger}): change, if needed`);
+    const bindings = `PATCH /api/v2/actions/triggers/${trigger}/bindings`;
+    const current = `…the current ${trigger} bindings, in order, each as ${JSON.stringify(Deployer.bindingRef('<its action id>', '<its display name>'))}…`;
+    if (undeploy) {
+      step(`if ${name} is bound to ${trigger}: ${bindings} {"bindings":[${current}]} — the current bindings minus ours, the others kept in order`);
+      more(`otherwise: nothing (not bound — nothing to undeploy); the Action itself is never changed`);
+      continue;
+    }
+    const d = { ...desired, supported_triggers: [{ id: trigger, version: cfg.TRIGGERS[trigger].version }] };
+    const body = Deployer.actionBody(d);
+    step(`if no Action named ${name} exists: POST /api/v2/actions/actions ${shown({ name, ...body })}`);
+    more(`(a 409 there — an earlier create that timed out had succeeded — is followed by the GETs that find the Action by name and the PATCH below)`);
+    more(`otherwise, if its code or secrets (or runtime, dependencies, supported_triggers) differ: PATCH ${actionPath} ${shown(body)}`);
+    more('otherwise: no change to the Action');
+    step(`after a create or an update, or when its latest change was never deployed: GET ${actionPath} until Auth0 has built it ` +
+      `(unless the create/update answered "built"), then POST ${actionPath}/deploy (again each second while Auth0 answers 400 "not built"), ` +
+      `then poll GET ${actionPath} until the deployed version is built (≤ ${waitS} s)`);
+    more(`otherwise, when the deployed version is still being built: poll GET ${actionPath} until it is built`);
+    step(`if ${name} is not bound to ${trigger} yet: ${bindings} {"bindings":[${current},${JSON.stringify(Deployer.bindingRef(ID, name))}]} — ` +
+      'the current bindings plus ours (appended once); the bindings API replaces the whole list (retried up to 3 times on a 400 just after a deploy)');
+    more('otherwise: no change to the bindings');
+  }
+  return out;
+}
+
 async function main(argv, { stdout = process.stdout, stderr = process.stderr, env = process.env } = {}) {
   const redactor = new Redactor();
   const say = (l) => stdout.write(redactor.text(l) + '\n');
   const warn = (l) => stderr.write(redactor.text(l) + '\n');
   try {
     const args = cfg.parseArgs(argv, {
-      flags: ['--dry-run', '--no-build', '--undeploy', '--verbose', '--help'],
+      flags: ['--dry-run', '--plan', '--no-build', '--undeploy', '--verbose', '--help'],
       options: ['--env-file', '--name', '--policy', '--action', '--wait'],
       repeatable: ['--trigger'],
     });
@@ -327,6 +396,8 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr, en
     const waitS = args['--wait'] === undefined ? 30 : Number(args['--wait']);
     if (!Number.isFinite(waitS) || waitS <= 0 || waitS > 600) throw new cfg.UsageError('--wait must be a number of seconds (0 < s ≤ 600)');
     const dryRun = !!args['--dry-run'];
+    const planOnly = !!args['--plan'];
+    if (dryRun && planOnly) throw new cfg.UsageError('--dry-run and --plan exclude each other (--dry-run sends nothing; --plan only reads)');
     const undeploy = !!args['--undeploy'];
 
     const allEnv = cfg.loadEnv(args['--env-file'] || '.env', { explicit: args['--env-file'] !== undefined, env });
@@ -355,8 +426,13 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr, en
     }
 
     const mgmt = new Management({ ...deployer, say, verbose: !!args['--verbose'], redactor });
-    const d = new Deployer({ mgmt, say, dryRun, waitMs: waitS * 1000 });
-    say(`tenant: ${deployer.origin} (deployer ${deployer.clientId})${dryRun ? ' — dry run' : ''}`);
+    const d = new Deployer({ mgmt, say, waitMs: waitS * 1000 });
+    say(`tenant: ${deployer.origin} (deployer ${deployer.clientId})${dryRun ? ' — dry run: no request is sent' : planOnly ? ' — plan: reads only' : ''}`);
+    if (dryRun) {
+      for (const l of dryRunLines({ tokenBody: mgmt.tokenRequestBody(), triggers, base, desired, undeploy, waitS })) say(l);
+      say('dry run: sent no request (not even the token request); `--plan` reads the tenant and prints the exact changes');
+      return 0;
+    }
     await mgmt.authenticate();
     const missingRead = mgmt.missingScopes(['read:actions']);
     if (missingRead.length) throw new cfg.ConfigError(`the deployer application lacks the scope read:actions (its token grants: ${mgmt.scopes.join(' ') || 'nothing'})`);
@@ -384,7 +460,7 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr, en
         continue;
       }
       changed++;
-      if (dryRun) {
+      if (planOnly) {
         say(`${label}: ${undeploy ? 'would unbind' : p.existing ? `would update (${(p.changes || []).join(', ') || 'deploy only'})` : 'would create'}`);
         d.printPlan(p);
       } else {
@@ -393,10 +469,10 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr, en
       }
     }
     const writes = mgmt.sent.filter((r) => r.method !== 'GET' && r.path !== '/oauth/token').length;
-    if (dryRun) say(`dry run: nothing was changed (sent only the token request and ${mgmt.sent.filter((r) => r.method === 'GET').length} GETs)`);
+    if (planOnly) say(`plan: nothing was changed (sent only the token request and ${mgmt.sent.filter((r) => r.method === 'GET').length} GETs)`);
     else if (!changed) say(`nothing to change: only reads were sent`);
     else say(`done: ${writes} change request${writes === 1 ? '' : 's'} sent`);
-    if (undeploy && !dryRun && changed) say('the Action itself is kept (delete it in the dashboard if it is no longer wanted)');
+    if (undeploy && !planOnly && changed) say('the Action itself is kept (delete it in the dashboard if it is no longer wanted)');
     return 0;
   } catch (e) {
     if (e instanceof cfg.UsageError) {

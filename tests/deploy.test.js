@@ -1,7 +1,7 @@
 'use strict';
 // `npm run deploy` (pkg-scripts/deploy.js) run as a child process against the local tenant
 // emulator: create, update, idempotent re-run, foreign bindings kept in order, undeploy,
-// dry run, scope and conflict errors, 429 retries, configuration errors before any request,
+// dry run (sends nothing), plan (reads only), scope and conflict errors, 429 retries, configuration errors before any request,
 // and no secret in any output. Every Actions request and response the emulator saw is
 // checked against the Management API OpenAPI subset.
 const { test, before, after, describe } = require('node:test');
@@ -339,12 +339,62 @@ describe('npm run deploy against the emulator', () => {
     assertConformance(emu);
   });
 
-  test('--dry-run sends nothing that changes the tenant, and prints every change with secrets masked', async () => {
+  test('--dry-run sends no request at all (not even the token request) and prints, in order, every request a real run would send', async () => {
     const { emu, origin } = await tenant();
     const r = await deploy(origin, ['--dry-run', '--verbose']);
     assert.equal(r.code, 0, r.stderr);
+    assert.equal(emu.requests.length, 0, 'the emulator received not one request');
+    assert.match(r.stdout, /dry run: no request is sent/);
+    assert.match(r.stdout, /dry run: sent no request \(not even the token request\)/);
+    const lines = r.stdout.split('\n');
+    const at = (re) => {
+      const i = lines.findIndex((l) => re.test(l));
+      assert.ok(i >= 0, `${re} in:\n${r.stdout}`);
+      return i;
+    };
+    const order = [
+      at(/^1\. POST \/oauth\/token \{"grant_type":"client_credentials","client_id":"deployer-m2m-client","client_secret":"\*\*\*","audience":"http:\/\/[^"]+\/api\/v2\/"\}$/),
+      at(/^\d+\. GET \/api\/v2\/actions\/actions\?actionName=provision-access&page=0&per_page=50 /),
+      at(/^\d+\. if it exists: GET \/api\/v2\/actions\/actions\/\{id\} /),
+      at(/^\d+\. GET \/api\/v2\/actions\/triggers\/post-login\/bindings\?page=0&per_page=50 /),
+      at(/^\d+\. if no Action named provision-access exists: POST \/api\/v2\/actions\/actions \{"name":"provision-access","code":"<\d+ bytes, sha256 [0-9a-f]{16}…>"/),
+      at(/^ +otherwise, if its code or secrets .*differ: PATCH \/api\/v2\/actions\/actions\/\{id\} \{"code":"<\d+ bytes, sha256 [0-9a-f]{16}…>"/),
+      at(/^\d+\. .*POST \/api\/v2\/actions\/actions\/\{id\}\/deploy.*then poll GET \/api\/v2\/actions\/actions\/\{id\} until the deployed version is built/),
+      at(/^\d+\. if provision-access is not bound to post-login yet: PATCH \/api\/v2\/actions\/triggers\/post-login\/bindings \{"bindings":\[…the current post-login bindings.*\{"ref":\{"type":"action_id","value":"\{id\}"\},"display_name":"provision-access"\}\]\} — the current bindings plus ours \(appended once\)/),
+    ];
+    assert.deepEqual(order, [...order].sort((a, b) => a - b), 'printed in the order a real run sends them');
+    const masked = '"secrets":[{"name":"AUTH0_DOMAIN","value":"***"},{"name":"AUTH0_CLIENT_ID","value":"***"},{"name":"AUTH0_CLIENT_SECRET","value":"***"},{"name":"POLICY","value":"***"}]';
+    assert.equal(r.stdout.split(masked).length - 1, 2, 'the create and the update bodies, secrets masked');
+    for (const s of [PROVISION.client_secret, PROVISION.client_id, DEPLOYER.client_secret, POLICY_TEXT]) {
+      assert.ok(!r.stdout.includes(s) && !r.stderr.includes(s), `a secret value was printed: ${s}`);
+    }
+
+    // Whatever the tenant holds, a dry run reads none of it: after a deploy, still nothing sent.
+    assert.equal((await deploy(origin)).code, 0);
+    const before = emu.requests.length;
+    const r2 = await deploy(origin, ['--dry-run', '--undeploy'], { action: ACTION_V2 });
+    assert.equal(r2.code, 0, r2.stderr);
+    assert.equal(emu.requests.length, before, 'not one request');
+    assert.match(r2.stdout, /^\d+\. if provision-access is bound to post-login: PATCH \/api\/v2\/actions\/triggers\/post-login\/bindings .* the current bindings minus ours/m);
+    assert.doesNotMatch(r2.stdout, /POST \/api\/v2\/actions\/actions/, 'undeploy never creates or deploys');
+
+    // It fails like a real run on bad input, and --dry-run with --plan is a usage error.
+    const bad = await deploy(origin, ['--dry-run'], { vars: { POLICY: '{"on_error": "allow"}' } });
+    assert.equal(bad.code, 1);
+    assert.match(bad.stderr, /the policy needs a "rules" array/);
+    const both = await deploy(origin, ['--dry-run', '--plan']);
+    assert.equal(both.code, 2);
+    assert.match(both.stderr, /--dry-run and --plan exclude each other/);
+    assert.equal(emu.requests.length, before, 'not one request');
+  });
+
+  test('--plan sends only the token request and GETs, never a change, and prints the exact changes with secrets masked', async () => {
+    const { emu, origin } = await tenant();
+    const r = await deploy(origin, ['--plan', '--verbose']);
+    assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(writes(emu), [], 'no mutating request');
     assert.ok(emu.requests.every((q) => q.method === 'GET' || q.path === '/oauth/token'));
+    assert.ok(emu.requests.some((q) => q.path === '/oauth/token') && emu.requests.some((q) => q.method === 'GET'), 'it did read');
     assert.equal(actionNamed(emu, 'provision-access'), undefined);
     assert.deepEqual(emu.boundActionNames('post-login'), ['audit-log', 'mfa-step-up']);
     assert.match(r.stdout, /would send POST \/api\/v2\/actions\/actions\n/);
@@ -352,13 +402,13 @@ describe('npm run deploy against the emulator', () => {
     assert.match(r.stdout, /would send POST \/api\/v2\/actions\/actions\/<id of the new action>\/deploy/);
     assert.match(r.stdout, /would send PATCH \/api\/v2\/actions\/triggers\/post-login\/bindings/);
     assert.ok(r.stdout.includes(`"display_name":"Audit log"},{"ref":{"type":"action_id","value":"${actionNamed(emu, 'mfa-step-up').id}"}`));
-    assert.match(r.stdout, /dry run: nothing was changed/);
+    assert.match(r.stdout, /plan: nothing was changed \(sent only the token request and \d+ GETs\)/);
     for (const s of [PROVISION.client_secret, DEPLOYER.client_secret, POLICY_TEXT]) assert.ok(!r.stdout.includes(s) && !r.stderr.includes(s));
 
-    // After a deploy, a dry run with new code plans the update only.
+    // After a deploy, a plan with new code plans the update only.
     assert.equal((await deploy(origin)).code, 0);
     const before = emu.requests.length;
-    const r2 = await deploy(origin, ['--dry-run'], { action: ACTION_V2 });
+    const r2 = await deploy(origin, ['--plan'], { action: ACTION_V2 });
     assert.equal(r2.code, 0, r2.stderr);
     assert.deepEqual(writes(emu, before), []);
     assert.match(r2.stdout, /provision-access \(post-login\): would update \(code\)/);

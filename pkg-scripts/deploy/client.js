@@ -49,6 +49,11 @@ function backoffMs(attempt, retryAfter, ratelimitReset, nowMs, jitter = Math.ran
   return Math.min(Math.max(wait, 0), MAX_WAIT_MS);
 }
 
+/** `?k=v&…` for a query object (undefined values dropped), '' without one. */
+function queryString(query) {
+  return query ? '?' + new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])).toString() : '';
+}
+
 const retryable = (status) => status === 429 || status >= 500;
 
 class ApiError extends Error {
@@ -94,12 +99,15 @@ class Management {
     this.sent = []; // every request: {method, path, status}
   }
 
+  /** The body of the token request (the dry run prints it with the secret masked). */
+  tokenRequestBody() {
+    return { grant_type: 'client_credentials', client_id: this.clientId, client_secret: this.clientSecret, audience: `${this.origin}/api/v2/` };
+  }
+
   async authenticate() {
-    const audience = `${this.origin}/api/v2/`;
-    const res = await this.send('POST', '/oauth/token', {
-      body: { grant_type: 'client_credentials', client_id: this.clientId, client_secret: this.clientSecret, audience },
-      auth: false,
-    });
+    const body = this.tokenRequestBody();
+    const { audience } = body;
+    const res = await this.send('POST', '/oauth/token', { body, auth: false });
     if (res.status !== 200 || !res.json || typeof res.json.access_token !== 'string') {
       const j = res.json || {};
       const what = `POST /oauth/token: HTTP ${res.status}${j.error ? ' ' + j.error : ''}${j.error_description ? ` (${j.error_description})` : ''}`;
@@ -126,8 +134,7 @@ class Management {
   /** A Management API call; returns the parsed JSON body, throws ApiError on failure. */
   async call(method, pathname, { query, body } = {}) {
     if (!this.token) await this.authenticate();
-    const qs = query ? '?' + new URLSearchParams(Object.entries(query).filter(([, v]) => v !== undefined).map(([k, v]) => [k, String(v)])).toString() : '';
-    const res = await this.send(method, pathname + qs, { body });
+    const res = await this.send(method, pathname + queryString(query), { body });
     if (res.status >= 200 && res.status < 300) return res.json;
     throw this.explain(method, pathname, res);
   }
@@ -200,4 +207,4 @@ class Management {
   }
 }
 
-module.exports = { Management, ApiError, Redactor, backoffMs, retryAfterMs, scopeFor, MAX_ATTEMPTS, MAX_WAIT_MS };
+module.exports = { Management, ApiError, Redactor, backoffMs, retryAfterMs, scopeFor, queryString, MAX_ATTEMPTS, MAX_WAIT_MS };
