@@ -71,11 +71,14 @@ try {
   current = null;
 }
 
+// Mirrors the Rust side (policy_parse::on_error_of): a blank POLICY falls back to the baked
+// policy; absent or null → allow; anything but "allow" → deny.
 function onErrorOf(event) {
-  const text = (event && event.secrets && event.secrets.POLICY) || BAKED_POLICY;
+  const secret = event && event.secrets && event.secrets.POLICY;
+  const text = typeof secret === 'string' && secret.trim() ? secret : BAKED_POLICY;
   try {
     const p = JSON.parse(text);
-    return p && p.on_error !== undefined && p.on_error !== 'allow' ? 'deny' : 'allow';
+    return p && p.on_error != null && p.on_error !== 'allow' ? 'deny' : 'allow';
   } catch (_) {
     return 'allow';
   }

@@ -1302,8 +1302,10 @@ fn oracle_holds(w: &When, ev: &Event) -> bool {
         && any(&w.email_domain, domain.as_deref(), false)
         && w.email_verified.is_none_or(|v| v == ev.email_verified)
         && any(&w.client_id, ev.client_id.as_deref(), false)
-        && w.first_login
-            .is_none_or(|first| (ev.logins_count == Some(1.0)) == first)
+        // A registration counts as the first login (its event has no stats).
+        && w.first_login.is_none_or(|first| {
+            (ev.logins_count == Some(1.0) || ev.trigger == Trigger::PostUserRegistration) == first
+        })
         && w.organization
             .as_ref()
             .is_none_or(|os| os.iter().any(|o| ev.organization.contains(o)))
@@ -1416,20 +1418,18 @@ fn check_decision(p: &Policy, ev: &Event, d: &Decision, mask: u32) -> Check {
             prop_assert!(!out.matched && out.reason.starts_with("not evaluated"));
             continue;
         }
-        let runs_here = rule
-            .when
-            .trigger
-            .as_ref()
-            .is_none_or(|t| t.contains(&ev.trigger));
-        // A pending marker only lifts first_login; every other condition must still hold.
+        // A pending marker lifts first_login, and in post-login the trigger too (a failed
+        // registration rule completes at the next login); everything else must still hold.
         let relaxed = When {
             first_login: None,
+            trigger: if ev.trigger == Trigger::PostLogin {
+                None
+            } else {
+                rule.when.trigger.clone()
+            },
             ..rule.when.clone()
         };
-        let owed = runs_here
-            && ev.pending.contains(&rule.name)
-            && rule.when.first_login.is_some()
-            && oracle_holds(&relaxed, ev);
+        let owed = ev.pending.contains(&rule.name) && oracle_holds(&relaxed, ev);
         prop_assert_eq!(out.matched, holds || owed, "{:?} -> {:?}", rule, out);
         if out.matched {
             matched.push(rule);

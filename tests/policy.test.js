@@ -143,8 +143,8 @@ test('an MFA enrollment ticket stored in the log goes to the log, never to a tok
   const r = await runner.login('auth0|admin');
   assert.deepEqual(routes(r), ['POST /oauth/token', 'POST /api/v2/guardian/enrollments/ticket']);
   assert.deepEqual(r.requests[1].body, { user_id: 'auth0|admin', send_mail: false });
-  const line = r.logs.find((l) => l.startsWith('provision ticket:'));
-  assert.match(line, /user=auth0\|admin rule=enroll url=http:\/\/127\.0\.0\.1:\d+\/guardian\/enroll\?ticket=/);
+  const line = r.logs.find((l) => l.startsWith('provision ticket '));
+  assert.match(line, /^provision ticket url=http:\/\/127\.0\.0\.1:\d+\/guardian\/enroll\?ticket=[0-9a-f]+ user=auth0\|admin rule=enroll$/);
   assert.ok(!JSON.stringify([r.idClaims, r.accessClaims]).includes('ticket'));
   const again = await runner.login('auth0|admin');
   assert.deepEqual(routes(again), [], 'done once');
@@ -183,4 +183,52 @@ test('post-login metadata goes through api.user (persisted after the execution) 
   assert.equal(emu.users.get('auth0|newbie').user_metadata.theme, 'dark');
   const second = await runner.login('auth0|newbie');
   assert.deepEqual(second.appMetadata, {}, 'first_login no longer holds: nothing written');
+});
+
+test('a registration-only rule that fails at sign-up is completed at the next login', async () => {
+  const { emu, runner } = await start(example('trial-on-signup.json'));
+  emu.injectFault({ method: 'POST', path: /\/roles$/, status: 503, times: 4 });
+  const reg = await runner.register('auth0|newbie');
+  assert.match(reg.logs[0], /on_error=allow \(retried next login\)/);
+  assert.deepEqual(emu.users.get('auth0|newbie').app_metadata.provisioning_pending, ['trial-for-new-accounts']);
+  assert.equal(emu.users.get('auth0|newbie').app_metadata.plan, 'trial', 'the PATCH carried the metadata and the marker');
+  const login = await runner.login('auth0|newbie');
+  assert.deepEqual(login.outcome.matched, ['trial-for-new-accounts']);
+  assert.deepEqual(emu.roleNames('auth0|newbie'), ['Trial User']);
+  assert.equal(emu.users.get('auth0|newbie').app_metadata.provisioning_pending, undefined);
+});
+
+test('a pending marker survives executions in which its rule does not run', async () => {
+  const policy = {
+    rules: [
+      { name: 'skip-refresh', when: { protocol: 'oauth2-refresh-token' }, set_user_metadata: { refreshed: true }, stop: true },
+      { name: 'premium', when: { provider: 'google-oauth2', first_login: true }, assign_roles: ['Premium User'] },
+    ],
+  };
+  const { emu, runner } = await start(policy);
+  emu.injectFault({ method: 'POST', path: /\/roles$/, status: 503, times: 4 });
+  await runner.login('google-oauth2|beta');
+  assert.deepEqual(emu.users.get('google-oauth2|beta').app_metadata.provisioning_pending, ['premium']);
+  await runner.login('google-oauth2|beta', { protocol: 'oauth2-refresh-token' }); // stops before "premium"
+  assert.deepEqual(emu.users.get('google-oauth2|beta').app_metadata.provisioning_pending, ['premium'], 'not cleared by a run that skipped the rule');
+  const next = await runner.login('google-oauth2|beta');
+  assert.deepEqual(routes(next), ['POST /api/v2/users/{id}/roles']);
+  assert.equal(emu.users.get('google-oauth2|beta').app_metadata.provisioning_pending, undefined);
+});
+
+test('a rule is done only when all its once-only effects succeeded', async () => {
+  const policy = { rules: [{ name: 'onboard', when: { trigger: 'post-login' }, assign_permissions: [{ resource_server_identifier: 'https://api.example.com/', permission_name: 'read:reports' }], password_reset_ticket: { store: 'app_metadata.invite_url' } }] };
+  const { emu, runner } = await start(policy);
+  emu.injectFault({ path: '/api/v2/tickets/', status: 503, times: 4 });
+  const r = await runner.login('auth0|newbie');
+  assert.match(r.logs[0], /POST \/api\/v2\/tickets\/password-change failed: HTTP 503/);
+  const meta = emu.users.get('auth0|newbie').app_metadata;
+  assert.deepEqual(meta.provisioning_pending, ['onboard']);
+  assert.equal(meta.provisioning_done, undefined, 'not done: the ticket failed');
+  const next = await runner.login('auth0|newbie');
+  assert.deepEqual(routes(next), ['POST /api/v2/users/{id}/permissions', 'POST /api/v2/tickets/password-change']);
+  const after = emu.users.get('auth0|newbie').app_metadata;
+  assert.match(after.invite_url, /\/lo\/reset\?ticket=/);
+  assert.deepEqual(after.provisioning_done, ['onboard']);
+  assert.equal(after.provisioning_pending, undefined);
 });

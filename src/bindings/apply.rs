@@ -16,8 +16,8 @@ use crate::core::mgmt::{
     ticket_request, update_user_request,
 };
 use crate::core::plan::{
-    done_after, missing_roles, roles_after, rules_where, same_names, Decision, ResolvedRole,
-    WantedRole,
+    done_after, missing_roles, pending_after, roles_after, rules_where, same_names, Decision,
+    ResolvedRole, WantedRole,
 };
 use crate::core::policy::{Policy, RoleRef};
 use crate::error::{clip, Error};
@@ -159,13 +159,15 @@ pub async fn apply(
                 Ok(url) => {
                     match &t.store_key {
                         Some(k) => app_changes.push((k.clone(), Json::Str(url))),
+                        // The URL first, so the user id and rule name never push it past
+                        // Auth0's 256-character log line (long URLs: store them instead).
                         None => log(&[
-                            "provision ticket: user=",
+                            "provision ticket url=",
+                            &url,
+                            " user=",
                             clip(&ev.user_id, 64),
                             " rule=",
-                            rule,
-                            " url=",
-                            &url,
+                            clip(rule, 40),
                         ]
                         .concat()),
                     }
@@ -180,7 +182,7 @@ pub async fn apply(
     out.removed = removed.iter().map(|r| r.name.clone()).collect();
 
     // Markers: what is still owed, and which once-only effects are done.
-    let pending = rules_where(d, |r| tally.failed.iter().any(|f| f == r));
+    let pending = pending_after(policy, d, &ev.pending, &tally.failed);
     if !same_names(&pending, &ev.pending) {
         let v = if pending.is_empty() {
             Json::Null
@@ -190,6 +192,8 @@ pub async fn apply(
         app_changes.push((PENDING_KEY.into(), v));
         out.pending = Some(pending);
     }
+    // A rule is done only when all its once-only effects succeeded.
+    tally.completed.retain(|r| !tally.failed.contains(r));
     let done = done_after(policy, &ev.done, &tally.completed);
     if !same_names(&done, &ev.done) {
         app_changes.push((
@@ -203,8 +207,7 @@ pub async fn apply(
     }
 
     if post_login {
-        write_metadata(api, &app_changes, &d.user_metadata)?;
-        set_claims(api, policy, d, ev, &assigned, &removed, out)?;
+        // MFA first: a failing metadata or claim call must not let a login skip it.
         if let Some(m) = &d.mfa {
             let opts = Object::new();
             let _ = Reflect::set(
@@ -213,8 +216,16 @@ pub async fn apply(
                 &m.allow_remember_browser.into(),
             );
             if let Some(mfa) = api.multifactor() {
-                mfa.enable(&m.provider, &opts)?;
+                if let Err(e) = mfa.enable(&m.provider, &opts) {
+                    tally.error.get_or_insert(e.into());
+                }
             }
+        }
+        if let Err(e) = write_metadata(api, &app_changes, &d.user_metadata) {
+            tally.error.get_or_insert(e);
+        }
+        if let Err(e) = set_claims(api, policy, d, ev, &assigned, &removed, out) {
+            tally.error.get_or_insert(e);
         }
     } else if !app_changes.is_empty() || !d.user_metadata.is_empty() {
         // Without a client the configuration error is already in the tally.

@@ -27,20 +27,48 @@ pub fn register_sensitive(value: &str) {
     });
 }
 
-/// Redacts registered values, strips control characters (no log injection) and clips.
+/// Redacts registered values (and any fragment of one, from its start, of 8 characters or
+/// more: an error message may have been clipped mid-token), then strips control characters
+/// (no log injection) and clips.
 pub fn sanitize(line: &str) -> String {
-    let mut out: String = line
+    let mut out = line.to_owned();
+    SENSITIVE.with(|s| {
+        for v in s.borrow().iter() {
+            out = redact(&out, v);
+        }
+    });
+    let out: String = out
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
-    SENSITIVE.with(|s| {
-        for v in s.borrow().iter() {
-            if out.contains(v.as_str()) {
-                out = out.replace(v.as_str(), "[redacted]");
-            }
-        }
-    });
     crate::error::clip(&out, MAX_LINE).to_owned()
+}
+
+fn redact(line: &str, secret: &str) -> String {
+    const MIN: usize = 8;
+    if secret.len() < MIN || !secret.is_char_boundary(MIN) {
+        return line.replace(secret, "[redacted]");
+    }
+    let head = &secret[..MIN];
+    let mut out = String::with_capacity(line.len());
+    let mut rest = line;
+    while let Some(i) = rest.find(head) {
+        out.push_str(&rest[..i]);
+        let tail = &rest[i..];
+        let common = tail
+            .bytes()
+            .zip(secret.bytes())
+            .take_while(|(a, b)| a == b)
+            .count();
+        let mut end = common;
+        while !tail.is_char_boundary(end) {
+            end -= 1;
+        }
+        out.push_str("[redacted]");
+        rest = &tail[end.max(1)..];
+    }
+    out.push_str(rest);
+    out
 }
 
 /// Writes one sanitized line to the Action's log.

@@ -76,6 +76,18 @@ fn errors_cross_the_boundary_both_ways() {
 }
 
 #[wasm_bindgen_test]
+fn clipped_fragments_of_secrets_are_redacted_too() {
+    register_sensitive("emu.abcdefghijklmnopqrstuvwxyz0123");
+    let line = sanitize("Headers.append: \"Bearer emu.abcdefghijkl\r\nevil\" is invalid (emu.abcdefghijklmnopqrstuvwxyz0123)");
+    assert!(!line.contains("abcdefgh"), "{line}");
+    assert_eq!(line.matches("[redacted]").count(), 2, "{line}");
+    assert!(
+        line.contains(" evil"),
+        "control characters become spaces: {line}"
+    );
+}
+
+#[wasm_bindgen_test]
 fn log_lines_are_redacted_and_clipped() {
     register_sensitive("s3cr3t-value");
     let line = sanitize(&["token s3cr3t-value\nforged: line ", &"x".repeat(400)].concat());

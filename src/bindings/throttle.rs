@@ -86,6 +86,14 @@ pub fn throttled(wait_ms: f64) {
 pub fn observe(remaining: Option<&str>, reset: Option<&str>, limit: Option<&str>) {
     let num = |h: Option<&str>| h.and_then(|v| v.trim().parse::<u32>().ok());
     let Some(left) = num(remaining) else {
+        // No rate-limit headers (a proxy strips them): reopen once the hold has passed, so
+        // one 429 cannot serialise the container for the rest of its life.
+        GATE.with(|g| {
+            let mut g = g.borrow_mut();
+            if js_sys::Date::now() >= g.hold_until {
+                g.active = false;
+            }
+        });
         return;
     };
     GATE.with(|g| {

@@ -1,7 +1,7 @@
 //! The decision: event + policy in, a plan of effects out. Pure: no I/O, so every branch is
 //! testable with `cargo test`, and `explain` can print a plan without sending anything.
 
-use super::event::Event;
+use super::event::{Event, Trigger};
 use super::json::{same, Json};
 use super::policy::{ClaimValue, Expect, Mfa, Permission, Policy, RoleRef, Rule, Ticket, When};
 
@@ -107,10 +107,9 @@ pub fn check_when(when: &When, ev: &Event) -> Result<(), &'static str> {
     if !any_eq(&when.client_id, ev.client_id.as_deref(), false) {
         return Err("client_id does not match");
     }
-    if when
-        .first_login
-        .is_some_and(|first| (ev.logins_count == Some(1.0)) != first)
-    {
+    // A registration is the start of the user's first session (its event has no stats).
+    let first_session = ev.logins_count == Some(1.0) || ev.trigger == Trigger::PostUserRegistration;
+    if when.first_login.is_some_and(|first| first_session != first) {
         return Err("first_login does not match");
     }
     if let Some(orgs) = &when.organization {
@@ -153,12 +152,19 @@ fn evaluate(rule: &Rule, ev: &Event) -> RuleOutcome {
     let pending = ev.pending.iter().any(|p| p == &rule.name);
     let (matched, reason) = match check_when(&rule.when, ev) {
         Ok(()) => (true, "conditions hold"),
-        // A rule whose provisioning failed at an earlier login stays owed although
-        // `first_login` no longer holds; every other condition (trigger, verified email
-        // domain, roles...) must still hold, so a marker never widens who is provisioned.
-        Err(why) if pending && rule.when.first_login.is_some() => {
+        // A rule whose provisioning failed at an earlier execution stays owed although
+        // `first_login` no longer holds, and a registration-only rule is completed at the
+        // next login (every registration effect is valid there). Every other condition
+        // (verified email domain, roles...) must still hold, so a marker never widens who
+        // is provisioned.
+        Err(why) if pending => {
             let relaxed = When {
                 first_login: None,
+                trigger: if ev.trigger == Trigger::PostLogin {
+                    None
+                } else {
+                    rule.when.trigger.clone()
+                },
                 ..rule.when.clone()
             };
             match check_when(&relaxed, ev) {
@@ -354,6 +360,28 @@ pub fn same_names(a: &[String], b: &[String]) -> bool {
     a.iter().all(|x| b.contains(x)) && b.iter().all(|x| a.contains(x))
 }
 
+/// The `provisioning_pending` list after this execution: earlier markers of rules still in the
+/// policy that did not run successfully now (they did not match, or were not evaluated), plus
+/// the rules that failed now. Only a success clears a marker.
+pub fn pending_after(
+    policy: &Policy,
+    decision: &Decision,
+    earlier: &[String],
+    failed: &[String],
+) -> Vec<String> {
+    let succeeded = |n: &String| {
+        decision.rules.iter().any(|r| &r.name == n && r.matched) && !failed.contains(n)
+    };
+    let mut out: Vec<String> = Vec::new();
+    for r in &policy.rules {
+        let owed = failed.contains(&r.name) || (earlier.contains(&r.name) && !succeeded(&r.name));
+        if owed && !out.contains(&r.name) {
+            out.push(r.name.clone());
+        }
+    }
+    out
+}
+
 /// The `provisioning_done` list after this execution: the earlier one plus the rules whose
 /// once-only effects just succeeded, minus rules no longer in the policy.
 pub fn done_after(policy: &Policy, earlier: &[String], completed: &[String]) -> Vec<String> {
@@ -516,6 +544,48 @@ mod tests {
         let failed = |names: &[&str]| rules_where(&d, |r| names.contains(&r));
         assert_eq!(failed(&["welcome"]), vec!["welcome"]);
         assert_eq!(failed(&[]), Vec::<String>::new());
+        // Markers: only a success clears one; "pl" did not run here and stays owed; "removed"
+        // left the policy.
+        let earlier: Vec<String> = ["welcome", "pl", "removed"]
+            .iter()
+            .map(|s| s.to_string())
+            .collect();
+        assert_eq!(pending_after(&p, &d, &earlier, &[]), vec!["pl"]);
+        assert_eq!(
+            pending_after(&p, &d, &earlier, &["welcome".into()]),
+            vec!["welcome", "pl"]
+        );
+        // A registration-only rule that failed at sign-up is completed at the next login.
+        let reg = policy(
+            r#"{"rules":[{"name":"trial","when":{"trigger":"post-user-registration","provider":"auth0"},"assign_roles":["T"]}]}"#,
+        );
+        let login = event(
+            r#"{"user":{"user_id":"u","app_metadata":{"provisioning_pending":["trial"]}},"connection":{"strategy":"auth0"}}"#,
+        );
+        assert_eq!(
+            decide(&reg, &login).rules[0].reason,
+            "pending from an earlier login"
+        );
+        let elsewhere = event(
+            r#"{"user":{"user_id":"u","app_metadata":{"provisioning_pending":["trial"]}},"connection":{"strategy":"samlp"}}"#,
+        );
+        assert!(
+            !decide(&reg, &elsewhere).rules[0].matched,
+            "the provider must still match"
+        );
+    }
+
+    #[test]
+    fn a_registration_is_a_first_login() {
+        let p = policy(
+            r#"{"rules":[{"name":"new","when":{"first_login":true},"assign_roles":["N"]},
+                                    {"name":"old","when":{"first_login":false},"assign_roles":["O"]}]}"#,
+        );
+        let d = decide(
+            &p,
+            &event_in(r#"{"user":{"user_id":"u"}}"#, Trigger::PostUserRegistration),
+        );
+        assert!(d.rules[0].matched && !d.rules[1].matched);
     }
 
     #[test]
