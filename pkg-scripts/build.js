@@ -53,6 +53,37 @@ function z85(buf) {
   return out;
 }
 
+const escapeRe = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+
+/**
+ * Applies wasm-opt's import/export renaming to the glue: import keys, the import module name
+ * and every `wasm.<export>` use. Fails the build if an old name survives or the result does
+ * not match the module's real imports and exports.
+ */
+function renameGlue(glue, mappingText, wasmFile) {
+  const map = JSON.parse(mappingText.slice(mappingText.indexOf('{')));
+  const module = new WebAssembly.Module(fs.readFileSync(wasmFile));
+  const newModules = [...new Set(WebAssembly.Module.imports(module).map((i) => i.module))];
+  const oldModules = [...new Set(map.imports.map(([m]) => m))];
+  if (newModules.length !== 1 || oldModules.length !== 1) throw new Error('expected one import module');
+  let out = glue.replace(`"${oldModules[0]}": import0`, () => `"${newModules[0]}": import0`);
+  for (const [, oldName, newName] of map.imports) {
+    const re = new RegExp(`\\b${escapeRe(oldName)}:`, 'g');
+    if ((out.match(re) || []).length !== 1) throw new Error(`glue import ${oldName} not found exactly once`);
+    out = out.replace(re, () => `${JSON.stringify(newName)}:`);
+  }
+  for (const [oldName, newName] of map.exports) {
+    out = out.replace(new RegExp(`\\bwasm\\.${escapeRe(oldName)}\\b`, 'g'), () => `wasm[${JSON.stringify(newName)}]`);
+  }
+  const survivors = [
+    ...map.imports.map((i) => new RegExp(`\\b${escapeRe(i[1])}\\b`)),
+    ...map.exports.map((e) => new RegExp(`\\bwasm\\.${escapeRe(e[0])}\\b`)),
+  ].filter((re) => re.test(out));
+  if (survivors.length) throw new Error(`glue still uses ${survivors[0].source} after renaming`);
+  if (!out.includes(`"${newModules[0]}": import0`)) throw new Error('glue import module not renamed');
+  return out;
+}
+
 async function main() {
   const out = path.resolve(ROOT, arg('--out') || 'dist/action.js');
   const policy = bakedPolicy(arg('--policy'));
@@ -69,7 +100,11 @@ async function main() {
   const opt = path.join(gen, 'opt.wasm');
   // wasm-opt from the npm `binaryen` package (pinned in package-lock.json): Debian's v108
   // mis-numbers the externref table export that wasm-bindgen's glue relies on.
-  run(process.execPath, [require.resolve('binaryen/bin/wasm-opt'), '-Oz', '--strip-debug', '--strip-producers', '-o', opt, raw], { env });
+  // --minify-imports-and-exports-and-modules renames the ~80 long hashed import/export names
+  // (`__wbg_fetch_fc888bdf22d9a1fe`, ...) to one or two letters and prints the mapping, which
+  // renameGlue applies to the JS glue.
+  const mapping = execFileSync(process.execPath, [require.resolve('binaryen/bin/wasm-opt'), '-Oz', '--strip-debug',
+    '--strip-producers', '--minify-imports-and-exports-and-modules', '-o', opt, raw], { cwd: ROOT, env, encoding: 'utf8' });
 
   const wasm = fs.readFileSync(opt);
   const br = zlib.brotliCompressSync(wasm, {
@@ -79,7 +114,12 @@ async function main() {
       [zlib.constants.BROTLI_PARAM_SIZE_HINT]: wasm.length,
     },
   });
-  const glue = fs.readFileSync(path.join(gen, 'glue.js'), 'utf8');
+  const rawGlue = fs.readFileSync(path.join(gen, 'glue.js'), 'utf8');
+  // Only initSync is used (the module is compiled from the embedded bytes): returning it alone
+  // lets terser drop the async fetch/instantiateStreaming loader.
+  const ASYNC_EXPORT = 'return Object.assign(__wbg_init, { initSync }, exports);';
+  if (!rawGlue.includes(ASYNC_EXPORT)) throw new Error('wasm-bindgen glue changed shape: re-check the initSync-only export in build.js');
+  const glue = renameGlue(rawGlue.replace(ASYNC_EXPORT, 'return Object.assign({ initSync }, exports);'), mapping, opt);
   if (!/\bqueueMicrotask\(arg0\)/.test(glue)) {
     throw new Error('wasm-bindgen glue no longer calls queueMicrotask(arg0): re-check the trap guard in js-shim');
   }
