@@ -36,6 +36,18 @@ impl Drop for Ticket {
     }
 }
 
+impl Ticket {
+    /// Releases this place in the queue when `prev` resolves instead of now.
+    fn release_after(mut self, prev: Promise) {
+        if let Some(release) = self.0.take() {
+            wasm_bindgen_futures::spawn_local(async move {
+                let _ = JsFuture::from(prev).await;
+                let _ = release.call1(&JsValue::UNDEFINED, &JsValue::TRUE);
+            });
+        }
+    }
+}
+
 /// Waits for this request's turn. `Err(Deferred)` when the turn would come too late for
 /// the request to finish before `deadline`.
 pub async fn enter(deadline: f64) -> Result<Ticket, Error> {
@@ -57,6 +69,9 @@ pub async fn enter(deadline: f64) -> Result<Ticket, Error> {
             .unwrap_or(JsValue::NULL);
         // `prev` resolves with `true` (see `release`); the timer with `undefined`.
         if first.as_bool() != Some(true) {
+            // Giving up must not let the next in line overtake `prev`: our place is
+            // released only once `prev` is done.
+            ticket.release_after(prev);
             return Err(Error::Deferred);
         }
     }
