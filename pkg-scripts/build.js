@@ -126,12 +126,13 @@ async function main() {
   const version = JSON.parse(execFileSync('cargo', ['metadata', '--no-deps', '--format-version', '1'],
     { cwd: ROOT, env, encoding: 'utf8' })).packages[0].version;
   const template = fs.readFileSync(path.join(ROOT, 'js-shim/action.template.js'), 'utf8');
+  const encoded = z85(br);
   let code = template
     .replace('/*@VERSION@*/', `auth0-provision ${version}`)
     .replace('/*@POLICY@*/null', () => policy)
     .replace('/*@GLUE@*/', () => glue.trim())
     .replace('/*@WASMLEN@*/0', String(br.length))
-    .replace('/*@WASM@*/', () => z85(br));
+    .replace('/*@WASM@*/', () => encoded);
 
   // terser is a build-time dev dependency only; the artefact requires nothing but node:zlib.
   const { minify } = require('terser');
@@ -139,9 +140,12 @@ async function main() {
     ecma: 2020,
     toplevel: true,
     compress: { passes: 2 },
-    format: { comments: /Auth0 Action|Secrets:|Built by/ },
+    // inline_script off: terser would otherwise write `</` in the data as `<\/` (harmless to JS,
+    // but the embedded wasm should stay byte-for-byte greppable).
+    format: { comments: /Auth0 Action|Secrets:|Built by/, inline_script: false },
   });
   code = min.code + '\n';
+  if (!code.includes(`"${encoded}"`)) throw new Error('the minified Action no longer embeds the Z85 wasm verbatim');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, code);
   const size = Buffer.byteLength(code);
