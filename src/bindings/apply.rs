@@ -16,10 +16,10 @@ use crate::core::mgmt::{
     ticket_request, update_user_request,
 };
 use crate::core::plan::{
-    done_after, missing_roles, pending_after, roles_after, rules_where, same_names, Decision,
-    ResolvedRole, WantedRole,
+    done_after, missing_roles, pending_after, role_changes, roles_after, rules_where, same_names,
+    Decision, ResolvedRole, WantedRole,
 };
-use crate::core::policy::{Policy, RoleRef};
+use crate::core::policy::Policy;
 use crate::error::{clip, Error};
 use js_sys::{Object, Reflect};
 use std::rc::Rc;
@@ -91,13 +91,7 @@ pub async fn apply(
         return Ok(());
     }
     let mut tally = Tally::default();
-    // Roles held by name need no request; ids are resolved first.
-    let to_assign: Vec<&WantedRole> = d.roles.iter().filter(|w| !held(&w.role, ev)).collect();
-    let to_remove: Vec<&WantedRole> = d
-        .remove
-        .iter()
-        .filter(|w| !matches!(&w.role, RoleRef::Name(n) if !ev.roles.contains(n)))
-        .collect();
+    let (to_assign, to_remove) = role_changes(d, &ev.roles);
     let mut app_changes = d.app_metadata.clone();
     let patch_needed = !post_login && (!d.app_metadata.is_empty() || !d.user_metadata.is_empty());
     let api_needed = !to_assign.is_empty()
@@ -250,10 +244,6 @@ pub async fn apply(
 
 fn strs(items: &[String]) -> Json {
     Json::Arr(items.iter().map(|s| Json::Str(s.clone())).collect())
-}
-
-fn held(role: &RoleRef, ev: &Event) -> bool {
-    matches!(role, RoleRef::Name(n) if ev.roles.contains(n))
 }
 
 /// Resolves `wanted` and assigns (or removes) the ones that need it, in one request.

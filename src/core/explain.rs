@@ -4,7 +4,7 @@
 use super::event::{Event, Trigger};
 use super::json::Json;
 use super::mgmt::{list_roles_request, ticket_request};
-use super::plan::{Decision, WantedRole};
+use super::plan::{role_changes, Decision, WantedRole};
 use super::policy::{Policy, RoleRef};
 
 fn role_list(ws: &[&WantedRole]) -> String {
@@ -63,16 +63,7 @@ pub fn explain(
         );
         return out;
     }
-    let assign: Vec<&WantedRole> = d
-        .roles
-        .iter()
-        .filter(|w| !matches!(&w.role, RoleRef::Name(n) if ev.roles.contains(n)))
-        .collect();
-    let remove: Vec<&WantedRole> = d
-        .remove
-        .iter()
-        .filter(|w| !matches!(&w.role, RoleRef::Name(n) if !ev.roles.contains(n)))
-        .collect();
+    let (assign, remove) = role_changes(d, &ev.roles);
     let api_needed = !assign.is_empty()
         || !remove.is_empty()
         || !d.permissions.is_empty()

@@ -309,6 +309,22 @@ pub fn decide(policy: &Policy, ev: &Event) -> Decision {
     d
 }
 
+/// The role changes that need the Management API: assigned roles not already held by name,
+/// and removed roles not known (by name) to be absent. Roles named by id are always
+/// included: only their resolution tells whether the user holds them.
+pub fn role_changes<'a>(
+    d: &'a Decision,
+    held: &[String],
+) -> (Vec<&'a WantedRole>, Vec<&'a WantedRole>) {
+    let by_name = |w: &WantedRole, want_held: bool| match &w.role {
+        RoleRef::Name(n) => held.contains(n) == want_held,
+        RoleRef::Id(_) => true,
+    };
+    let assign = d.roles.iter().filter(|w| by_name(w, false)).collect();
+    let remove = d.remove.iter().filter(|w| by_name(w, true)).collect();
+    (assign, remove)
+}
+
 /// A role resolved against the tenant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedRole {
@@ -603,6 +619,13 @@ mod tests {
         assert_eq!(names(&d.roles), vec!["Y"]);
         assert_eq!(d.roles[0].rules, vec!["a", "b"]);
         assert_eq!(names(&d.remove), vec!["Z", "X"]);
+        let (assign, remove) = role_changes(&d, &["Y".to_string(), "X".to_string()]);
+        assert!(assign.is_empty(), "Y is held");
+        assert_eq!(
+            remove.iter().map(|w| w.role.as_str()).collect::<Vec<_>>(),
+            vec!["X"],
+            "Z is not held"
+        );
         assert_eq!(d.rules[3].reason, "not evaluated: an earlier rule has stop");
         let resolved = vec![
             ResolvedRole {
