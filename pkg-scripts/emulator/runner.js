@@ -142,7 +142,7 @@ class ActionsRunner {
   }
 
   /** One login of an existing user, as Auth0's post-login trigger runs it. */
-  async login(userId, { clientId = this.clientId, protocol = 'oidc-basic-profile', secrets, organization } = {}) {
+  async login(userId, { clientId = this.clientId, protocol = 'oidc-basic-profile', secrets, organization, edit } = {}) {
     const user = this.emulator.users.get(userId);
     if (!user) throw new Error(`no such user in the emulator: ${userId}`);
     user.logins_count += 1; // incremented before Actions run
@@ -156,6 +156,7 @@ class ActionsRunner {
       transaction: { protocol, requested_scopes: ['openid', 'profile', 'email'], locale: 'en' },
     });
     if (organization) event.organization = { id: organization.id, name: organization.name, display_name: organization.name, metadata: {} };
+    if (edit) edit(event); // tests: hostile shapes JSON cannot carry (cycles, getters, proxies)
     const rec = { denied: false, denyReason: null, idClaims: {}, accessClaims: {}, appMetadata: {}, userMetadata: {}, mfa: null };
     const api = {
       access: { deny: (reason) => { rec.denied = true; rec.denyReason = reason; return api; } },

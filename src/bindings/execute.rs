@@ -2,10 +2,11 @@
 //! applied plan and the `on_error` outcome. Never throws.
 
 use super::apply::{apply, Outcome};
-use super::convert::{parse_json_text, str_array, to_json};
+use super::convert::{parse_json_text, str_array};
 use super::log::log;
 use super::raw::Api;
-use crate::core::event::{parse_event, Trigger};
+use super::read::{read_event, ReadEvent};
+use crate::core::event::{parse_event_with, Trigger};
 use crate::core::json::Json;
 use crate::core::plan::decide;
 use crate::core::policy::{on_error_of, parse_policy, OnError, Policy, PolicyError};
@@ -88,11 +89,12 @@ pub async fn execute(
     let t0 = Date::now();
     let trigger = Trigger::from_id(&trigger).unwrap_or(Trigger::PostLogin);
     let mut out = Outcome::default();
-    // A non-plain event still yields a precise "event: expected an object" below.
-    let ev_json = to_json(&event).unwrap_or(Json::Null);
-    let secrets = ev_json.get("secrets").cloned().unwrap_or(Json::Null);
+    // Only what the core uses is read, secrets first; a non-object event still yields a
+    // precise "event: expected an object" below.
+    let read = read_event(&event);
+    let secrets = read.event.get("secrets").cloned().unwrap_or(Json::Null);
     let (policy, on_error) = load_policy(&secrets, baked_policy.as_deref());
-    let result = run(trigger, &ev_json, &secrets, &policy, &api, t0, &mut out).await;
+    let result = run(trigger, read, &secrets, &policy, &api, t0, &mut out).await;
     let ms = Date::now() - t0;
     match result {
         Ok(()) => {
@@ -180,12 +182,29 @@ fn load_policy(secrets: &Json, baked: Option<&str>) -> Loaded {
             ))
         }
     };
-    let on_error = doc.as_ref().map(on_error_of).unwrap_or(OnError::Allow);
+    let on_error = match &doc {
+        Ok(d) => on_error_of(d),
+        Err(_) => shallow_on_error(text),
+    };
     let policy = Rc::new(doc.and_then(|d| parse_policy(&d).map_err(Error::from)));
     POLICY.with(|c| {
         *c.borrow_mut() = Some((from_secret, text.to_owned(), (policy.clone(), on_error)))
     });
     (policy, on_error)
+}
+
+/// `on_error` of a policy that parses as JSON but cannot be read in full (nested too
+/// deeply): its own choice still applies.
+fn shallow_on_error(text: &str) -> OnError {
+    let v = js_sys::JSON::parse(text)
+        .and_then(|p| Reflect::get(&p, &"on_error".into()))
+        .unwrap_or(JsValue::NULL);
+    let j = if v.is_null() || v.is_undefined() {
+        Json::Null
+    } else {
+        Json::Str(v.as_string().unwrap_or_default())
+    };
+    on_error_of(&Json::Obj(vec![("on_error".into(), j)]))
 }
 
 fn policy_error(message: &str) -> Error {
@@ -197,7 +216,7 @@ fn policy_error(message: &str) -> Error {
 
 async fn run(
     trigger: Trigger,
-    ev_json: &Json,
+    read: ReadEvent,
     secrets: &Json,
     policy: &Result<Policy, Error>,
     api: &Api,
@@ -208,7 +227,7 @@ async fn run(
     if secrets.get("TEST_PANIC").and_then(Json::as_str) == Some("start") {
         panic!("TEST_PANIC: deliberate panic (test-hooks build)");
     }
-    let ev = parse_event(ev_json, trigger)?;
+    let ev = parse_event_with(&read.event, trigger, read.unreadable)?;
     out.user_id = ev.user_id.clone();
     let policy = policy.as_ref().map_err(Clone::clone)?;
     let decision = decide(policy, &ev);

@@ -9,6 +9,7 @@ mod execute;
 mod http;
 pub mod log;
 pub mod raw;
+pub mod read;
 mod shared;
 #[cfg(test)]
 mod tests;

@@ -10,6 +10,13 @@ extern "C" {
     #[wasm_bindgen(catch, js_name = fetch)]
     pub fn fetch(url: &str, init: &JsValue) -> Result<Promise, JsValue>;
 
+    /// `Object.keys(v)`: throws for a revoked proxy or a throwing `ownKeys` trap.
+    #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
+    pub fn object_keys(v: &JsValue) -> Result<js_sys::Array, JsValue>;
+    /// `Array.isArray(v)`: throws for a revoked proxy.
+    #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
+    pub fn is_array(v: &JsValue) -> Result<bool, JsValue>;
+
     /// A `fetch` Response.
     pub type Response;
     /// HTTP status code.

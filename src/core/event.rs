@@ -69,6 +69,10 @@ pub struct Event {
     pub app_metadata: Json,
     /// `event.user.user_metadata` (an empty object when absent).
     pub user_metadata: Json,
+    /// Dotted paths (from the event root, e.g. `user.user_metadata.a.b`) of metadata values
+    /// the host could not read (nested too deeply, too large, a getter that threw). They
+    /// read as `null`; a condition on or under one of them is unknown, never true or false.
+    pub unreadable: Vec<String>,
 }
 
 /// A malformed event: which field and why.
@@ -112,8 +116,39 @@ fn str_list(v: Option<&Json>, field: &'static str) -> Result<Vec<String>, EventE
     }
 }
 
-/// Extracts and checks the fields the policy uses.
+/// Extracts and checks the fields the policy uses, from a fully read event.
 pub fn parse_event(ev: &Json, trigger: Trigger) -> Result<Event, EventError> {
+    parse_event_with(ev, trigger, Vec::new())
+}
+
+/// Where metadata lives in the event; an unreadable value elsewhere is an event error.
+pub const METADATA_ROOTS: [&str; 2] = ["user.app_metadata", "user.user_metadata"];
+
+/// Whether `path` is `root` or lies under it (dotted paths).
+pub fn is_under(path: &str, root: &str) -> bool {
+    path.strip_prefix(root)
+        .is_some_and(|rest| rest.is_empty() || rest.starts_with('.'))
+}
+
+/// [`parse_event`] for an event read in part: `unreadable` lists the paths the host could
+/// not read. Inside metadata they are kept (conditions on them are unknown); anywhere else
+/// the event is refused, naming the path.
+pub fn parse_event_with(
+    ev: &Json,
+    trigger: Trigger,
+    unreadable: Vec<String>,
+) -> Result<Event, EventError> {
+    if let Some(p) = unreadable
+        .iter()
+        .find(|p| !METADATA_ROOTS.iter().any(|r| is_under(p, r)))
+    {
+        let mut message = String::from("cannot be read at event.");
+        message.push_str(crate::error::clip(p, 80));
+        return Err(EventError {
+            field: "event",
+            message,
+        });
+    }
     if !matches!(ev, Json::Obj(_)) {
         return Err(bad("event", "expected an object", Some(ev)));
     }
@@ -212,6 +247,7 @@ pub fn parse_event(ev: &Json, trigger: Trigger) -> Result<Event, EventError> {
         protocol,
         app_metadata,
         user_metadata,
+        unreadable,
     })
 }
 

@@ -1,7 +1,7 @@
 //! The decision: event + policy in, a plan of effects out. Pure: no I/O, so every branch is
 //! testable with `cargo test`, and `explain` can print a plan without sending anything.
 
-use super::event::{Event, Trigger};
+use super::event::{is_under, Event, Trigger};
 use super::json::{same, Json};
 use super::policy::{ClaimValue, Expect, Mfa, Permission, Policy, RoleRef, Rule, Ticket, When};
 
@@ -65,16 +65,39 @@ fn any_eq(list: &Option<Vec<String>>, value: Option<&str>, ignore_case: bool) ->
     }
 }
 
-fn metadata_holds(conds: &[(String, Expect)], meta: &Json) -> bool {
-    conds.iter().all(|(path, expect)| {
+/// Why a rule did not match when a condition reads a value the host could not read.
+pub const UNKNOWN: &str = "unknown: a condition reads a metadata value that could not be read";
+
+/// Whether a metadata value at `root.path` may be affected by an unreadable one: the
+/// unreadable path lies on it, above it (a cut ancestor) or below it (a cut descendant).
+fn unreadable_at(ev: &Event, root: &str, path: &str) -> bool {
+    let full = [root, ".", path].concat();
+    ev.unreadable
+        .iter()
+        .any(|u| is_under(u, &full) || is_under(&full, u))
+}
+
+/// Three-valued: `Some(false)` if a condition fails, else `None` if one cannot be known,
+/// else `Some(true)`.
+fn metadata_holds(conds: &[(String, Expect)], meta: &Json, ev: &Event, root: &str) -> Option<bool> {
+    let mut known = true;
+    for (path, expect) in conds {
+        if unreadable_at(ev, root, path) {
+            known = false;
+            continue;
+        }
         let v = meta.path(path).filter(|v| !v.is_null());
-        match expect {
+        let holds = match expect {
             Expect::Exists(b) => v.is_some() == *b,
             Expect::Equals(want) => {
                 v.is_some_and(|v| same(v, want)) || (want.is_null() && v.is_none())
             }
+        };
+        if !holds {
+            return Some(false);
         }
-    })
+    }
+    known.then_some(true)
 }
 
 /// `Ok(())` when every condition holds, else the first one that does not.
@@ -117,11 +140,28 @@ pub fn check_when(when: &When, ev: &Event) -> Result<(), &'static str> {
             return Err("organization does not match");
         }
     }
-    if !metadata_holds(&when.app_metadata, &ev.app_metadata) {
-        return Err("app_metadata does not match");
+    // An unknown metadata condition is decided last: a condition that plainly fails
+    // makes the rule not match whatever the unknown value is.
+    let mut unknown = false;
+    match metadata_holds(
+        &when.app_metadata,
+        &ev.app_metadata,
+        ev,
+        "user.app_metadata",
+    ) {
+        Some(false) => return Err("app_metadata does not match"),
+        None => unknown = true,
+        Some(true) => {}
     }
-    if !metadata_holds(&when.user_metadata, &ev.user_metadata) {
-        return Err("user_metadata does not match");
+    match metadata_holds(
+        &when.user_metadata,
+        &ev.user_metadata,
+        ev,
+        "user.user_metadata",
+    ) {
+        Some(false) => return Err("user_metadata does not match"),
+        None => unknown = true,
+        Some(true) => {}
     }
     if when
         .has_role
@@ -141,9 +181,14 @@ pub fn check_when(when: &When, ev: &Event) -> Result<(), &'static str> {
         return Err("protocol does not match");
     }
     if let Some(not) = &when.not {
-        if check_when(not, ev).is_ok() {
-            return Err("not: the negated conditions hold");
+        match check_when(not, ev) {
+            Ok(()) => return Err("not: the negated conditions hold"),
+            Err(UNKNOWN) => unknown = true,
+            Err(_) => {}
         }
+    }
+    if unknown {
+        return Err(UNKNOWN);
     }
     Ok(())
 }
@@ -152,6 +197,12 @@ fn evaluate(rule: &Rule, ev: &Event) -> RuleOutcome {
     let pending = ev.pending.iter().any(|p| p == &rule.name);
     let (matched, reason) = match check_when(&rule.when, ev) {
         Ok(()) => (true, "conditions hold"),
+        // Fail closed: a deny rule that cannot be ruled out denies; any other rule does
+        // not match (nothing is granted on a value nobody could read).
+        Err(UNKNOWN) if rule.effects.deny.is_some() => (
+            true,
+            "deny: a condition could not be evaluated (fail closed)",
+        ),
         // A rule whose provisioning failed at an earlier execution stays owed although
         // `first_login` no longer holds, and a registration-only rule is completed at the
         // next login (every registration effect is valid there). Every other condition
@@ -294,7 +345,15 @@ pub fn decide(policy: &Policy, ev: &Event) -> Decision {
     for (name, value) in claims {
         let v = match value {
             ClaimValue::Fixed(v) => Some(v),
+            // A claim never carries a value that could not be read in full.
             ClaimValue::From(src) => match src.split_once('.') {
+                _ if ev.unreadable.iter().any(|u| {
+                    let full = ["user.", src.as_str()].concat();
+                    is_under(u, &full) || is_under(&full, u)
+                }) =>
+                {
+                    None
+                }
                 Some(("app_metadata", p)) => app_after.path(p).cloned(),
                 Some((_, p)) => user_after.path(p).cloned(),
                 None => None,
@@ -452,6 +511,57 @@ mod tests {
             r#"{{"rules":[{{"name":"r","when":{when},"assign_roles":["X"]}}]}}"#
         ));
         decide(&p, ev).rules[0].reason
+    }
+
+    #[test]
+    fn unreadable_metadata_makes_conditions_unknown_and_fails_closed() {
+        let mut ev = google();
+        ev.user_metadata = j(r#"{"blocked":true,"deep":{"n":null}}"#);
+        ev.unreadable = vec!["user.user_metadata.deep.n".into()];
+        let p = policy(
+            r#"{"rules":[
+            {"name":"on","when":{"user_metadata":{"deep.n.x":"v"}},"assign_roles":["A"]},
+            {"name":"above","when":{"user_metadata":{"deep":{"exists":false}}},"assign_roles":["B"]},
+            {"name":"not","when":{"not":{"user_metadata":{"deep.n":{"exists":true}}}},"assign_roles":["C"]},
+            {"name":"false-wins","when":{"trigger":"post-login","provider":["samlp"],"user_metadata":{"deep.n":"v"}},"deny":"x"},
+            {"name":"elsewhere","when":{"user_metadata":{"blocked":true}},"assign_roles":["D"]},
+            {"name":"deny","when":{"trigger":"post-login","user_metadata":{"deep.n":"v"}},"deny":"fail closed"}]}"#,
+        );
+        let d = decide(&p, &ev);
+        let got: Vec<(&str, bool, &str)> = d
+            .rules
+            .iter()
+            .map(|r| (r.name.as_str(), r.matched, r.reason))
+            .collect();
+        assert_eq!(
+            got,
+            vec![
+                ("on", false, UNKNOWN),
+                ("above", false, UNKNOWN),
+                ("not", false, UNKNOWN),
+                ("false-wins", false, "provider does not match"),
+                ("elsewhere", true, "conditions hold"),
+                (
+                    "deny",
+                    true,
+                    "deny: a condition could not be evaluated (fail closed)"
+                ),
+            ]
+        );
+        assert_eq!(
+            d.deny.as_ref().map(|(r, _)| r.as_str()),
+            Some("fail closed")
+        );
+        // A claim is never copied from a value that could not be read in full.
+        let p = policy(
+            r#"{"claims_namespace":"https://e.com/","rules":[{"name":"c","when":{"trigger":"post-login"},
+            "claims":{"https://e.com/d":{"from":"user_metadata.deep"},"https://e.com/b":{"from":"user_metadata.blocked"}}}]}"#,
+        );
+        let d = decide(&p, &ev);
+        assert_eq!(
+            d.claims,
+            vec![("https://e.com/b".to_string(), Json::Bool(true))]
+        );
     }
 
     #[test]

@@ -1,0 +1,277 @@
+//! Reads the parts of Auth0's `event` the core uses, and nothing else, so that no other part
+//! (request bodies, identities' profile data) can make the read fail, and a part that cannot
+//! be read in full is cut where it is instead of failing the whole event.
+//!
+//! `secrets` is read first, so the policy's own `on_error` applies whatever comes after.
+//! Inside metadata (user-writable through a user-scoped Management API token) a value nested
+//! deeper than [`MAX_DEPTH`], past the size budget, or behind a throwing getter or proxy trap
+//! reads as `null` and its path is recorded: the core treats conditions on it as unknown
+//! (`core::plan::UNKNOWN`), never as true or false.
+
+use super::raw::{is_array, object_keys};
+use crate::core::json::Json;
+use js_sys::{JsString, Reflect};
+use wasm_bindgen::JsCast;
+use wasm_bindgen::JsValue;
+
+/// Deepest nesting read inside metadata (Auth0's own metadata is shallow; the wasm stack is
+/// bounded).
+pub const MAX_DEPTH: u32 = 32;
+/// Values (nodes) read per metadata object, and outside them: bounds the work a huge or
+/// cyclic object can cause.
+const MAX_NODES: u32 = 20_000;
+/// String bytes read per metadata object, and outside them (Auth0 caps metadata far below
+/// this).
+const MAX_BYTES: usize = 1 << 20;
+/// Paths recorded; past this the whole metadata object is marked unreadable.
+const MAX_CUTS: usize = 16;
+/// Array items read (identities, roles); a longer list is cut.
+const MAX_ITEMS: u32 = 1_000;
+
+/// The shape of what is read.
+enum Shape {
+    /// A primitive; an object or array reads as an empty one (the core names its type).
+    Value,
+    /// An object of strings (`secrets`); other members are skipped.
+    Strings,
+    /// Any JSON value, up to [`MAX_DEPTH`] (metadata).
+    Deep,
+    /// These members only.
+    Obj(&'static [(&'static str, Shape)]),
+    /// An array of this shape.
+    Items(&'static Shape),
+}
+
+use Shape::{Deep, Items, Obj, Strings, Value};
+
+/// What `core::event::parse_event` reads, secrets first.
+static EVENT: Shape = Obj(&[
+    ("secrets", Strings),
+    (
+        "user",
+        Obj(&[
+            ("user_id", Value),
+            ("email", Value),
+            ("email_verified", Value),
+            ("app_metadata", Deep),
+            ("user_metadata", Deep),
+            (
+                "identities",
+                Items(&Obj(&[("provider", Value), ("connection", Value)])),
+            ),
+        ]),
+    ),
+    ("connection", Obj(&[("name", Value), ("strategy", Value)])),
+    ("client", Obj(&[("client_id", Value)])),
+    ("authorization", Obj(&[("roles", Items(&Value))])),
+    ("stats", Obj(&[("logins_count", Value)])),
+    ("transaction", Obj(&[("protocol", Value)])),
+    ("organization", Obj(&[("id", Value), ("name", Value)])),
+]);
+
+/// The event as far as it could be read, and the dotted paths of what could not.
+pub struct ReadEvent {
+    /// The members the core uses, unreadable values as `null`.
+    pub event: Json,
+    /// Paths from the event root, e.g. `user.user_metadata.a.b`.
+    pub unreadable: Vec<String>,
+}
+
+/// Reads `event` (never throws).
+pub fn read_event(event: &JsValue) -> ReadEvent {
+    let mut r = Reader {
+        nodes: 0,
+        bytes: 0,
+        cuts: Vec::new(),
+        path: String::new(),
+        root: 0,
+    };
+    let event = r.shaped(event, &EVENT);
+    ReadEvent {
+        event,
+        unreadable: r.cuts,
+    }
+}
+
+struct Reader {
+    nodes: u32,
+    bytes: usize,
+    cuts: Vec<String>,
+    path: String,
+    /// Length of `path` at the start of the current `Deep` read (its root).
+    root: usize,
+}
+
+fn get(obj: &JsValue, key: &JsValue) -> Result<JsValue, JsValue> {
+    Reflect::get(obj, key)
+}
+
+impl Reader {
+    /// Records the current path as unreadable (or, past [`MAX_CUTS`], the whole `Deep` root).
+    fn cut(&mut self) -> Json {
+        let path = if self.cuts.len() < MAX_CUTS {
+            &self.path[..]
+        } else {
+            &self.path[..self.root]
+        };
+        if !self.cuts.iter().any(|c| c == path) {
+            self.cuts.push(path.to_owned());
+        }
+        Json::Null
+    }
+
+    fn push(&mut self, key: &str) -> usize {
+        let len = self.path.len();
+        if len > 0 {
+            self.path.push('.');
+        }
+        self.path.push_str(key);
+        len
+    }
+
+    /// A primitive, or the kind of a non-primitive (an empty array/object).
+    fn value(&mut self, v: &JsValue) -> Json {
+        if let Some(b) = v.as_bool() {
+            Json::Bool(b)
+        } else if let Some(n) = v.as_f64() {
+            Json::Num(n)
+        } else if let Some(js) = v.dyn_ref::<JsString>() {
+            // Counted before copying into wasm memory (UTF-16 units, ≤ 3 UTF-8 bytes each).
+            self.bytes += js.length() as usize * 3;
+            if self.bytes > MAX_BYTES {
+                return self.cut();
+            }
+            Json::Str(js.into())
+        } else if !v.is_object() || v.is_function() {
+            // undefined, symbols, bigints, functions: JSON has no such value.
+            Json::Null
+        } else {
+            match is_array(v) {
+                Ok(true) => Json::Arr(Vec::new()),
+                Ok(false) => Json::Obj(Vec::new()),
+                Err(_) => self.cut(),
+            }
+        }
+    }
+
+    fn shaped(&mut self, v: &JsValue, shape: &'static Shape) -> Json {
+        self.nodes += 1;
+        if self.nodes > MAX_NODES {
+            return self.cut();
+        }
+        match shape {
+            Value => self.value(v),
+            Deep => {
+                // Each metadata object has its own budget: a huge one cannot starve the
+                // fields read after it.
+                let saved = (
+                    std::mem::replace(&mut self.root, self.path.len()),
+                    std::mem::take(&mut self.nodes),
+                    std::mem::take(&mut self.bytes),
+                );
+                let j = self.deep(v, 0);
+                (self.root, self.nodes, self.bytes) = saved;
+                j
+            }
+            Strings | Obj(_) => match self.value(v) {
+                Json::Obj(_) => {
+                    let mut members = Vec::new();
+                    if let Obj(fields) = shape {
+                        for (k, s) in fields.iter() {
+                            let len = self.push(k);
+                            match get(v, &JsValue::from_str(k)) {
+                                Ok(x) if x.is_undefined() => {}
+                                Ok(x) => members.push(((*k).to_owned(), self.shaped(&x, s))),
+                                Err(_) => members.push(((*k).to_owned(), self.cut())),
+                            }
+                            self.path.truncate(len);
+                        }
+                    } else {
+                        self.members(v, &mut members, |r, x| match r.value(x) {
+                            s @ Json::Str(_) => Some(s),
+                            _ => None,
+                        });
+                    }
+                    Json::Obj(members)
+                }
+                other => other,
+            },
+            Items(item) => match self.value(v) {
+                Json::Arr(_) => {
+                    let mut items = Vec::new();
+                    let n = get(v, &"length".into())
+                        .ok()
+                        .and_then(|n| n.as_f64())
+                        .unwrap_or(0.0);
+                    if n > MAX_ITEMS as f64 {
+                        return self.cut();
+                    }
+                    for i in 0..n as u32 {
+                        let len = self.push(&i.to_string());
+                        let j = match get(v, &JsValue::from(i)) {
+                            Ok(x) => self.shaped(&x, item),
+                            Err(_) => self.cut(),
+                        };
+                        items.push(j);
+                        self.path.truncate(len);
+                    }
+                    Json::Arr(items)
+                }
+                other => other,
+            },
+        }
+    }
+
+    /// Reads every own enumerable member of `v` through `each` (skipping `None`s).
+    fn members(
+        &mut self,
+        v: &JsValue,
+        out: &mut Vec<(String, Json)>,
+        mut each: impl FnMut(&mut Self, &JsValue) -> Option<Json>,
+    ) {
+        let keys = match object_keys(v) {
+            Ok(k) => k,
+            Err(_) => {
+                self.cut();
+                return;
+            }
+        };
+        for key in keys.iter() {
+            if self.nodes > MAX_NODES {
+                // Past the budget the rest of this object is not read at all.
+                self.cut();
+                return;
+            }
+            let k = key.as_string().unwrap_or_default();
+            let len = self.push(&k);
+            let j = match get(v, &key) {
+                Ok(x) => each(self, &x),
+                Err(_) => Some(self.cut()),
+            };
+            if let Some(j) = j {
+                out.push((k, j));
+            }
+            self.path.truncate(len);
+        }
+    }
+
+    fn deep(&mut self, v: &JsValue, depth: u32) -> Json {
+        if depth > MAX_DEPTH {
+            return self.cut();
+        }
+        let container = self.value(v);
+        if !matches!(container, Json::Arr(_) | Json::Obj(_)) {
+            return container;
+        }
+        let mut members = Vec::new();
+        self.members(v, &mut members, |r, x| {
+            r.nodes += 1;
+            Some(r.deep(x, depth + 1))
+        });
+        match container {
+            // An array's own enumerable keys are its indices, in order.
+            Json::Arr(_) => Json::Arr(members.into_iter().map(|(_, j)| j).collect()),
+            _ => Json::Obj(members),
+        }
+    }
+}
