@@ -72,16 +72,32 @@ try {
 }
 
 // Mirrors the Rust side (policy_parse::on_error_of): a blank POLICY falls back to the baked
-// policy; absent or null → allow; anything but "allow" → deny.
+// policy; absent or null → allow; anything but "allow" → deny. Never throws (the event may
+// be hostile: a throwing getter on secrets reads as no secret).
 function onErrorOf(event) {
-  const secret = event && event.secrets && event.secrets.POLICY;
-  const text = typeof secret === 'string' && secret.trim() ? secret : BAKED_POLICY;
+  let text = BAKED_POLICY;
+  try {
+    const secret = event.secrets.POLICY;
+    if (typeof secret === 'string' && secret.trim()) text = secret;
+  } catch (_) { /* no readable secret: the baked policy decides */ }
   try {
     const p = JSON.parse(text);
     return p && p.on_error != null && p.on_error !== 'allow' ? 'deny' : 'allow';
   } catch (_) {
     return 'allow';
   }
+}
+
+// The execution's view of Auth0's api: once the execution has ended every method does
+// nothing, so work left running by a trapped instance or after the watchdog has no effect.
+function revocable(target, live) {
+  return new Proxy(target, {
+    get(t, k) {
+      const v = Reflect.get(t, k);
+      if (typeof v === 'function') return (...args) => (live() ? v.apply(t, args) : undefined);
+      return v !== null && typeof v === 'object' ? revocable(v, live) : v;
+    },
+  });
 }
 
 // The outcome when the wasm itself failed (trap, watchdog): log one line, apply on_error.
@@ -101,21 +117,36 @@ function execute(trigger, event, api) {
     let state;
     let done = false;
     let timer;
-    const run = {
-      fail: (err) => finish(internalFailure(trigger, event, api, err)),
-    };
+    // Aborted when the execution ends, however it ends: its fetches stop, none start.
+    const ended = new AbortController();
+    // A failure is handled through a reaction registered here, so its log line belongs to
+    // this execution's async context even when another execution's trap reports it.
+    let fail;
+    new Promise((r) => { fail = r; }).then((err) => {
+      if (!done) finish(internalFailure(trigger, event, api, err));
+    });
+    const run = { fail };
     function finish(outcome) {
       if (done) return;
       done = true;
+      ended.abort();
       clearTimeout(timer);
       if (state) state.runs.delete(run);
       resolve(outcome);
+    }
+    function finished(outcome) {
+      // The wasm's log lines are written only while the execution is live.
+      if (!done && outcome && Array.isArray(outcome.logs)) for (const line of outcome.logs) console.log(line);
+      if (outcome) delete outcome.logs;
+      finish(outcome);
     }
     timer = setTimeout(() => run.fail(new Error('no result within ' + WATCHDOG_MS + ' ms')), WATCHDOG_MS);
     try {
       state = instance();
       state.runs.add(run);
-      state.exports.execute(trigger, event, api, BAKED_POLICY).then(finish, (e) => poison(state, e));
+      const live = () => !done;
+      const view = api !== null && typeof api === 'object' ? revocable(api, live) : api;
+      state.exports.execute(trigger, event, view, BAKED_POLICY, ended.signal).then(finished, (e) => poison(state, e));
     } catch (e) {
       if (state) poison(state, e);
       else run.fail(e);

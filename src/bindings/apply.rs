@@ -6,7 +6,7 @@
 use super::cache::Cache;
 use super::client::Client;
 use super::convert::{describe, from_json, str_array};
-use super::log::log;
+use super::log::sanitize;
 use super::raw::Api;
 use crate::core::config::{tenant, timeout_ms};
 use crate::core::event::{Event, Trigger, DONE_KEY, PENDING_KEY};
@@ -50,6 +50,26 @@ pub struct Outcome {
     pub error: Option<String>,
     /// Whether the login was denied.
     pub denied: bool,
+    /// Log lines (sanitized), written by the shim only while the execution is live, so a
+    /// line can never land outside the execution that wrote it.
+    pub logs: Vec<String>,
+}
+
+impl Outcome {
+    /// Queues one log line, redacted and clipped.
+    pub fn log(&mut self, line: &str) {
+        self.logs.push(sanitize(line));
+    }
+}
+
+/// The host's side of one execution.
+pub struct Host {
+    /// This execution's (revocable) `api`.
+    pub api: Api,
+    /// When the execution started (epoch ms): its deadline counts from here.
+    pub t0: f64,
+    /// Aborted by the shim once the execution has ended.
+    pub ended: JsValue,
 }
 
 /// Failures and completions collected while applying a plan.
@@ -77,10 +97,10 @@ pub async fn apply(
     d: &Decision,
     ev: &Event,
     secrets: &Json,
-    api: &Api,
-    t0: f64,
+    host: &Host,
     out: &mut Outcome,
 ) -> Result<(), Error> {
+    let api = &host.api;
     let post_login = ev.trigger == Trigger::PostLogin;
     if let Some((reason, _rule)) = &d.deny {
         // A denied login gets nothing provisioned.
@@ -110,7 +130,8 @@ pub async fn apply(
             Ok((t, timeout)) => Some(Client::new(
                 t,
                 Rc::new(Cache::new(api.cache())),
-                t0 + timeout,
+                host.t0 + timeout,
+                host.ended.clone(),
             )),
             Err(e) => {
                 let all: Vec<String> = d
@@ -155,15 +176,17 @@ pub async fn apply(
                         Some(k) => app_changes.push((k.clone(), Json::Str(url))),
                         // The URL first, so the user id and rule name never push it past
                         // Auth0's 256-character log line (long URLs: store them instead).
-                        None => log(&[
-                            "provision ticket url=",
-                            &url,
-                            " user=",
-                            clip(&ev.user_id, 64),
-                            " rule=",
-                            clip(rule, 40),
-                        ]
-                        .concat()),
+                        None => out.log(
+                            &[
+                                "provision ticket url=",
+                                &url,
+                                " user=",
+                                clip(&ev.user_id, 64),
+                                " rule=",
+                                clip(rule, 40),
+                            ]
+                            .concat(),
+                        ),
                     }
                     tally.completed.push(rule.clone());
                     out.did.push("ticket".into());

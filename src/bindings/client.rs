@@ -22,6 +22,7 @@ use crate::error::{Call, Error};
 use js_sys::Date;
 use std::cell::RefCell;
 use std::rc::Rc;
+use wasm_bindgen::JsValue;
 
 /// How long a resolved role id/name is trusted (roles are rarely renamed or recreated).
 pub const ROLE_TTL_MS: f64 = 3_600_000.0;
@@ -46,6 +47,9 @@ struct Conn {
     cache: Rc<Cache>,
     deadline: f64,
     stats: Counter,
+    /// The execution's `AbortSignal`: aborted when the execution has ended (any way), so
+    /// nothing it started sends a request afterwards.
+    signal: JsValue,
 }
 
 /// A client for one execution.
@@ -90,7 +94,14 @@ impl Conn {
         let mut attempt = 1;
         loop {
             let ticket = throttle::enter(self.deadline).await?;
-            let result = send(&self.tenant.origin, req, bearer, remaining(self.deadline)).await;
+            let result = send(
+                &self.tenant.origin,
+                req,
+                bearer,
+                remaining(self.deadline),
+                &self.signal,
+            )
+            .await;
             self.stats.borrow_mut().requests += 1;
             let (error, retry_after, reset) = match result {
                 Ok(reply) if reply.status == 429 || reply.status >= 500 => {
@@ -224,7 +235,8 @@ impl Conn {
 
 impl Client {
     /// A client for `tenant` whose calls must finish by `deadline` (epoch ms).
-    pub fn new(tenant: Tenant, cache: Rc<Cache>, deadline: f64) -> Client {
+    /// `signal` is the execution's (`undefined` when the host gives none).
+    pub fn new(tenant: Tenant, cache: Rc<Cache>, deadline: f64, signal: JsValue) -> Client {
         register_sensitive(&tenant.client_secret);
         let stats: Counter = Rc::default();
         Client {
@@ -233,6 +245,7 @@ impl Client {
                 cache,
                 deadline,
                 stats: stats.clone(),
+                signal,
             },
             stats,
         }

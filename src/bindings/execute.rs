@@ -1,9 +1,9 @@
 //! The entry point the JS shim calls: one Action execution, from `event` and `api` to the
 //! applied plan and the `on_error` outcome. Never throws.
 
-use super::apply::{apply, Outcome};
+use super::apply::{apply, Host, Outcome};
 use super::convert::{parse_json_text, str_array};
-use super::log::log;
+use super::log::sanitize;
 use super::raw::Api;
 use super::read::{read_event, ReadEvent};
 use crate::core::event::{parse_event_with, Trigger};
@@ -45,6 +45,7 @@ impl Outcome {
         put(&o, "error", &error);
         put(&o, "denied", &self.denied.into());
         put(&o, "ms", &ms.into());
+        put(&o, "logs", &str_array(&self.logs));
         o.into()
     }
 
@@ -85,8 +86,14 @@ pub async fn execute(
     event: JsValue,
     api: Api,
     baked_policy: Option<String>,
+    ended: JsValue,
 ) -> JsValue {
-    let t0 = Date::now();
+    let host = Host {
+        api,
+        t0: Date::now(),
+        ended,
+    };
+    let (api, t0) = (&host.api, host.t0);
     let trigger = Trigger::from_id(&trigger).unwrap_or(Trigger::PostLogin);
     let mut out = Outcome::default();
     // Only what the core uses is read, secrets first; a non-object event still yields a
@@ -94,12 +101,12 @@ pub async fn execute(
     let read = read_event(&event);
     let secrets = read.event.get("secrets").cloned().unwrap_or(Json::Null);
     let (policy, on_error) = load_policy(&secrets, baked_policy.as_deref());
-    let result = run(trigger, read, &secrets, &policy, &api, t0, &mut out).await;
+    let result = run(trigger, read, &secrets, &policy, &host, &mut out).await;
     let ms = Date::now() - t0;
     match result {
         Ok(()) => {
             if let Some(line) = out.summary() {
-                log(&line);
+                out.log(&line);
             }
         }
         Err(e) => {
@@ -124,13 +131,13 @@ pub async fn execute(
             }
             line.push_str(": ");
             line.push_str(&e.to_string());
-            log(&line);
+            out.log(&line);
             if deny && !out.denied {
                 if let Some(access) = api.access() {
                     out.denied = access.deny(DENY_REASON).is_ok();
                 }
             }
-            out.error = Some(e.to_string());
+            out.error = Some(sanitize(&e.to_string()));
         }
     }
     out.to_js(ms)
@@ -219,13 +226,18 @@ async fn run(
     read: ReadEvent,
     secrets: &Json,
     policy: &Result<Policy, Error>,
-    api: &Api,
-    t0: f64,
+    host: &Host,
     out: &mut Outcome,
 ) -> Result<(), Error> {
     #[cfg(feature = "test-hooks")]
-    if secrets.get("TEST_PANIC").and_then(Json::as_str) == Some("start") {
-        panic!("TEST_PANIC: deliberate panic (test-hooks build)");
+    match secrets.get("TEST_PANIC").and_then(Json::as_str) {
+        Some("start") => panic!("TEST_PANIC: deliberate panic (test-hooks build)"),
+        // A trap while other executions on the instance are in flight.
+        Some("late") => {
+            super::time::sleep(300.0).await;
+            panic!("TEST_PANIC: deliberate late panic (test-hooks build)");
+        }
+        _ => {}
     }
     let ev = parse_event_with(&read.event, trigger, read.unreadable)?;
     out.user_id = ev.user_id.clone();
@@ -237,5 +249,5 @@ async fn run(
         .filter(|r| r.matched)
         .map(|r| r.name.clone())
         .collect();
-    apply(policy, &decision, &ev, secrets, api, t0, out).await
+    apply(policy, &decision, &ev, secrets, host, out).await
 }

@@ -2,7 +2,7 @@
 //! (so nothing can steer a request to another origin) and defensive body handling.
 
 use super::convert::{describe, parse_json_text, stringify};
-use super::raw::{abort_signal_timeout, fetch, Response};
+use super::raw::{abort_signal_any, abort_signal_timeout, fetch, Response};
 use crate::core::json::Json;
 use crate::core::mgmt::{Body, Request};
 use crate::error::Error;
@@ -38,15 +38,34 @@ fn is_abort(e: &JsValue) -> bool {
         .is_some_and(|n| n == "TimeoutError" || n == "AbortError")
 }
 
-/// Sends `req` to `origin`, giving up after `timeout_ms`.
+fn aborted(signal: &JsValue) -> bool {
+    Reflect::get(signal, &JsValue::from_str("aborted"))
+        .ok()
+        .and_then(|a| a.as_bool())
+        .unwrap_or(false)
+}
+
+/// The request's signal: its timeout joined to the execution's `ended` signal (when the
+/// host has `AbortSignal.any`: Node 18.17+/20.3+; else the timeout alone).
+fn signal(timeout_ms: f64, ended: &JsValue) -> Result<JsValue, Error> {
+    let timeout = abort_signal_timeout(timeout_ms)?;
+    if ended.is_undefined() || ended.is_null() {
+        return Ok(timeout);
+    }
+    let both: js_sys::Array = [ended.clone(), timeout.clone()].iter().collect();
+    Ok(abort_signal_any(&both).unwrap_or(timeout))
+}
+
+/// Sends `req` to `origin`, giving up after `timeout_ms` or when `ended` aborts.
 pub async fn send(
     origin: &str,
     req: &Request,
     bearer: Option<&str>,
     timeout_ms: f64,
+    ended: &JsValue,
 ) -> Result<Reply, Error> {
     let call = req.call;
-    if timeout_ms < 1.0 {
+    if timeout_ms < 1.0 || aborted(ended) {
         return Err(Error::Timeout { call });
     }
     let headers = Object::new();
@@ -75,7 +94,7 @@ pub async fn send(
         None => {}
     }
     set(&init, "headers", &headers);
-    set(&init, "signal", &abort_signal_timeout(timeout_ms)?);
+    set(&init, "signal", &signal(timeout_ms, ended)?);
     let mut url = String::from(origin);
     url.push_str(&req.path);
 

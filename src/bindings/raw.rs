@@ -39,6 +39,10 @@ extern "C" {
     #[wasm_bindgen(catch, js_namespace = AbortSignal, js_name = timeout)]
     pub fn abort_signal_timeout(ms: f64) -> Result<JsValue, JsValue>;
 
+    /// `AbortSignal.any(signals)`: aborts when any of them does.
+    #[wasm_bindgen(catch, js_namespace = AbortSignal, js_name = any)]
+    pub fn abort_signal_any(signals: &js_sys::Array) -> Result<JsValue, JsValue>;
+
     /// `setTimeout(callback, ms)`, for backoff waits.
     #[wasm_bindgen(js_name = setTimeout)]
     pub fn set_timeout(callback: &js_sys::Function, ms: f64) -> JsValue;
