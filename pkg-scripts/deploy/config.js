@@ -101,6 +101,9 @@ function required(env, name, what) {
  */
 function policyBinary(env, log) {
   const choice = env.DEPLOY_POLICY_CHECKER;
+  if (choice === 'off') {
+    throw new ConfigError("DEPLOY_POLICY_CHECKER=off is no longer possible: unchecked secrets would fail at every login instead; unset it (the checker is built when missing)");
+  }
   if (choice) {
     const p = path.resolve(choice);
     if (!fs.existsSync(p)) throw new ConfigError(`DEPLOY_POLICY_CHECKER=${choice}: no such file (the \`policy\` executable that checks the Action's secrets)`);
@@ -137,7 +140,9 @@ function checkSecrets(values, { requireCredentials = true, env = process.env, lo
     report = JSON.parse(r.stdout);
   } catch (_) { /* reported below */ }
   if (!report || !Array.isArray(report.errors) || (r.status !== 0 && r.status !== 1)) {
-    const why = r.error ? `could not run (${r.error.code || r.error.message})` : `exited ${r.status}${r.stderr ? `: ${r.stderr.trim().split('\n')[0]}` : ''}`;
+    // A checker that exits before reading its input also gives EPIPE: its exit status says more.
+    const why = typeof r.status === 'number' ? `exited ${r.status}${r.stderr ? `: ${r.stderr.trim().split('\n')[0]}` : ''}`
+      : `could not run (${r.error ? r.error.code || r.error.message : r.signal})`;
     throw new ConfigError(`cannot check ${what}: \`${path.basename(bin)} check-secrets\` ${why}`);
   }
   if (report.errors.length) {
