@@ -42,8 +42,9 @@ Environment (or .env):
   PROVISION_DOMAIN  optional: the Action's AUTH0_DOMAIN (default AUTH0_DOMAIN)
   POLICY            optional: the policy, inline JSON or a path to a JSON file
   TIMEOUT_MS        optional: the Action's TIMEOUT_MS
-  DEPLOY_POLICY_CHECKER  optional: \`off\`, or the path of a \`policy check\` executable
-                    (default: target/release/policy when fresh, else cargo run … --bin policy)
+  DEPLOY_POLICY_CHECKER  optional: the \`policy\` executable that checks the Action's
+                    secrets (\`policy check-secrets\`, the Action's own checks); default
+                    target/release/policy, built with cargo when missing or stale
 `;
 
 const FINGERPRINT_RE = /\/\* deployed by npm run deploy; secrets fingerprint ([0-9a-f]{32}) \*\/\n$/;
@@ -402,15 +403,14 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr, en
 
     const allEnv = cfg.loadEnv(args['--env-file'] || '.env', { explicit: args['--env-file'] !== undefined, env });
     for (const k of ['AUTH0_CLIENT_SECRET', 'PROVISION_CLIENT_SECRET']) redactor.add(allEnv[k]);
-    const deployer = cfg.deployerConfig(allEnv);
+    const deployer = cfg.deployerConfig(allEnv, { log: warn });
 
     // Everything is checked before the first request.
     let desired = null;
     if (!undeploy) {
-      const { secrets, policy } = cfg.actionSecrets(allEnv, { policyFile: args['--policy'], log: warn });
+      const { secrets, policy, checked } = cfg.actionSecrets(allEnv, { policyFile: args['--policy'], log: warn });
       for (const s of secrets) if (s.name !== 'AUTH0_DOMAIN' && s.name !== 'AUTH0_CLIENT_ID') redactor.add(s.value);
       if (!policy) warn('warning: no POLICY given: the Action will run with the policy baked into its code (npm run build -- --policy FILE), if any');
-      else if (policy.checked.startsWith('warning:')) warn(policy.checked);
       const { code, file, size } = cfg.loadCode({ file: args['--action'], noBuild: !!args['--no-build'], log: warn, triggers });
       const full = cfg.codeWithFingerprint(code, secrets);
       if (Buffer.byteLength(full) > cfg.CODE_LIMIT) throw new cfg.ConfigError(`the code is ${Buffer.byteLength(full)} bytes with its fingerprint line: over Auth0's ${cfg.CODE_LIMIT}`);
@@ -422,7 +422,8 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr, en
         runtime: cfg.RUNTIME,
       };
       say(`code: ${path.relative(process.cwd(), file) || file} (${size} bytes); secrets: ${secrets.map((s) => s.name).join(', ')}` +
-        `${policy ? ` (POLICY from ${policy.source}, ${policy.text.length} chars${policy.checked.startsWith('warning:') ? '' : `; ${policy.checked}`})` : ''}`);
+        `${policy ? ` (POLICY from ${policy.source}, ${policy.text.length} chars, ${checked.policy_rules} rule(s))` : ''}; ` +
+        `checked by \`policy check-secrets\` (${checked.checker}): deadline ${checked.timeout_ms} ms`);
     }
 
     const mgmt = new Management({ ...deployer, say, verbose: !!args['--verbose'], redactor });

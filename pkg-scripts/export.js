@@ -203,10 +203,13 @@ function main(argv, { stdout = process.stdout, stderr = process.stderr, env = pr
     const triggers = cfg.triggersOf(args['--trigger']);
     const base = cfg.checkName(args['--name'] || cfg.DEFAULT_NAME);
     const allEnv = cfg.loadEnv(args['--env-file'] || '.env', { explicit: args['--env-file'] !== undefined, env });
-    const policy = cfg.loadPolicy(allEnv, args['--policy'], (l) => stderr.write(l + '\n'));
-    if (policy && policy.checked.startsWith('warning:')) stderr.write(policy.checked + '\n');
-    const timeout = allEnv.TIMEOUT_MS ? String(allEnv.TIMEOUT_MS).trim() : null;
-    if (timeout && !/^\d+$/.test(timeout)) throw new cfg.ConfigError('TIMEOUT_MS must be a positive integer (milliseconds)');
+    const policy = cfg.loadPolicy(allEnv, args['--policy']);
+    const timeout = cfg.configuredTimeout(allEnv);
+    // The credentials are placeholders filled in by the Deploy CLI or Terraform: only what is
+    // written here is checked, by the Action's own rules.
+    cfg.checkSecrets({ ...(policy ? { POLICY: policy.text } : {}), ...(timeout ? { TIMEOUT_MS: timeout } : {}) }, {
+      requireCredentials: false, env: allEnv, log: (l) => stderr.write(l + '\n'), label: (n) => (n === 'POLICY' ? cfg.policyLabel(policy) : n),
+    });
     const { code, size } = cfg.loadCode({ file: args['--action'], noBuild: !!args['--no-build'], log: (l) => stderr.write(l + '\n'), triggers });
     const actions = triggers.map((t) => ({ trigger: t, name: cfg.actionName(base, t) }));
     fs.mkdirSync(out, { recursive: true });

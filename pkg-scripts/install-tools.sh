@@ -27,8 +27,10 @@ if ! command -v wasm-pack >/dev/null 2>&1; then
 fi
 
 
-if [ -f package-lock.json ] && { [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; }; then
+# node_modules/node22 and node18 are the Node 22 and 18 binaries the suite also runs on.
+if [ -f package-lock.json ] && { [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ] ||
+  [ ! -x node_modules/node22/bin/node ] || [ ! -x node_modules/node18/bin/node ]; }; then
   log "installing npm dev dependencies"
   npm ci --no-audit --no-fund
 fi
-log "ok: $(wasm-bindgen --version), $(wasm-pack --version), node $(node --version)"
+log "ok: $(wasm-bindgen --version), $(wasm-pack --version), node $(node --version) (tests also on $(node_modules/node22/bin/node --version) and $(node_modules/node18/bin/node --version))"

@@ -21,9 +21,9 @@ for (const { kind, text } of outputs) {
   }
 }
 const tokens = secrets.filter((s) => s.startsWith('emu.')).length;
-console.log(`secret scan: ${outputs.length} log lines/errors checked against ${secrets.length - tokens} client secrets and ${tokens} issued tokens: ${leaks} leaks`);
+console.log(`secret scan (${path.basename(dir)}): ${outputs.length} log lines/errors checked against ${secrets.length - tokens} client secrets and ${tokens} issued tokens: ${leaks} leaks`);
 if (outputs.length === 0 || secrets.length === 0) {
-  console.error('secret scan saw nothing: the suite did not record its output');
+  console.error(`secret scan (${path.basename(dir)}) saw nothing: the suite did not record its output`);
   process.exit(1);
 }
 process.exit(leaks ? 1 : 0);

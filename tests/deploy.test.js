@@ -14,9 +14,11 @@ const { SPEC, ajv, API_ERROR, ptr, schemaAt } = require('./openapi.js');
 
 const { TenantEmulator } = require('../pkg-scripts/emulator/server.js');
 const { backoffMs, retryAfterMs, scopeFor } = require('../pkg-scripts/deploy/client.js');
-const { parseEnvFile, codeWithFingerprint, parseOrigin, isStale } = require('../pkg-scripts/deploy/config.js');
+const { parseEnvFile, codeWithFingerprint, isStale } = require('../pkg-scripts/deploy/config.js');
 
 const ROOT = path.resolve(__dirname, '..');
+// The Action's own secret checks, built for the host (pkg-scripts/test.sh builds it first).
+const POLICY_BIN = path.join(ROOT, 'target/release/policy');
 const DEPLOY = path.join(ROOT, 'pkg-scripts/deploy.js');
 const DIST = path.join(ROOT, 'dist/action.js');
 const FIXTURE = JSON.parse(fs.readFileSync(path.join(ROOT, 'pkg-scripts/emulator/fixture.json'), 'utf8'));
@@ -166,8 +168,8 @@ function deploy(origin, args = [], { env = {}, vars = {}, action = ACTION } = {}
   const argv = [DEPLOY, '--no-build', '--env-file', envFile(origin, vars), ...(action ? ['--action', action] : []), ...args];
   const t0 = Date.now();
   return new Promise((resolve) => {
-    // The project's policy checker is exercised by its own test below; elsewhere it is off.
-    execFile(process.execPath, argv, { cwd: ROOT, env: { PATH: process.env.PATH, DEPLOY_POLICY_CHECKER: 'off', ...env }, timeout: 60000 }, (err, stdout, stderr) => {
+    // The built checker, named: a stale one would be rebuilt by cargo inside the 60 s timeout.
+    execFile(process.execPath, argv, { cwd: ROOT, env: { PATH: process.env.PATH, DEPLOY_POLICY_CHECKER: POLICY_BIN, ...env }, timeout: 60000 }, (err, stdout, stderr) => {
       outputs.push(stdout, stderr);
       // With SECRET_SCAN_DIR (pkg-scripts/test.sh), the suite-wide scan covers these outputs too.
       if (process.env.SECRET_SCAN_DIR) {
@@ -381,7 +383,7 @@ describe('npm run deploy against the emulator', () => {
     // It fails like a real run on bad input, and --dry-run with --plan is a usage error.
     const bad = await deploy(origin, ['--dry-run'], { vars: { POLICY: '{"on_error": "allow"}' } });
     assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /the policy needs a "rules" array/);
+    assert.match(bad.stderr, /POLICY: rules: missing; expected a list of rules/);
     const both = await deploy(origin, ['--dry-run', '--plan']);
     assert.equal(both.code, 2);
     assert.match(both.stderr, /--dry-run and --plan exclude each other/);
@@ -478,12 +480,13 @@ describe('npm run deploy against the emulator', () => {
     const { emu, origin } = await tenant();
     const cases = [
       [{ vars: { POLICY: '{"rules": [' } }, /the policy is not valid JSON/],
-      [{ vars: { POLICY: '{"on_error": "allow"}' } }, /the policy needs a "rules" array/],
+      [{ vars: { POLICY: '{"on_error": "allow"}' } }, /POLICY: rules: missing; expected a list of rules/],
       [{ vars: { POLICY: JSON.stringify({ rules: [{ name: 'x'.repeat(4100) }] }) } }, /4096[\s\S]*npm run build -- --policy FILE/],
       [{ vars: { POLICY: path.join(TMP, 'no-such-policy.json') } }, /cannot read the policy file/],
       [{ vars: { PROVISION_CLIENT_SECRET: undefined } }, /PROVISION_CLIENT_SECRET is not set/],
       [{ vars: { AUTH0_DOMAIN: 'http://tenant.example.com' } }, /http:\/\/ is only allowed for loopback/],
-      [{ vars: { TIMEOUT_MS: 'soon' } }, /TIMEOUT_MS must be a positive integer/],
+      [{ vars: { TIMEOUT_MS: 'soon' } }, /TIMEOUT_MS: must be a whole number of milliseconds, at least 100/],
+      [{ vars: { PROVISION_CLIENT_SECRET: '##PROVISION_CLIENT_SECRET##' } }, /PROVISION_CLIENT_SECRET \(the Action's AUTH0_CLIENT_SECRET\): is an unresolved Deploy CLI keyword: add PROVISION_CLIENT_SECRET to AUTH0_KEYWORD_REPLACE_MAPPINGS/],
     ];
     const big = path.join(TMP, 'big.js');
     fs.writeFileSync(big, `exports.onExecutePostLogin=1;exports.onExecutePostUserRegistration=1;/*${'x'.repeat(100000)}*/`);
@@ -499,39 +502,25 @@ describe('npm run deploy against the emulator', () => {
     assert.match(usage.stderr, /--trigger pre-login: must be one of post-login, post-user-registration/);
   });
 
-  test('the project\'s policy checker (`npm run policy -- check`) is run before any request, and its rejection stops the deploy', async () => {
+  test('the Action\'s own checks (`policy check-secrets`) run before any request; their rejection stops the deploy', async () => {
     const { emu, origin } = await tenant();
-    const fake = path.join(TMP, 'fake-policy-checker.js');
-    fs.writeFileSync(fake, `#!/usr/bin/env node
-const [cmd, file] = process.argv.slice(2);
-const text = require('node:fs').readFileSync(file, 'utf8');
-if (cmd !== 'check') process.exit(2);
-if (text.includes('forbidden')) { console.error('error: rules[0].name: forbidden by the fake checker'); console.error(file + ': 1 error(s)'); process.exit(1); }
-console.log(file + ': valid');
-`);
-    fs.chmodSync(fake, 0o755);
-    const bad = await deploy(origin, [], { env: { DEPLOY_POLICY_CHECKER: fake }, vars: { POLICY: '{"rules":[{"name":"forbidden"}]}' } });
-    assert.equal(bad.code, 1);
-    assert.match(bad.stderr, /POLICY \(inline\): `npm run policy -- check` rejected the policy:\nerror: rules\[0\]\.name: forbidden by the fake checker\nPOLICY \(inline\): 1 error\(s\)/);
-    assert.equal(emu.requests.length, 0, 'not one request');
-    const good = await deploy(origin, ['--dry-run'], { env: { DEPLOY_POLICY_CHECKER: fake } });
-    assert.equal(good.code, 0, good.stderr);
-    assert.match(good.stdout, /policy checked by `policy check` \(fake-policy-checker\.js\)/);
-    const broken = await deploy(origin, ['--dry-run'], { env: { DEPLOY_POLICY_CHECKER: path.join(TMP, 'no-such-checker') } });
-    assert.equal(broken.code, 0, 'a checker that cannot run only warns');
-    assert.match(broken.stderr, /warning: the policy checker could not run \(ENOENT\)/);
-  });
-
-  test('the real `policy check` binary (target/release/policy) rejects what the Action would reject', { skip: !fs.existsSync(path.join(ROOT, 'target/release/policy')) && 'target/release/policy is not built (pkg-scripts/test.sh builds it)' }, async () => {
-    const { emu, origin } = await tenant();
-    const bin = path.join(ROOT, 'target/release/policy');
-    const r = await deploy(origin, [], { env: { DEPLOY_POLICY_CHECKER: bin }, vars: { POLICY: '{"rules":[{"name":"g","when":{"providr":"google-oauth2"},"assign_roles":["Premium User"]}]}' } });
+    const r = await deploy(origin, [], { vars: { POLICY: '{"rules":[{"name":"g","when":{"providr":"google-oauth2"},"assign_roles":["Premium User"]}]}' } });
     assert.equal(r.code, 1, r.stdout);
-    assert.match(r.stderr, /rejected the policy:\n[\s\S]*rules\[0\]\.when\.providr: unknown key/);
+    assert.match(r.stderr, /the Action's secrets: `policy check-secrets` \(the checks the Action runs at every login\) found 1 error\(s\):\n {2}POLICY: rules\[0\]\.when\.providr: unknown key[^\n]*\n {4}hint: check the spelling/);
     assert.equal(emu.requests.length, 0);
-    const ok = await deploy(origin, ['--dry-run'], { env: { DEPLOY_POLICY_CHECKER: bin } });
+    const ok = await deploy(origin, ['--dry-run']);
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stdout, /policy checked by `policy check` \(policy\)/);
+    assert.match(ok.stdout, /POLICY from .*premium-for-google\.json, \d+ chars, 1 rule\(s\)\); checked by `policy check-secrets` \(policy\): deadline 8000 ms/);
+    // No checker, no deploy: unchecked secrets would fail at every login instead.
+    const none = await deploy(origin, ['--dry-run'], { env: { DEPLOY_POLICY_CHECKER: path.join(TMP, 'no-such-checker') } });
+    assert.equal(none.code, 1);
+    assert.match(none.stderr, /DEPLOY_POLICY_CHECKER=.*no-such-checker: no such file/);
+    const broken = path.join(TMP, 'broken-checker');
+    fs.writeFileSync(broken, '#!/bin/sh\nexit 3\n', { mode: 0o755 });
+    const failed = await deploy(origin, ['--dry-run'], { env: { DEPLOY_POLICY_CHECKER: broken } });
+    assert.equal(failed.code, 1);
+    assert.match(failed.stderr, /cannot check the deployer's tenant: `broken-checker check-secrets` exited 3/);
+    assert.equal(emu.requests.length, 0, 'not one request');
   });
 
   test('the default code is dist/action.js; --no-build uses it even when stale', async () => {
@@ -597,13 +586,6 @@ describe('deploy helpers', () => {
     const future = new Date(Date.now() + 365 * 86400e3);
     fs.utimesSync(f, future, future);
     assert.equal(isStale(f), false, 'newer than every source');
-  });
-
-  test('AUTH0_DOMAIN parsing matches the Action: https implied, http only on loopback, no path', () => {
-    assert.equal(parseOrigin('Example.EU.auth0.com'), 'https://example.eu.auth0.com');
-    assert.equal(parseOrigin('http://127.0.0.1:8080/'), 'http://127.0.0.1:8080');
-    assert.equal(parseOrigin('http://[::1]:3000'), 'http://[::1]:3000');
-    for (const bad of ['', 'ftp://x.com', 'http://x.com', 'x.com/path', 'user@x.com', 'x.com:99999', 'a..b']) assert.throws(() => parseOrigin(bad), bad);
   });
 
   test('no run printed a client secret (deployer or provisioning) or the policy', () => {

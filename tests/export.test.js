@@ -47,7 +47,7 @@ function runExport(args, vars = {}) {
   };
   fs.writeFileSync(envFile, Object.entries(all).filter(([, v]) => v !== undefined).map(([k, v]) => `${k}=${v}`).join('\n') + '\n');
   const r = spawnSync(process.execPath, [EXPORT, '--env-file', envFile, '--action', ACTION, ...args],
-    { cwd: ROOT, env: { PATH: process.env.PATH, DEPLOY_POLICY_CHECKER: 'off' }, encoding: 'utf8' });
+    { cwd: ROOT, env: { PATH: process.env.PATH, DEPLOY_POLICY_CHECKER: path.join(ROOT, 'target/release/policy') }, encoding: 'utf8' });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 

@@ -11,7 +11,6 @@ const { execFileSync, spawnSync } = require('node:child_process');
 const ROOT = path.resolve(__dirname, '../..');
 const DEFAULT_ACTION = path.join(ROOT, 'dist/action.js');
 const CODE_LIMIT = 100 * 1000; // Auth0: an Action's code is at most 100 kB
-const SECRET_VALUE_LIMIT = 4096;
 const RUNTIME = 'node22';
 const DEFAULT_NAME = 'provision-access';
 /** The triggers dist/action.js serves, with the trigger version its handler is written for. */
@@ -89,41 +88,81 @@ function loadEnv(envFile, { explicit = false, env = process.env } = {}) {
   return merged;
 }
 
-/** AUTH0_DOMAIN → origin, as the Action parses it: https implied, http only on loopback. */
-function parseOrigin(domain, name = 'AUTH0_DOMAIN') {
-  const d = String(domain || '').trim();
-  if (!d) throw new ConfigError(`${name} is not set (the tenant, e.g. example.eu.auth0.com)`);
-  let scheme = 'https';
-  let rest = d;
-  const m = /^([a-z]+):\/\/(.*)$/i.exec(d);
-  if (m) {
-    scheme = m[1].toLowerCase();
-    rest = m[2];
-    if (scheme !== 'https' && scheme !== 'http') throw new ConfigError(`${name}: only https:// (or http:// on loopback) is allowed`);
-  }
-  rest = rest.replace(/\/$/, '');
-  const hm = /^(\[::1\]|[A-Za-z0-9.-]+)(?::(\d{1,5}))?$/.exec(rest);
-  if (!hm || hm[1].split('.').some((l) => !l) || (hm[2] && (+hm[2] < 1 || +hm[2] > 65535))) {
-    throw new ConfigError(`${name} must be a plain host name such as example.eu.auth0.com (no path, query or credentials)`);
-  }
-  const host = hm[1].toLowerCase();
-  const loopback = host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
-  if (scheme === 'http' && !loopback) throw new ConfigError(`${name}: http:// is only allowed for loopback hosts; use https://`);
-  return `${scheme}://${host}${hm[2] ? ':' + hm[2] : ''}`;
-}
-
 function required(env, name, what) {
   const v = env[name];
   if (v === undefined || String(v).trim() === '') throw new ConfigError(`${name} is not set (${what})`);
   return String(v).trim();
 }
 
+/**
+ * The host build of the Action's Rust core (`src/bin/policy.rs`), which checks secrets the
+ * way the Action does. DEPLOY_POLICY_CHECKER names another executable; else
+ * target/release/policy, built with cargo first when it is missing or older than its sources.
+ */
+function policyBinary(env, log) {
+  const choice = env.DEPLOY_POLICY_CHECKER;
+  if (choice === 'off') {
+    throw new ConfigError("DEPLOY_POLICY_CHECKER=off is no longer possible: unchecked secrets would fail at every login instead; unset it (the checker is built when missing)");
+  }
+  if (choice) {
+    const p = path.resolve(choice);
+    if (!fs.existsSync(p)) throw new ConfigError(`DEPLOY_POLICY_CHECKER=${choice}: no such file (the \`policy\` executable that checks the Action's secrets)`);
+    return p;
+  }
+  const bin = path.join(ROOT, 'target/release/policy');
+  const built = fs.existsSync(bin) ? fs.statSync(bin).mtimeMs : -1;
+  if (built >= 0 && !['src', 'Cargo.toml', 'Cargo.lock'].some((p) => newestMtime(path.join(ROOT, p)) > built)) return bin;
+  const cargo = [path.join(os.homedir(), '.cargo/bin/cargo')].find((c) => fs.existsSync(c)) || 'cargo';
+  const command = 'cargo build --release --features cli --bin policy';
+  log(`${built >= 0 ? 'target/release/policy is older than its sources' : 'target/release/policy is missing'}: building the secrets checker (${command})`);
+  const r = spawnSync(cargo, ['build', '--quiet', '--release', '--features', 'cli', '--bin', 'policy'], { cwd: ROOT, stdio: ['ignore', 2, 2], timeout: 900000 });
+  if (r.status !== 0 || !fs.existsSync(bin)) {
+    throw new ConfigError(`cannot check the Action's secrets: \`${command}\` ${r.error ? `could not run (${r.error.code || r.error.message})` : `failed (exit ${r.status})`}; ` +
+      'it needs Rust (bash pkg-scripts/install-tools.sh sets up the rest), or set DEPLOY_POLICY_CHECKER to a built `policy` executable');
+  }
+  return bin;
+}
+
+/**
+ * Checks secrets ({NAME: value}) with `policy check-secrets`, the checks the Action runs at
+ * every login, so the tools accept exactly what the Action accepts (no rules of their own).
+ * requireCredentials false: only the secrets given are checked. `label(NAME)` says where the
+ * value came from. Returns the report ({origin, timeout_ms, policy_rules, notes, checker});
+ * throws a ConfigError naming every bad secret (names and JSON paths, never a value).
+ */
+function checkSecrets(values, { requireCredentials = true, env = process.env, log = () => {}, label = (n) => n, what = "the Action's secrets" } = {}) {
+  const bin = policyBinary(env, log);
+  const args = ['check-secrets', '--json', ...(requireCredentials ? [] : ['--partial'])];
+  // On stdin: a secret never reaches argv or a file.
+  const r = spawnSync(bin, args, { cwd: ROOT, input: JSON.stringify(values), encoding: 'utf8', timeout: 60000, stdio: ['pipe', 'pipe', 'pipe'] });
+  let report = null;
+  try {
+    report = JSON.parse(r.stdout);
+  } catch (_) { /* reported below */ }
+  if (!report || !Array.isArray(report.errors) || (r.status !== 0 && r.status !== 1)) {
+    // A checker that exits before reading its input also gives EPIPE: its exit status says more.
+    const why = typeof r.status === 'number' ? `exited ${r.status}${r.stderr ? `: ${r.stderr.trim().split('\n')[0]}` : ''}`
+      : `could not run (${r.error ? r.error.code || r.error.message : r.signal})`;
+    throw new ConfigError(`cannot check ${what}: \`${path.basename(bin)} check-secrets\` ${why}`);
+  }
+  if (report.errors.length) {
+    const lines = report.errors.map((e) => `  ${label(e.secret)}: ${e.path ? `${e.path}: ` : ''}${e.message}${e.hint ? `\n    hint: ${e.hint}` : ''}`);
+    throw new ConfigError(`${what}: \`policy check-secrets\` (the checks the Action runs at every login) found ${report.errors.length} error(s):\n${lines.join('\n')}`);
+  }
+  for (const n of report.notes || []) log(`note: ${label(n.secret)}: ${n.message}`);
+  return { ...report, checker: path.basename(bin) };
+}
+
 /** The deployer: an M2M application with read:actions, create:actions, update:actions. */
-function deployerConfig(env) {
+function deployerConfig(env, { log } = {}) {
   const domain = required(env, 'AUTH0_DOMAIN', 'the tenant to deploy to, e.g. example.eu.auth0.com');
+  // The Action's own origin rule (https implied, http only on loopback), so both agree.
+  const { origin } = checkSecrets({ AUTH0_DOMAIN: domain }, {
+    requireCredentials: false, env, log, what: "the deployer's tenant", label: () => 'AUTH0_DOMAIN (the tenant to deploy to)',
+  });
   return {
     domain,
-    origin: parseOrigin(domain),
+    origin,
     clientId: required(env, 'AUTH0_CLIENT_ID', "the deployer application's client id"),
     clientSecret: required(env, 'AUTH0_CLIENT_SECRET', "the deployer application's client secret"),
   };
@@ -131,11 +170,11 @@ function deployerConfig(env) {
 
 /**
  * The policy: `--policy FILE`, else POLICY (inline JSON when it starts with `{`, else a file
- * path). Returns {text (compact JSON), source} or null when none is given. Checked here:
- * JSON, an object with a `rules` array, at most 4096 characters once compacted; and, when the
- * project has one, by `node pkg-scripts/policy.js check FILE`.
+ * path). Returns {text (compact JSON, the secret's value), source} or null when none is
+ * given. Only JSON syntax is checked here (to compact it); `checkSecrets` validates it with
+ * the Action's policy parser and the secret size limit.
  */
-function loadPolicy(env, policyFile, log = () => {}) {
+function loadPolicy(env, policyFile) {
   let raw;
   let source;
   if (policyFile) {
@@ -159,17 +198,7 @@ function loadPolicy(env, policyFile, log = () => {}) {
   } catch (e) {
     throw new ConfigError(`${source}: the policy is not valid JSON (${e.message})`);
   }
-  if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) {
-    throw new ConfigError(`${source}: the policy must be a JSON object`);
-  }
-  if (!Array.isArray(parsed.rules)) throw new ConfigError(`${source}: the policy needs a "rules" array`);
-  const text = JSON.stringify(parsed);
-  if (text.length > SECRET_VALUE_LIMIT) {
-    throw new ConfigError(`${source}: the policy is ${text.length} characters once compacted; an Action secret holds at most ` +
-      `${SECRET_VALUE_LIMIT}. Bake it into the code instead: \`npm run build -- --policy FILE\`, then deploy without POLICY.`);
-  }
-  const checked = externalPolicyCheck(text, source, env, log);
-  return { text, source, parsed, checked };
+  return { text: JSON.stringify(parsed), source };
 }
 
 function readPolicyFile(file, what) {
@@ -180,76 +209,38 @@ function readPolicyFile(file, what) {
   }
 }
 
-/**
- * The project's own policy checker (`npm run policy -- check FILE`: the Action's Rust core
- * built for the host), so a policy is refused before deployment with the same JSON-path errors
- * the Action would log. DEPLOY_POLICY_CHECKER picks it: unset — target/release/policy when it
- * is newer than its sources, else `cargo run … --bin policy` (builds it once); `off` — skip;
- * a path — that executable. Exit 1 or 2 rejects the policy; a checker that cannot run (no
- * cargo, a build error) only warns. Returns a note for the output.
- */
-function externalPolicyCheck(text, source, env, log) {
-  const choice = env.DEPLOY_POLICY_CHECKER;
-  if (choice === 'off') return 'policy checker skipped (DEPLOY_POLICY_CHECKER=off)';
-  let cmd;
-  let args;
-  const bin = path.join(ROOT, 'target/release/policy');
-  if (choice) {
-    [cmd, args] = [path.resolve(choice), []];
-  } else if (fs.existsSync(bin) && !['src', 'Cargo.toml', 'Cargo.lock'].some((p) => newestMtime(path.join(ROOT, p)) > fs.statSync(bin).mtimeMs)) {
-    [cmd, args] = [bin, []];
-  } else if (fs.existsSync(path.join(ROOT, 'src/bin/policy.rs'))) {
-    const cargo = [path.join(os.homedir(), '.cargo/bin/cargo')].find((c) => fs.existsSync(c)) || 'cargo';
-    [cmd, args] = [cargo, ['run', '--quiet', '--release', '--features', 'cli', '--bin', 'policy', '--']];
-    log('checking the policy with `cargo run --release --features cli --bin policy -- check` (builds the checker when its sources changed)');
-  } else {
-    return 'no policy checker in this checkout: only the JSON, "rules" and size checks ran';
-  }
-  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'policy-check-'));
-  const file = path.join(dir, 'policy.json');
-  try {
-    fs.writeFileSync(file, text);
-    const r = spawnSync(cmd, [...args, 'check', file], { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'], timeout: 600000 });
-    const said = `${r.stdout || ''}${r.stderr || ''}`.trim().split(file).join(source);
-    if (r.status === 0) return `policy checked by \`policy check\` (${path.basename(cmd)})`;
-    if (r.status === 1 || r.status === 2) {
-      throw new ConfigError(`${source}: \`npm run policy -- check\` rejected the policy:\n${said}`);
-    }
-    return `warning: the policy checker could not run (${r.error ? r.error.code || r.error.message : `exit ${r.status}`}): only the JSON, "rules" and size checks ran`;
-  } finally {
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+/** TIMEOUT_MS as given (trimmed), or null: an empty variable is not set. The Action's rule is in checkSecrets. */
+function configuredTimeout(env) {
+  if (env.TIMEOUT_MS === undefined || String(env.TIMEOUT_MS).trim() === '') return null;
+  return String(env.TIMEOUT_MS).trim();
 }
 
-function timeoutMs(env) {
-  if (env.TIMEOUT_MS === undefined || String(env.TIMEOUT_MS).trim() === '') return null;
-  const v = String(env.TIMEOUT_MS).trim();
-  if (!/^\d+$/.test(v) || +v < 1) throw new ConfigError('TIMEOUT_MS must be a positive integer (milliseconds)');
-  return v;
+/** How the checker's messages name a secret: by the variable it came from. */
+function policyLabel(policy) {
+  return policy && !policy.source.startsWith('POLICY') ? `POLICY (from ${policy.source})` : 'POLICY';
 }
 
 /**
  * The Action's secrets, in a fixed order: AUTH0_DOMAIN (PROVISION_DOMAIN, else the
  * deployer's AUTH0_DOMAIN), AUTH0_CLIENT_ID / AUTH0_CLIENT_SECRET (PROVISION_CLIENT_ID /
- * PROVISION_CLIENT_SECRET), POLICY and TIMEOUT_MS when given.
+ * PROVISION_CLIENT_SECRET), POLICY and TIMEOUT_MS when given; all checked by checkSecrets.
  */
-function actionSecrets(env, { policyFile, log } = {}) {
-  const domain = (env.PROVISION_DOMAIN && String(env.PROVISION_DOMAIN).trim()) ||
-    required(env, 'AUTH0_DOMAIN', 'the tenant; or set PROVISION_DOMAIN for the Action');
-  parseOrigin(domain, env.PROVISION_DOMAIN ? 'PROVISION_DOMAIN' : 'AUTH0_DOMAIN');
+function actionSecrets(env, { policyFile, log = () => {} } = {}) {
+  const domainVar = env.PROVISION_DOMAIN && String(env.PROVISION_DOMAIN).trim() ? 'PROVISION_DOMAIN' : 'AUTH0_DOMAIN';
+  const domain = required(env, domainVar, 'the tenant; or set PROVISION_DOMAIN for the Action');
   const secrets = [
     { name: 'AUTH0_DOMAIN', value: domain },
     { name: 'AUTH0_CLIENT_ID', value: required(env, 'PROVISION_CLIENT_ID', "the provisioning application's client id, the Action's AUTH0_CLIENT_ID") },
     { name: 'AUTH0_CLIENT_SECRET', value: required(env, 'PROVISION_CLIENT_SECRET', "the provisioning application's client secret, the Action's AUTH0_CLIENT_SECRET") },
   ];
-  const policy = loadPolicy(env, policyFile, log);
+  const policy = loadPolicy(env, policyFile);
   if (policy) secrets.push({ name: 'POLICY', value: policy.text });
-  const t = timeoutMs(env);
+  const t = configuredTimeout(env);
   if (t) secrets.push({ name: 'TIMEOUT_MS', value: t });
-  for (const s of secrets) {
-    if (s.value.length > SECRET_VALUE_LIMIT) throw new ConfigError(`${s.name}: an Action secret holds at most ${SECRET_VALUE_LIMIT} characters`);
-  }
-  return { secrets, policy };
+  const from = { AUTH0_DOMAIN: domainVar, AUTH0_CLIENT_ID: 'PROVISION_CLIENT_ID', AUTH0_CLIENT_SECRET: 'PROVISION_CLIENT_SECRET' };
+  const label = (n) => (n === 'POLICY' ? policyLabel(policy) : from[n] && from[n] !== n ? `${from[n]} (the Action's ${n})` : n);
+  const checked = checkSecrets(Object.fromEntries(secrets.map((s) => [s.name, s.value])), { env, log, label });
+  return { secrets, policy, checked };
 }
 
 /** Fingerprint of the secrets sent (names and values): stored in the code, since Auth0 never returns secret values. */
@@ -364,8 +355,8 @@ function triggersOf(list) {
 }
 
 module.exports = {
-  ROOT, DEFAULT_ACTION, CODE_LIMIT, SECRET_VALUE_LIMIT, RUNTIME, DEFAULT_NAME, TRIGGERS,
+  ROOT, DEFAULT_ACTION, CODE_LIMIT, RUNTIME, DEFAULT_NAME, TRIGGERS,
   UsageError, ConfigError,
-  parseEnvFile, loadEnv, parseOrigin, deployerConfig, loadPolicy, actionSecrets, secretsFingerprint,
+  parseEnvFile, loadEnv, checkSecrets, configuredTimeout, policyLabel, deployerConfig, loadPolicy, actionSecrets, secretsFingerprint,
   codeWithFingerprint, isStale, loadCode, actionName, checkName, parseArgs, triggersOf,
 };

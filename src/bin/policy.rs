@@ -1,7 +1,9 @@
-//! `npm run policy -- check POLICY.json` and `npm run policy -- explain POLICY.json EVENT.json
-//! [--trigger post-login|post-user-registration]`: validate a policy and explain a decision
-//! with the same Rust core the Action runs, compiled for the host.
+//! `npm run policy -- check POLICY.json`, `npm run policy -- explain POLICY.json EVENT.json
+//! [--trigger post-login|post-user-registration]` and `npm run policy -- check-secrets
+//! [--partial] [--json] [SECRETS.json|-]`: validate a policy, explain a decision and check the
+//! Action's secrets with the same Rust core the Action runs, compiled for the host.
 
+use auth0_provision::core::config::{check_secrets, SecretProblem, SecretsReport};
 use auth0_provision::core::event::{parse_event, Trigger};
 use auth0_provision::core::explain::explain;
 use auth0_provision::core::json::Json;
@@ -9,7 +11,7 @@ use auth0_provision::core::plan::decide;
 use auth0_provision::core::policy::{parse_policy, Policy, SECRET_MAX_CHARS};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: policy check POLICY.json\n       policy explain POLICY.json EVENT.json [--trigger post-login|post-user-registration]";
+const USAGE: &str = "usage: policy check POLICY.json\n       policy explain POLICY.json EVENT.json [--trigger post-login|post-user-registration]\n       policy check-secrets [--partial] [--json] [SECRETS.json|-]   ({NAME: value} or [{name, value}]; stdin when no file)";
 
 fn read_json(path: &str) -> Result<(String, Json), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
@@ -95,6 +97,131 @@ fn explain_cmd(policy_path: &str, event_path: &str, trigger: Trigger) -> ExitCod
     ExitCode::SUCCESS
 }
 
+/// `{NAME: value}` as is; `[{name, value}]` (the Management API's and the Deploy CLI's form)
+/// as an object in the same order, a name given twice kept twice so the check reports it.
+fn secrets_object(doc: Json) -> Option<Json> {
+    match doc {
+        Json::Arr(items) => items
+            .into_iter()
+            .map(|item| {
+                let name = item.get("name")?.as_str()?.to_owned();
+                Some((name, item.get("value").cloned().unwrap_or(Json::Null)))
+            })
+            .collect::<Option<Vec<_>>>()
+            .map(Json::Obj),
+        obj @ Json::Obj(_) => Some(obj),
+        _ => None,
+    }
+}
+
+fn report_json(r: &SecretsReport) -> String {
+    let item = |p: &SecretProblem| {
+        let mut o = serde_json::json!({ "secret": p.secret, "message": p.message });
+        if let Some(path) = &p.path {
+            o["path"] = path.as_str().into();
+            o["hint"] = hint(path, &p.message).into();
+        }
+        o
+    };
+    serde_json::json!({
+        "ok": r.problems.is_empty(),
+        "errors": r.problems.iter().map(item).collect::<Vec<_>>(),
+        "notes": r.notes.iter().map(item).collect::<Vec<_>>(),
+        "origin": r.origin,
+        "timeout_ms": r.timeout_ms,
+        "policy_rules": r.policy_rules,
+    })
+    .to_string()
+}
+
+/// Validates the Action's secrets with the functions the Action runs (deploy and export call
+/// this instead of keeping rules of their own). Names and paths are printed, never a value.
+fn check_secrets_cmd(args: &[&str]) -> ExitCode {
+    let mut require_credentials = true;
+    let mut as_json = false;
+    let mut file = None;
+    for a in args {
+        match *a {
+            "--partial" => require_credentials = false,
+            "--json" => as_json = true,
+            f if file.is_none() && (f == "-" || !f.starts_with('-')) => file = Some(f),
+            _ => {
+                eprintln!("{USAGE}");
+                return ExitCode::from(2);
+            }
+        }
+    }
+    let (source, text) = match file.filter(|f| *f != "-") {
+        Some(path) => match std::fs::read_to_string(path) {
+            Ok(t) => (path, t),
+            Err(e) => {
+                eprintln!("{path}: {e}");
+                return ExitCode::from(2);
+            }
+        },
+        None => {
+            let mut t = String::new();
+            if let Err(e) = std::io::Read::read_to_string(&mut std::io::stdin(), &mut t) {
+                eprintln!("stdin: {e}");
+                return ExitCode::from(2);
+            }
+            ("stdin", t)
+        }
+    };
+    // serde_json's messages name a position, never the text, so a secret cannot leak here.
+    let secrets = match serde_json::from_str::<Json>(&text).map(secrets_object) {
+        Ok(Some(s)) => s,
+        Ok(None) => {
+            eprintln!(
+                "{source}: expected a JSON object {{NAME: value}} or an array of {{name, value}}"
+            );
+            return ExitCode::from(2);
+        }
+        Err(e) => {
+            eprintln!("{source}: not valid JSON: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let r = check_secrets(&secrets, require_credentials, |t| {
+        serde_json::from_str(t).map_err(|e| e.to_string())
+    });
+    if as_json {
+        println!("{}", report_json(&r));
+    } else {
+        for p in &r.problems {
+            match &p.path {
+                Some(path) => eprintln!(
+                    "error: {}: {path}: {}\n  hint: {}",
+                    p.secret,
+                    p.message,
+                    hint(path, &p.message)
+                ),
+                None => eprintln!("error: {}: {}", p.secret, p.message),
+            }
+        }
+        for n in &r.notes {
+            println!("note: {}: {}", n.secret, n.message);
+        }
+        if r.problems.is_empty() {
+            let mut said = vec![format!("deadline {} ms", r.timeout_ms.unwrap_or_default())];
+            if let Some(n) = r.policy_rules {
+                said.insert(0, format!("POLICY {n} rule(s)"));
+            }
+            println!(
+                "{source}: the Action accepts these secrets ({})",
+                said.join(", ")
+            );
+        } else {
+            eprintln!("{source}: {} error(s)", r.problems.len());
+        }
+    }
+    if r.problems.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::FAILURE
+    }
+}
+
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let trigger = match args.iter().position(|a| a == "--trigger") {
@@ -113,6 +240,7 @@ fn main() -> ExitCode {
         .collect::<Vec<_>>()
         .as_slice()
     {
+        ["check-secrets", rest @ ..] => check_secrets_cmd(rest),
         ["check", path, ..] => check(path),
         ["explain", policy, event, ..] => explain_cmd(policy, event, trigger),
         _ => {
