@@ -5,15 +5,16 @@
 
 use super::cache::Cache;
 use super::client::Client;
-use super::convert::{describe, from_json, str_array};
+use super::convert::{describe, from_json, str_array, stringify};
 use super::log::sanitize;
 use super::raw::Api;
+use super::shared::once;
 use crate::core::config::{tenant, timeout_ms};
 use crate::core::event::{Event, Trigger, DONE_KEY, PENDING_KEY};
 use crate::core::json::Json;
 use crate::core::mgmt::{
     assign_permissions_request, assign_roles_request, parse_ticket_url, remove_roles_request,
-    ticket_request, update_user_request,
+    ticket_request, update_user_request, Body, Request,
 };
 use crate::core::plan::{
     done_after, missing_roles, pending_after, role_changes, roles_after, rules_where, same_names,
@@ -153,25 +154,35 @@ pub async fn apply(
         if !d.permissions.is_empty() {
             let perms: Vec<_> = d.permissions.iter().map(|(p, _)| p).collect();
             let rules: Vec<String> = d.permissions.iter().map(|(_, r)| r.clone()).collect();
-            match c
-                .call(&assign_permissions_request(&ev.user_id, &perms))
-                .await
+            let req = assign_permissions_request(&ev.user_id, &perms);
+            let call = c.call_owned(req.clone());
+            match once(
+                &once_key(&req),
+                Box::pin(async move { call.await.map(|_| String::new()) }),
+            )
+            .await
             {
-                Ok(_) => {
+                (Ok(_), ran) => {
                     tally.completed.extend(rules);
-                    out.did.push("permissions".into());
+                    if ran {
+                        out.did.push("permissions".into());
+                    }
                 }
-                Err(e) => tally.fail(&rules, e),
+                (Err(e), _) => tally.fail(&rules, e),
             }
         }
         for (t, rule) in &d.tickets {
             let req = ticket_request(&ev.user_id, t);
-            match c
-                .call(&req)
-                .await
-                .and_then(|b| parse_ticket_url(req.call, b.as_ref()))
-            {
-                Ok(url) => {
+            let (kind, call) = (req.call, c.call_owned(req.clone()));
+            let issue = Box::pin(async move { parse_ticket_url(kind, call.await?.as_ref()) });
+            // Concurrent logins of one user share one ticket; only its issuer reports it.
+            match once(&once_key(&req), issue).await {
+                (Ok(url), ran) => {
+                    // Another execution issued it and logs it; that one marks it done (so a
+                    // URL lost with a trapped issuer is issued again at a later login).
+                    if !ran && t.store_key.is_none() {
+                        continue;
+                    }
                     match &t.store_key {
                         Some(k) => app_changes.push((k.clone(), Json::Str(url))),
                         // The URL first, so the user id and rule name never push it past
@@ -191,7 +202,7 @@ pub async fn apply(
                     tally.completed.push(rule.clone());
                     out.did.push("ticket".into());
                 }
-                Err(e) => tally.fail(std::slice::from_ref(rule), e),
+                (Err(e), _) => tally.fail(std::slice::from_ref(rule), e),
             }
         }
     }
@@ -263,6 +274,16 @@ pub async fn apply(
         out.throttled = stats.throttled;
     }
     tally.error.map_or(Ok(()), Err)
+}
+
+/// The key of a once-only request: its path (which names the user) and body.
+fn once_key(req: &Request) -> String {
+    let mut k = String::from(req.call.label());
+    k.push_str(&req.path);
+    if let Some(Body::Json(j)) = &req.body {
+        k.push_str(&stringify(j));
+    }
+    k
 }
 
 fn strs(items: &[String]) -> Json {

@@ -169,7 +169,7 @@ impl Conn {
             return Ok(t);
         }
         let conn = self.clone();
-        shared(&k, move || conn.fetch_token()).await
+        shared(&k, Box::pin(conn.fetch_token())).await
     }
 
     /// Sends an authenticated request (with retries); a 401 drops the token and retries
@@ -251,6 +251,16 @@ impl Client {
         }
     }
 
+    /// [`Client::call`] as a future that owns its connection and request, for work shared
+    /// with other executions.
+    pub fn call_owned(
+        &self,
+        req: Request,
+    ) -> impl std::future::Future<Output = Result<Option<Json>, Error>> + 'static {
+        let conn = self.conn.clone();
+        async move { conn.call(&req).await }
+    }
+
     /// Sends an authenticated request; see `Conn::call`.
     pub async fn call(&self, req: &Request) -> Result<Option<Json>, Error> {
         self.conn.call(req).await
@@ -275,7 +285,7 @@ impl Client {
                     Some(id) => id,
                     None => {
                         let (conn, n) = (c.clone(), name.clone());
-                        shared(&k, move || conn.look_up_name(n)).await?
+                        shared(&k, Box::pin(conn.look_up_name(n))).await?
                     }
                 };
                 ResolvedRole {
@@ -289,7 +299,7 @@ impl Client {
                     Some(name) => name,
                     None => {
                         let (conn, i) = (c.clone(), id.clone());
-                        shared(&k, move || conn.look_up_id(i)).await?
+                        shared(&k, Box::pin(conn.look_up_id(i))).await?
                     }
                 };
                 ResolvedRole {

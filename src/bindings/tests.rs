@@ -160,6 +160,7 @@ async fn execute_without_network_for_a_returning_user() {
         event,
         api.clone().unchecked_into(),
         Some(POLICY.into()),
+        JsValue::UNDEFINED,
     )
     .await;
     assert_eq!(get(&out, "requests").as_f64(), Some(0.0));
@@ -180,6 +181,7 @@ async fn execute_applies_on_error_for_a_config_error() {
         event,
         api.clone().unchecked_into(),
         Some(POLICY.into()),
+        JsValue::UNDEFINED,
     )
     .await;
     let err = get(&out, "error").as_string().unwrap();
