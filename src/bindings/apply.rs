@@ -112,7 +112,7 @@ pub async fn apply(
         return Ok(());
     }
     let mut tally = Tally::default();
-    let (to_assign, to_remove) = role_changes(d, &ev.roles);
+    let (to_assign, to_remove) = role_changes(d, ev.held_roles());
     let mut app_changes = d.app_metadata.clone();
     let patch_needed = !post_login && (!d.app_metadata.is_empty() || !d.user_metadata.is_empty());
     let api_needed = !to_assign.is_empty()
@@ -316,7 +316,7 @@ async fn change_roles(
             .collect()
     } else {
         all.into_iter()
-            .filter(|r| ev.roles.contains(&r.name))
+            .filter(|r| !ev.roles_known || ev.roles.contains(&r.name))
             .collect()
     };
     if targets.is_empty() {

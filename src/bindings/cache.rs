@@ -41,11 +41,17 @@ impl Cache {
             return hit;
         }
         let record = self.api.as_ref()?.get(key).ok()?;
-        let value = Reflect::get(&record, &JsValue::from_str("value"))
-            .ok()?
-            .as_string()?;
-        // A record without expires_at is trusted for a minute only.
-        let expires_at = num(&record, "expires_at").unwrap_or(now + 60_000.0);
+        // Auth0 returns `{value, expires_at}`; some local test harnesses the bare value. A
+        // value without expires_at is trusted for a minute only.
+        let (value, expires_at) = match record.as_string() {
+            Some(bare) => (bare, now + 60_000.0),
+            None => (
+                Reflect::get(&record, &JsValue::from_str("value"))
+                    .ok()?
+                    .as_string()?,
+                num(&record, "expires_at").unwrap_or(now + 60_000.0),
+            ),
+        };
         if expires_at <= now || value.is_empty() {
             return None;
         }

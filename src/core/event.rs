@@ -57,6 +57,9 @@ pub struct Event {
     pub logins_count: Option<f64>,
     /// Role names held at the start of this login (`event.authorization.roles`).
     pub roles: Vec<String>,
+    /// Whether the event said which roles are held (`event.authorization.roles` present);
+    /// when it did not, a removal cannot be known to be unnecessary.
+    pub roles_known: bool,
     /// Rule names left pending by an earlier failed execution (`app_metadata.provisioning_pending`).
     pub pending: Vec<String>,
     /// Rule names whose once-only effects are done (`app_metadata.provisioning_done`).
@@ -210,7 +213,9 @@ pub fn parse_event_with(
             ))
         }
     };
-    let roles = str_list(ev.path("authorization.roles"), "event.authorization.roles")?;
+    let roles_at = ev.path("authorization.roles");
+    let roles_known = roles_at.is_some_and(|r| !r.is_null());
+    let roles = str_list(roles_at, "event.authorization.roles")?;
     let metadata = |key: &'static str| match user.get(&key[11..]) {
         None | Some(Json::Null) => Ok(Json::Obj(Vec::new())),
         Some(m @ Json::Obj(_)) => Ok(m.clone()),
@@ -241,6 +246,7 @@ pub fn parse_event_with(
         client_id,
         logins_count,
         roles,
+        roles_known,
         pending,
         done,
         organization,
@@ -252,6 +258,11 @@ pub fn parse_event_with(
 }
 
 impl Event {
+    /// The roles held, when the event said.
+    pub fn held_roles(&self) -> Option<&[String]> {
+        self.roles_known.then_some(&self.roles[..])
+    }
+
     /// The domain after the last `@` of a verified email, lower-cased.
     pub fn verified_email_domain(&self) -> Option<String> {
         if !self.email_verified {

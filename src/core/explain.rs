@@ -63,7 +63,7 @@ pub fn explain(
         );
         return out;
     }
-    let (assign, remove) = role_changes(d, &ev.roles);
+    let (assign, remove) = role_changes(d, ev.held_roles());
     let api_needed = !assign.is_empty()
         || !remove.is_empty()
         || !d.permissions.is_empty()

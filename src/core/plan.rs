@@ -370,14 +370,16 @@ pub fn decide(policy: &Policy, ev: &Event) -> Decision {
 
 /// The role changes that need the Management API: assigned roles not already held by name,
 /// and removed roles not known (by name) to be absent. Roles named by id are always
-/// included: only their resolution tells whether the user holds them.
+/// included: only their resolution tells whether the user holds them. `held` is `None` when
+/// the event did not say (no `event.authorization`): every removal is then sent.
 pub fn role_changes<'a>(
     d: &'a Decision,
-    held: &[String],
+    held: Option<&[String]>,
 ) -> (Vec<&'a WantedRole>, Vec<&'a WantedRole>) {
-    let by_name = |w: &WantedRole, want_held: bool| match &w.role {
-        RoleRef::Name(n) => held.contains(n) == want_held,
-        RoleRef::Id(_) => true,
+    let by_name = |w: &WantedRole, want_held: bool| match (&w.role, held) {
+        (RoleRef::Name(n), Some(held)) => held.contains(n) == want_held,
+        (RoleRef::Name(_), None) => true,
+        (RoleRef::Id(_), _) => true,
     };
     let assign = d.roles.iter().filter(|w| by_name(w, false)).collect();
     let remove = d.remove.iter().filter(|w| by_name(w, true)).collect();
@@ -729,13 +731,17 @@ mod tests {
         assert_eq!(names(&d.roles), vec!["Y"]);
         assert_eq!(d.roles[0].rules, vec!["a", "b"]);
         assert_eq!(names(&d.remove), vec!["Z", "X"]);
-        let (assign, remove) = role_changes(&d, &["Y".to_string(), "X".to_string()]);
+        let (assign, remove) = role_changes(&d, Some(&["Y".to_string(), "X".to_string()]));
         assert!(assign.is_empty(), "Y is held");
         assert_eq!(
             remove.iter().map(|w| w.role.as_str()).collect::<Vec<_>>(),
             vec!["X"],
             "Z is not held"
         );
+        // Without event.authorization nothing is known to be held: every change is sent.
+        let (assign, remove) = role_changes(&d, None);
+        assert_eq!(assign.len(), 1);
+        assert_eq!(remove.len(), 2);
         assert_eq!(d.rules[3].reason, "not evaluated: an earlier rule has stop");
         let resolved = vec![
             ResolvedRole {

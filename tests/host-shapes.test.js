@@ -1,0 +1,44 @@
+'use strict';
+// Hosts that differ from Auth0's documented shapes in ways seen in practice: an event without
+// `authorization` (removals can no longer be known to be unnecessary) and an api.cache whose
+// get returns the bare value (some local Actions test harnesses) instead of {value, expires_at}.
+const { test, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { tenant, routes, USERS, SEED_POLICY } = require('./helpers.js');
+
+const tenants = [];
+after(() => Promise.all(tenants.map((t) => t.stop())));
+async function start(opts) {
+  const t = await tenant(opts);
+  tenants.push(t);
+  return t;
+}
+
+test('remove_roles without event.authorization still removes the role', async () => {
+  const policy = { rules: [{ name: 'no-premium', when: {}, remove_roles: ['Premium User'] }] };
+  const { emu, runner } = await start({ policy });
+  assert.deepEqual(emu.users.get(USERS.alan).roles, ['rol_premium0000001']);
+  const r = await runner.login(USERS.alan, { edit: (ev) => { delete ev.authorization; } });
+  assert.equal(r.outcome.error, null, r.logs.join('\n'));
+  assert.deepEqual(routes(r), ['POST /oauth/token', 'GET /api/v2/roles', 'DELETE /api/v2/users/{id}/roles']);
+  assert.deepEqual(emu.users.get(USERS.alan).roles, []);
+  // With authorization present and the role gone, nothing is sent.
+  const again = await runner.login(USERS.alan);
+  assert.deepEqual(routes(again), []);
+});
+
+test('an api.cache that returns bare values is read as well as Auth0 records', async () => {
+  const { emu, runner } = await start({ policy: SEED_POLICY });
+  const store = new Map();
+  runner.caches['post-login'] = {
+    get: (k) => store.get(k),
+    set: (k, v) => { store.set(k, v); return { type: 'success' }; },
+    delete: (k) => { store.delete(k); return { type: 'success' }; },
+  };
+  const first = await runner.login(USERS.ada);
+  assert.deepEqual(routes(first), ['POST /oauth/token', 'GET /api/v2/roles', 'POST /api/v2/users/{id}/roles']);
+  runner.newProcess(); // a cold container: only the cache knows the token and the role id
+  const second = await runner.login(USERS.grace);
+  assert.deepEqual(routes(second), ['POST /api/v2/users/{id}/roles'], 'token and role id came from the bare cache');
+  assert.equal(emu.count('POST /oauth/token'), 1);
+});
