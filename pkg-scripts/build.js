@@ -103,8 +103,15 @@ async function main() {
   // --minify-imports-and-exports-and-modules renames the ~80 long hashed import/export names
   // (`__wbg_fetch_fc888bdf22d9a1fe`, ...) to one or two letters and prints the mapping, which
   // renameGlue applies to the JS glue.
-  const mapping = execFileSync(process.execPath, [require.resolve('binaryen/bin/wasm-opt'), '-Oz', '--strip-debug',
-    '--strip-producers', '--minify-imports-and-exports-and-modules', '-o', opt, raw], { cwd: ROOT, env, encoding: 'utf8' });
+  // -Oz twice around --gufa (whole-program type flow) until nothing changes; Rust's wasm
+  // leaves the first 1 kB of memory unused and a fresh instance's memory is zero-filled. The
+  // renaming runs alone afterwards: under --converge it would print (and apply) it again.
+  const wasmOpt = (args) => execFileSync(process.execPath, [require.resolve('binaryen/bin/wasm-opt'), ...args],
+    { cwd: ROOT, env, encoding: 'utf8' });
+  const optimised = path.join(gen, 'optimised.wasm');
+  wasmOpt(['-Oz', '--converge', '--gufa', '-Oz', '--low-memory-unused', '--zero-filled-memory', '--strip-debug',
+    '--strip-producers', '-o', optimised, raw]);
+  const mapping = wasmOpt(['--strip-target-features', '--minify-imports-and-exports-and-modules', '-o', opt, optimised]);
 
   const wasm = fs.readFileSync(opt);
   const br = zlib.brotliCompressSync(wasm, {

@@ -37,50 +37,28 @@ pub fn describe(v: &JsValue) -> String {
     }
 }
 
-/// Deepest nesting accepted from the host; deeper values are refused instead of exhausting
-/// the wasm stack (a trap).
-pub const MAX_DEPTH: u32 = 64;
+pub use super::read::MAX_DEPTH;
 
-/// Reads a plain JS value (an `event`, a parsed response) into `Json`.
+/// Reads a plain JS value (a parsed policy or response) into `Json`, refusing one that
+/// cannot be read in full (nested deeper than [`MAX_DEPTH`], too large, a throwing getter).
 ///
 /// Measured choice: `serde_wasm_bindgen::from_value` does the same walk, but its
 /// `deserialize_any` error path links serde's `Unexpected` and with it float formatting
-/// (~19 kB of wasm); this walker is a few hundred bytes. Functions, symbols and bigints,
-/// which JSON cannot hold, read as `null`.
+/// (~19 kB of wasm); the event reader's walk is shared instead. Functions, symbols and
+/// bigints, which JSON cannot hold, read as `null`.
 pub fn to_json(v: &JsValue) -> Result<Json, String> {
-    walk(v, 0).map_err(String::from)
-}
-
-fn walk(v: &JsValue, depth: u32) -> Result<Json, &'static str> {
-    if depth > MAX_DEPTH {
-        return Err("value nested too deeply");
+    let (j, cuts) = super::read::read_value(v);
+    match cuts.first() {
+        None => Ok(j),
+        Some(at) => {
+            let mut m = String::from("value nested too deeply or too large at $");
+            if !at.is_empty() {
+                m.push('.');
+                m.push_str(at);
+            }
+            Err(m)
+        }
     }
-    Ok(if let Some(b) = v.as_bool() {
-        Json::Bool(b)
-    } else if let Some(n) = v.as_f64() {
-        Json::Num(n)
-    } else if let Some(s) = v.as_string() {
-        Json::Str(s)
-    } else if let Some(a) = v.dyn_ref::<js_sys::Array>() {
-        let mut items = Vec::with_capacity(a.length() as usize);
-        for item in a.iter() {
-            items.push(walk(&item, depth + 1)?);
-        }
-        Json::Arr(items)
-    } else if v.is_object() && !v.is_function() {
-        let obj: &js_sys::Object = v.unchecked_ref();
-        let mut members = Vec::new();
-        for key in js_sys::Object::keys(obj).iter() {
-            let value = js_sys::Reflect::get(obj, &key).map_err(|_| "a property getter threw")?;
-            members.push((
-                key.as_string().unwrap_or_default(),
-                walk(&value, depth + 1)?,
-            ));
-        }
-        Json::Obj(members)
-    } else {
-        Json::Null
-    })
 }
 
 /// `JSON.parse(text)` into `Json`; `None` for an empty body, `Err` for anything unparsable.

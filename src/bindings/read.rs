@@ -79,6 +79,17 @@ pub struct ReadEvent {
 
 /// Reads `event` (never throws).
 pub fn read_event(event: &JsValue) -> ReadEvent {
+    let (event, unreadable) = read(event, &EVENT);
+    ReadEvent { event, unreadable }
+}
+
+/// Reads any JSON-like value (a parsed policy or reply) within the same bounds, with the
+/// paths (from the value's root) of what could not be read.
+pub fn read_value(v: &JsValue) -> (Json, Vec<String>) {
+    read(v, &Deep)
+}
+
+fn read(v: &JsValue, shape: &'static Shape) -> (Json, Vec<String>) {
     let mut r = Reader {
         nodes: 0,
         bytes: 0,
@@ -86,11 +97,8 @@ pub fn read_event(event: &JsValue) -> ReadEvent {
         path: String::new(),
         root: 0,
     };
-    let event = r.shaped(event, &EVENT);
-    ReadEvent {
-        event,
-        unreadable: r.cuts,
-    }
+    let j = r.shaped(v, shape);
+    (j, r.cuts)
 }
 
 struct Reader {
