@@ -2,7 +2,7 @@
 // One cold start (spawned by pkg-scripts/bench.js, one fresh Node process per sample): loads an
 // Action as the runner does (the peer with its npm dependencies resolvable) and runs one login,
 // then prints one JSON line of timings measured from process start (performance.timeOrigin).
-// Usage: node cold-child.js ours|peer|peer-top|empty returning|signup
+// Usage: node cold-child.js ours|peer|peer-top|empty|file returning|signup (file: env BENCH_ACTION)
 //   env BENCH_SECRETS: event.secrets (JSON); BENCH_USER (signup): the user id signing up.
 const tStart = performance.now(); // ms since process start: Node's own bootstrap before user code
 const fs = require('node:fs');
@@ -17,6 +17,8 @@ const file = {
   peer: path.join(__dirname, 'peer-action.js'),
   'peer-top': path.join(__dirname, 'peer-action-toplevel.js'),
   empty: path.join(__dirname, 'empty-action.js'),
+  // Any built Action (compare-cold.js: one build against another in the same run).
+  file: process.env.BENCH_ACTION && path.resolve(process.env.BENCH_ACTION),
 }[kind];
 const secrets = JSON.parse(process.env.BENCH_SECRETS || '{}');
 const user = scenario === 'signup' ? { user_id: process.env.BENCH_USER, logins_count: 1, roles: [] } : {};
