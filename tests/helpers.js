@@ -6,7 +6,8 @@ const { TenantEmulator } = require('../pkg-scripts/emulator/server.js');
 const { ActionsRunner } = require('../pkg-scripts/emulator/runner.js');
 
 const ROOT = path.resolve(__dirname, '..');
-const ACTION = path.join(ROOT, 'dist/action.js');
+// ACTION_UNDER_TEST: run the suites against another build (e.g. the last release, to show a test fails there).
+const ACTION = process.env.ACTION_UNDER_TEST ? path.resolve(process.env.ACTION_UNDER_TEST) : path.join(ROOT, 'dist/action.js');
 const FIXTURE = require('../pkg-scripts/emulator/fixture.json');
 
 const SEED_POLICY = {
