@@ -42,3 +42,20 @@ test('an api.cache that returns bare values is read as well as Auth0 records', a
   assert.deepEqual(routes(second), ['POST /api/v2/users/{id}/roles'], 'token and role id came from the bare cache');
   assert.equal(emu.count('POST /oauth/token'), 1);
 });
+
+test('a secret still holding a Deploy CLI ##KEYWORD## is a configuration error naming the mapping to add', async () => {
+  const { emu, runner } = await start({
+    policy: { ...SEED_POLICY, on_error: 'deny' },
+    secrets: { AUTH0_CLIENT_SECRET: '##PROVISION_CLIENT_SECRET##' },
+  });
+  const r = await runner.login(USERS.ada);
+  assert.equal(r.denied, true, 'on_error: deny applies');
+  assert.deepEqual(routes(r), [], 'no request with a placeholder credential');
+  assert.match(r.logs[0], /AUTH0_CLIENT_SECRET is an unresolved Deploy CLI keyword: add PROVISION_CLIENT_SECRET to AUTH0_KEYWORD_REPLACE_MAPPINGS/);
+  assert.equal(emu.count(), 0);
+
+  const { runner: runner2 } = await start({ policy: '##PROVISION_POLICY##' });
+  const p = await runner2.login(USERS.ada);
+  assert.match(p.logs[0], /POLICY secret is an unresolved Deploy CLI keyword: add PROVISION_POLICY to/);
+  assert.deepEqual(routes(p), []);
+});

@@ -6,6 +6,7 @@ use super::convert::{parse_json_text, str_array};
 use super::log::sanitize;
 use super::raw::Api;
 use super::read::{read_event, ReadEvent};
+use crate::core::config::{keyword_err, unresolved_keyword};
 use crate::core::event::{parse_event_with, Trigger};
 use crate::core::json::Json;
 use crate::core::plan::decide;
@@ -175,18 +176,25 @@ fn load_policy(secrets: &Json, baked: Option<&str>) -> Loaded {
     if let Some(loaded) = hit {
         return loaded;
     }
-    let doc = match parse_json_text(text) {
-        Ok(Some(doc)) => Ok(doc),
-        Ok(None) => Err(policy_error("is empty")),
-        Err(why) => {
-            let source = if from_secret {
-                "POLICY secret"
-            } else {
-                "baked-in policy"
-            };
-            Err(policy_error(
-                &["the ", source, " is not valid JSON (", clip(&why, 80), ")"].concat(),
-            ))
+    let doc = if let Some(k) = unresolved_keyword(text) {
+        // A Deploy CLI import without this keyword's mapping stored the placeholder itself.
+        let mut m = String::from("the POLICY secret ");
+        m.push_str(&keyword_err("POLICY", k).message);
+        Err(policy_error(&m))
+    } else {
+        match parse_json_text(text) {
+            Ok(Some(doc)) => Ok(doc),
+            Ok(None) => Err(policy_error("is empty")),
+            Err(why) => {
+                let source = if from_secret {
+                    "POLICY secret"
+                } else {
+                    "baked-in policy"
+                };
+                Err(policy_error(
+                    &["the ", source, " is not valid JSON (", clip(&why, 80), ")"].concat(),
+                ))
+            }
         }
     };
     let on_error = match &doc {

@@ -43,10 +43,22 @@ pub struct ConfigError {
     /// The secret's name.
     pub secret: &'static str,
     /// What is wrong (never the value of a credential).
-    pub message: &'static str,
+    pub message: String,
 }
 
-fn err(secret: &'static str, message: &'static str) -> ConfigError {
+fn err(secret: &'static str, message: &str) -> ConfigError {
+    ConfigError {
+        secret,
+        message: message.into(),
+    }
+}
+
+/// The error for a secret still holding a Deploy CLI placeholder: it names the mapping to
+/// add (the keyword is a name, never a credential).
+pub fn keyword_err(secret: &'static str, keyword: &str) -> ConfigError {
+    let mut message = String::from("is an unresolved Deploy CLI keyword: add ");
+    message.push_str(crate::error::clip(keyword, 64));
+    message.push_str(" to AUTH0_KEYWORD_REPLACE_MAPPINGS and import again");
     ConfigError { secret, message }
 }
 
@@ -142,6 +154,9 @@ fn is_loopback(host: &str) -> bool {
 
 fn secret<'a>(secrets: &'a Json, name: &'static str) -> Result<&'a str, ConfigError> {
     match secrets.get(name) {
+        Some(Json::Str(s)) if unresolved_keyword(s).is_some() => {
+            Err(keyword_err(name, unresolved_keyword(s).unwrap_or_default()))
+        }
         Some(Json::Str(s)) if !s.trim().is_empty() => Ok(s),
         _ => Err(err(name, "is missing; add it to the Action's secrets")),
     }
@@ -162,6 +177,10 @@ pub fn timeout_ms(secrets: &Json) -> Result<f64, ConfigError> {
     match secrets.get("TIMEOUT_MS") {
         None | Some(Json::Null) => Ok(DEFAULT_TIMEOUT_MS),
         // Integer parsing only: float parsing would add kilobytes to the wasm.
+        Some(Json::Str(s)) if unresolved_keyword(s).is_some() => Err(keyword_err(
+            "TIMEOUT_MS",
+            unresolved_keyword(s).unwrap_or_default(),
+        )),
         Some(Json::Str(s)) => match s.trim().parse::<u32>() {
             Ok(ms) if ms >= 100 => Ok(f64::from(ms).min(MAX_TIMEOUT_MS)),
             // "capped", not "100 to 15000": a larger value is not an error.
@@ -286,13 +305,13 @@ pub fn check_secrets(
     if wanted("AUTH0_DOMAIN") {
         match secret(secrets, "AUTH0_DOMAIN").and_then(parse_origin) {
             Ok(origin) => r.origin = Some(origin),
-            Err(e) => r.problems.push(problem(e.secret, None, e.message.into())),
+            Err(e) => r.problems.push(problem(e.secret, None, e.message)),
         }
     }
     for name in ["AUTH0_CLIENT_ID", "AUTH0_CLIENT_SECRET"] {
         if wanted(name) {
             if let Err(e) = secret(secrets, name) {
-                r.problems.push(problem(e.secret, None, e.message.into()));
+                r.problems.push(problem(e.secret, None, e.message));
             }
         }
     }
@@ -313,7 +332,7 @@ pub fn check_secrets(
                     ));
                 }
             }
-            Err(e) => r.problems.push(problem(e.secret, None, e.message.into())),
+            Err(e) => r.problems.push(problem(e.secret, None, e.message)),
         }
     }
     // A blank POLICY is no POLICY to the Action: it falls back to the baked-in one.
