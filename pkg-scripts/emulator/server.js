@@ -73,7 +73,8 @@ class TenantEmulator {
   /**
    * @param {object} fixture clients, roles, users, connections, applications
    * @param {object} [opts] rateLimit: {burst, perSecond} | null; tokenLifetime (s);
-   *   retryAfter: also send Retry-After on 429s
+   *   retryAfter: also send Retry-After on 429s; tokenPrefix: what issued tokens start with
+   *   (default "emu."; real Management API tokens are JWTs sharing a long header prefix)
    */
   constructor(fixture, opts = {}) {
     const f = JSON.parse(JSON.stringify(fixture));
@@ -89,6 +90,7 @@ class TenantEmulator {
     for (const u of f.users || []) this.addUser(u);
     this.tokens = new Map();
     this.tokenLifetime = opts.tokenLifetime || 86400;
+    this.tokenPrefix = opts.tokenPrefix || 'emu.';
     this.limiter = opts.rateLimit ? new TokenBucket(opts.rateLimit) : null;
     this.retryAfter = !!opts.retryAfter;
     this.faults = [];
@@ -118,11 +120,14 @@ class TenantEmulator {
 
   /**
    * Makes matching requests misbehave. fault: {method?, path? (RegExp or route prefix),
-   * times? (default 1; Infinity), status?, body?, headers?, mode?: 'status' | 'hang' |
-   * 'reset' | 'html' | 'truncated' | 'empty'}.
+   * times? (default 1; Infinity), status?, body? (or a function of the request
+   * {headers, body} returning it, e.g. to echo what was sent), headers?, mode?: 'status' |
+   * 'hang' | 'reset' | 'html' | 'truncated' | 'empty'}. Returns the stored fault.
    */
   injectFault(fault) {
-    this.faults.push({ times: 1, mode: 'status', ...fault });
+    const f = { times: 1, mode: 'status', ...fault };
+    this.faults.push(f);
+    return f;
   }
 
   clearFaults() {
@@ -175,6 +180,8 @@ class TenantEmulator {
       const route = routeOf(req.method, url.pathname);
       const entry = { method: req.method, path: req.url, route, status: 0, t: Date.now() };
       this.requests.push(entry);
+      // Test support: lets a test act between requests (revoke tokens, arm a fault).
+      if (this.onRequest) this.onRequest(entry);
       const send = (status, body, headers = {}) => {
         entry.status = status;
         entry.response = body;
@@ -195,7 +202,7 @@ class TenantEmulator {
         return send(status, body);
       }
       const fault = this.takeFault(req.method, route, url.pathname);
-      if (fault) return this.misbehave(fault, entry, res, send);
+      if (fault) return this.misbehave(fault, entry, res, send, req);
       if (this.limiter && !this.limiter.take()) {
         const headers = {};
         if (this.retryAfter) headers['retry-after'] = String(Math.max(1, Math.ceil(1 / this.limiter.perSecond)));
@@ -213,7 +220,7 @@ class TenantEmulator {
     });
   }
 
-  misbehave(fault, entry, res, send) {
+  misbehave(fault, entry, res, send, req) {
     entry.fault = fault.mode;
     switch (fault.mode) {
       case 'hang':
@@ -236,7 +243,8 @@ class TenantEmulator {
         return res.end();
       default: {
         const status = fault.status || 500;
-        const body = fault.body !== undefined ? fault.body
+        const given = typeof fault.body === 'function' ? fault.body({ headers: req.headers, body: entry.body }) : fault.body;
+        const body = given !== undefined ? given
           : status === 429 ? apiError(429, 'Too Many Requests', 'Global limit has been reached', 'too_many_requests').body
             : apiError(status, http.STATUS_CODES[status] || 'Error', 'Injected fault').body;
         return send(status, body, fault.headers);
@@ -283,7 +291,7 @@ class TenantEmulator {
     if (body.audience !== `${this.origin}/api/v2/`) {
       return { status: 403, body: { error: 'access_denied', error_description: `Service not enabled within domain: ${body.audience}` } };
     }
-    const access_token = `emu.${crypto.randomBytes(24).toString('base64url')}`;
+    const access_token = `${this.tokenPrefix}${crypto.randomBytes(24).toString('base64url')}`;
     noteSecret(access_token);
     this.tokens.set(access_token, {
       client_id: client.client_id,

@@ -1,0 +1,108 @@
+'use strict';
+// Hostile input and a hostile network against the built dist/action.js: secrets echoed back
+// in other encodings, ids that are path operations, oversized replies, short-lived tokens.
+const { test, after } = require('node:test');
+const assert = require('node:assert/strict');
+const { tenant, routes, USERS, FIXTURE } = require('./helpers.js');
+const { matcher } = require('../pkg-scripts/scan-secrets.js');
+
+const TOKEN = 'POST /oauth/token';
+const ROLES = 'GET /api/v2/roles';
+const ASSIGN = 'POST /api/v2/users/{id}/roles';
+const tenants = [];
+
+async function start(opts) {
+  const t = await tenant(opts);
+  tenants.push(t);
+  return t;
+}
+
+after(async () => {
+  for (const t of tenants) await t.stop();
+});
+
+const copy = (x) => JSON.parse(JSON.stringify(x));
+
+/** Every text an execution let out: log lines, the returned error, the deny reason. */
+function outputs(r) {
+  return [...r.logs, r.outcome && r.outcome.error, r.denyReason].filter(Boolean);
+}
+
+function assertNoLeak(r, secrets) {
+  const find = matcher(secrets);
+  for (const text of outputs(r)) {
+    const leak = find(text);
+    // Never print the secret: only where the leak starts and the clean text before it.
+    assert.ok(!leak, `a fragment of a secret (${leak && leak.form.length} chars at ${leak && leak.at}) in: ${text.slice(0, leak ? leak.at : 0)}…`);
+  }
+}
+
+// ---- 3. redaction ------------------------------------------------------------------------
+
+// Every character class that an encoding changes: '+', '/', '"', '\', '%', space, non-ASCII.
+const SPECIAL = 'Sup3r+Secret/wïth "quote" \\ and %41 Zq7Kx9Wm2Rv5Tn8Y';
+
+test('3. a token endpoint echoing the client secret in any encoding or as a fragment: redacted everywhere', async () => {
+  const fixture = copy(FIXTURE);
+  fixture.clients[0].client_secret = SPECIAL;
+  const { emu, runner } = await start({ fixture, policy: { on_error: 'deny', rules: [{ name: 'g', when: { provider: 'google-oauth2' }, assign_roles: ['Premium User'] }] } });
+  const json = JSON.stringify(SPECIAL).slice(1, -1);
+  const echoes = {
+    raw: SPECIAL,
+    'percent-encoded': encodeURIComponent(SPECIAL),
+    'form-encoded': new URLSearchParams({ s: SPECIAL }).toString().slice(2),
+    'JSON-escaped': json,
+    'a suffix': SPECIAL.slice(-12),
+    'a middle fragment': SPECIAL.slice(4, 14),
+    'an encoded middle fragment': encodeURIComponent(SPECIAL.slice(9, 30)),
+  };
+  for (const [what, echo] of Object.entries(echoes)) {
+    emu.injectFault({ path: '/oauth/token', status: 401, body: { error: 'access_denied', error_description: `bad client_secret=${echo}` } });
+    const r = await runner.login(USERS.ada);
+    assert.deepEqual(routes(r), [TOKEN], what);
+    assert.equal(r.denied, true, what);
+    assert.match(r.logs[0], /POST \/oauth\/token failed: HTTP 401 access_denied \(bad client_secret=\[redacted\]\)$/, `${what}: ${r.logs[0]}`);
+    assert.match(r.outcome.error, /\(bad client_secret=\[redacted\]\)$/, what);
+    assertNoLeak(r, [SPECIAL]);
+  }
+});
+
+test('3. the client secret stays redacted after many token fetches (it is never evicted)', async () => {
+  const fixture = copy(FIXTURE);
+  const names = [];
+  for (let i = 1; i <= 17; i++) {
+    const name = `Tier ${String(i).padStart(2, '0')}`;
+    names.push(name);
+    fixture.roles.push({ id: `rol_tier${String(i).padStart(10, '0')}`, name, description: '' });
+  }
+  const { emu, runner, client } = await start({ fixture, policy: { rules: [{ name: 'tiers', when: { provider: 'google-oauth2' }, assign_roles: names }] } });
+  // Each role look-up finds its token revoked: a 401, a new token, the look-up again.
+  let lookups = 0;
+  emu.onRequest = (e) => {
+    if (e.route === ROLES && lookups++ % 2 === 0) emu.tokens.clear();
+  };
+  emu.injectFault({ path: '/api/v2/users/', status: 400, body: ({ body }) => ({ statusCode: 400, error: 'Bad Request', message: `rejected for client_secret ${client.client_secret} ${JSON.stringify(body).length}`, errorCode: 'invalid_body' }) });
+  const r = await runner.login(USERS.ada);
+  emu.onRequest = null;
+  assert.ok(routes(r).filter((x) => x === TOKEN).length >= 17, `many token fetches: ${routes(r).join(', ')}`);
+  assert.match(r.logs[0], /HTTP 400 invalid_body \(rejected for client_secret \[redacted\] \d+\)/, r.logs[0]);
+  assertNoLeak(r, [client.client_secret, ...emu.tokens.keys()]);
+});
+
+test('3. an echoed bearer token is redacted even when tokens share a long prefix (JWTs do)', async () => {
+  const { emu, runner } = await start({ emulator: { tokenPrefix: 'emu.eyJhbGciOiJSUzI1NiIsInR5cCI6IkpXVCJ9.' } });
+  await runner.login(USERS.grace); // token A, remembered
+  const first = [...emu.tokens.keys()];
+  emu.tokens.clear(); // revoked: the next call gets token B
+  emu.onRequest = (e) => {
+    if (e.route !== TOKEN) return;
+    emu.onRequest = null;
+    emu.injectFault({ path: '/api/v2/users/', status: 403, body: ({ headers }) => ({ statusCode: 403, error: 'Forbidden', message: `token ${headers.authorization} lacks a scope`, errorCode: 'insufficient_scope' }) });
+  };
+  const r = await runner.login(USERS.ada);
+  assert.deepEqual(routes(r), [ASSIGN, TOKEN, ASSIGN]);
+  const second = [...emu.tokens.keys()];
+  assert.equal(second.length, 1);
+  assert.match(r.logs[0], /HTTP 403 insufficient_scope \(token Bearer \[redacted\]/, r.logs[0]);
+  assertNoLeak(r, [...first, ...second]);
+});
