@@ -37,6 +37,18 @@ function assertNoLeak(r, secrets) {
   }
 }
 
+/** The fixture with 17 more roles, and a policy assigning all of them to Google sign-ups. */
+function seventeenRoles() {
+  const fixture = copy(FIXTURE);
+  const names = [];
+  for (let i = 1; i <= 17; i++) {
+    const n = String(i).padStart(2, '0');
+    names.push(`Tier ${n}`);
+    fixture.roles.push({ id: `rol_tier00000000${n}`, name: `Tier ${n}`, description: '' });
+  }
+  return { fixture, policy: { rules: [{ name: 'tiers', when: { provider: 'google-oauth2' }, assign_roles: names }] } };
+}
+
 // ---- 3. redaction ------------------------------------------------------------------------
 
 // Every character class that an encoding changes: '+', '/', '"', '\', '%', space, non-ASCII.
@@ -68,14 +80,8 @@ test('3. a token endpoint echoing the client secret in any encoding or as a frag
 });
 
 test('3. the client secret stays redacted after many token fetches (it is never evicted)', async () => {
-  const fixture = copy(FIXTURE);
-  const names = [];
-  for (let i = 1; i <= 17; i++) {
-    const name = `Tier ${String(i).padStart(2, '0')}`;
-    names.push(name);
-    fixture.roles.push({ id: `rol_tier${String(i).padStart(10, '0')}`, name, description: '' });
-  }
-  const { emu, runner, client } = await start({ fixture, policy: { rules: [{ name: 'tiers', when: { provider: 'google-oauth2' }, assign_roles: names }] } });
+  const { fixture, policy } = seventeenRoles();
+  const { emu, runner, client } = await start({ fixture, policy });
   // Each role look-up finds its token revoked: a 401, a new token, the look-up again.
   let lookups = 0;
   emu.onRequest = (e) => {
@@ -106,3 +112,18 @@ test('3. an echoed bearer token is redacted even when tokens share a long prefix
   assert.match(r.logs[0], /HTTP 403 insufficient_scope \(token Bearer \[redacted\]/, r.logs[0]);
   assertNoLeak(r, [...first, ...second]);
 });
+
+// ---- 8. short-lived tokens -----------------------------------------------------------------
+
+for (const lifetime of [30, 60]) {
+  test(`8. a token that lives ${lifetime} s serves the whole login: 17 look-ups, one token request`, async () => {
+    const { emu, runner } = await start({ ...seventeenRoles(), emulator: { tokenLifetime: lifetime } });
+    const r = await runner.login(USERS.ada);
+    assert.equal(r.outcome.error, null);
+    assert.deepEqual(routes(r), [TOKEN, ...Array(17).fill(ROLES), ASSIGN]);
+    assert.equal(emu.users.get(USERS.ada).roles.length, 17);
+    // And the next login within its lifetime reuses it too.
+    const next = await runner.login(USERS.grace);
+    assert.deepEqual(routes(next), [ASSIGN]);
+  });
+}

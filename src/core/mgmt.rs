@@ -81,7 +81,8 @@ pub fn parse_token(body: &Json) -> Result<Token, Error> {
     })
 }
 
-/// How long (ms) a token may be reused: its lifetime minus a leeway of 10% (at least 60 s),
+/// How long (ms) a token may be reused: its lifetime minus a leeway of 10%, at most 60 s
+/// (proportional, so that even a token living 30 s serves the login that fetched it),
 /// capped at api.cache's 24 h maximum. 0 means "do not cache".
 pub fn token_ttl_ms(expires_in_s: f64) -> f64 {
     // Bounded first: a huge expires_in would otherwise make inf - inf = NaN.
@@ -89,7 +90,7 @@ pub fn token_ttl_ms(expires_in_s: f64) -> f64 {
         return 0.0;
     }
     let life = expires_in_s.min(1e9) * 1000.0;
-    let ttl = life - (life / 10.0).max(60_000.0);
+    let ttl = life - (life / 10.0).min(60_000.0);
     ttl.clamp(0.0, 86_400_000.0)
 }
 
@@ -423,9 +424,19 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(t.expires_in, 86400.0);
-        assert_eq!(token_ttl_ms(86400.0), 77_760_000.0);
-        assert_eq!(token_ttl_ms(30.0), 0.0);
+        // The leeway is 10% of the lifetime, at most 60 s: short-lived tokens are reused.
+        assert_eq!(token_ttl_ms(86400.0), 86_340_000.0);
+        assert_eq!(token_ttl_ms(30.0), 27_000.0);
+        assert_eq!(token_ttl_ms(60.0), 54_000.0);
         assert_eq!(token_ttl_ms(600.0), 540_000.0);
+        assert_eq!(token_ttl_ms(3600.0), 3_540_000.0);
+        assert_eq!(token_ttl_ms(1.0), 900.0);
+        for s in [1.0, 30.0, 66.0, 601.0, 86400.0, 200_000.0] {
+            let (life, ttl) = (s * 1000.0, token_ttl_ms(s));
+            assert!(ttl >= life * 0.9 || ttl == 86_400_000.0, "{s}: {ttl}");
+            assert!(ttl >= life - 60_000.0 || ttl == 86_400_000.0, "{s}: {ttl}");
+            assert!(ttl < life, "{s}: {ttl}");
+        }
         assert_eq!(token_ttl_ms(1e308), 86_400_000.0);
         assert_eq!(token_ttl_ms(f64::NAN), 0.0);
         assert!(parse_token(&j(r#"{"expires_in":1}"#)).is_err());
