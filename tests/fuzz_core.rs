@@ -640,7 +640,7 @@ const NAMESPACES: &[&str] = &[
     "https://x.auth0.com/",
     "roles",
 ];
-const USER_IDS: &[&str] = &["auth0|1", "google-oauth2|123", "samlp|corp|a/../b"];
+const USER_IDS: &[&str] = &["auth0|1", "google-oauth2|123", "samlp|corp|a/../b", ".."];
 const TRIGGERS: &[&str] = &["post-login", "post-user-registration"];
 const ORGS: &[&str] = &["org_1", "acme", "ACME"];
 const PROTOCOLS: &[&str] = &["oidc-basic-profile", "oauth2-refresh-token"];
@@ -1181,6 +1181,7 @@ fn check_event(doc: &Json, trigger: Trigger) -> Result<Option<Event>, TestCaseEr
         }
         Ok(ev) => {
             prop_assert!(!ev.user_id.is_empty() && ev.user_id.len() <= 1024);
+            prop_assert!(ev.user_id != "." && ev.user_id != "..");
             prop_assert_eq!(
                 doc.path("user.user_id").and_then(Json::as_str),
                 Some(ev.user_id.as_str())
@@ -1765,6 +1766,11 @@ fn fuzz_mgmt_requests() {
                 |r: &mgmt::Request| r.path.split('/').map(str::to_owned).collect::<Vec<_>>();
             let assign = mgmt::assign_roles_request(user_id, &ids);
             let remove = mgmt::remove_roles_request(user_id, &ids);
+            // The last guard: exactly the ids a URL parser would fold are refused.
+            let foldable = matches!(user_id.as_str(), "" | "." | "..");
+            for r in [&assign, &remove] {
+                prop_assert_eq!(mgmt::check_path(r).is_err(), foldable, "{:?}", r.path);
+            }
             for (r, call, method) in [
                 (&assign, Call::AssignRoles, "POST"),
                 (&remove, Call::RemoveRoles, "DELETE"),
@@ -1848,6 +1854,11 @@ fn fuzz_mgmt_requests() {
         prop_assert_eq!(params.len(), 4);
         prop_assert_eq!(params[0].0, "name_filter");
         prop_assert_eq!(percent_decode(params[0].1), Some(other.as_bytes().to_vec()));
+        prop_assert!(mgmt::check_path(&l).is_ok());
+        prop_assert_eq!(
+            mgmt::check_path(&g).is_err(),
+            matches!(other.as_str(), "" | "." | "..")
+        );
         let page_s = page.to_string();
         prop_assert_eq!(params[2], ("page", page_s.as_str()));
         Ok(())

@@ -113,6 +113,32 @@ test('3. an echoed bearer token is redacted even when tokens share a long prefix
   assertNoLeak(r, [...first, ...second]);
 });
 
+// ---- 5. dot-segment user ids ---------------------------------------------------------------
+
+test('5. a user id that is a path operation (".", "..") or empty: refused before any request', async () => {
+  const fixture = copy(FIXTURE);
+  const ids = ['.', '..', ''];
+  for (const user_id of ids) fixture.users.push({ user_id, email: 'x@gmail.com', email_verified: true, name: 'Dots', connection: 'google-oauth2', logins_count: 0, roles: [] });
+  const policy = { on_error: 'deny', rules: [{ name: 'g', when: { provider: 'google-oauth2' }, assign_roles: ['Premium User'], set_app_metadata: { plan: 'x' } }] };
+  const { emu, runner } = await start({ fixture, policy });
+  for (const id of ids) {
+    const before = emu.count();
+    const r = await runner.login(id);
+    assert.equal(emu.count(), before, `no request at all for ${JSON.stringify(id)}: ${routes(r).join(', ')}`);
+    assert.equal(r.denied, true, 'on_error applies');
+    assert.match(r.logs[0], /malformed event: event\.user\.user_id /, r.logs[0]);
+    assert.match(r.outcome.error, /event\.user\.user_id/);
+    assert.deepEqual(r.appMetadata, {});
+  }
+  // Ids that merely contain dots or escapes are ordinary ids and reach their own user.
+  for (const user_id of ['google-oauth2|...', '%2E%2E', '.a', '%2e']) {
+    emu.addUser({ user_id, email: 'x@gmail.com', email_verified: true, name: 'Dotty', connection: 'google-oauth2', logins_count: 0, roles: [] });
+    const r = await runner.login(user_id);
+    assert.equal(r.outcome.error, null, `${user_id}: ${r.outcome.error}`);
+    assert.deepEqual(emu.users.get(user_id).roles, ['rol_premium0000001'], user_id);
+  }
+});
+
 // ---- 8. short-lived tokens -----------------------------------------------------------------
 
 for (const lifetime of [30, 60]) {

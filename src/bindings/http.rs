@@ -4,7 +4,7 @@
 use super::convert::{describe, parse_json_text, stringify};
 use super::raw::{abort_signal_timeout, fetch, Response};
 use crate::core::json::Json;
-use crate::core::mgmt::{Body, Request};
+use crate::core::mgmt::{check_path, Body, Request};
 use crate::error::Error;
 use js_sys::{Object, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
@@ -46,6 +46,7 @@ pub async fn send(
     timeout_ms: f64,
 ) -> Result<Reply, Error> {
     let call = req.call;
+    check_path(req)?;
     if timeout_ms < 1.0 {
         return Err(Error::Timeout { call });
     }

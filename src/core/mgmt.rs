@@ -306,6 +306,29 @@ pub fn parse_ticket_url(call: Call, body: Option<&Json>) -> Result<String, Error
     }
 }
 
+/// Refuses a request whose path does not keep its template's segments (`call.label()`):
+/// every literal segment as written, every `{id}` one non-empty segment that a URL parser
+/// keeps — not `.` or `..`, however spelled (`%2E`, `%2e`, `.%2E`…), since `fetch` resolves
+/// `/users/%2E%2E/roles` to `/roles`. The last guard before a request leaves.
+pub fn check_path(req: &Request) -> Result<(), Error> {
+    let path = req.path.split('?').next().unwrap_or_default();
+    let template = req.call.label().split(' ').nth(1).unwrap_or_default();
+    let dots = |s: &str| {
+        let s = s.to_ascii_lowercase().replace("%2e", ".");
+        s == "." || s == ".."
+    };
+    let keeps = path.split('/').count() == template.split('/').count()
+        && path
+            .split('/')
+            .zip(template.split('/'))
+            .all(|(p, t)| p == t || (t == "{id}" && !p.is_empty() && !dots(p)));
+    if keeps {
+        Ok(())
+    } else {
+        Err(Error::UnsafePath { call: req.call })
+    }
+}
+
 /// Builds the typed error for a non-2xx reply from Auth0's `{statusCode, error, message,
 /// errorCode}` or OAuth's `{error, error_description}`; any other body is ignored.
 pub fn api_error(call: Call, status: u16, body: Option<&Json>) -> Error {
@@ -495,6 +518,71 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn paths_keep_their_template_or_are_refused() {
+        for id in ["auth0|1", "a/../b", "...", ".a", "%2E", "%2e%2E", "a.b"] {
+            for r in [
+                assign_roles_request(id, &["rol_1"]),
+                remove_roles_request(id, &["rol_1"]),
+                update_user_request(id, &[], &[]),
+                get_role_request(id),
+                list_roles_request(id, 3),
+                ticket_request(
+                    id,
+                    &Ticket {
+                        kind: TicketKind::MfaEnrollment,
+                        store_key: None,
+                        result_url: None,
+                        ttl_sec: None,
+                    },
+                ),
+            ] {
+                assert_eq!(check_path(&r), Ok(()), "{id:?} {}", r.path);
+            }
+        }
+        for id in ["", ".", ".."] {
+            for r in [
+                assign_roles_request(id, &["rol_1"]),
+                assign_permissions_request(id, &[]),
+                update_user_request(id, &[], &[]),
+                get_role_request(id),
+            ] {
+                assert_eq!(
+                    check_path(&r),
+                    Err(Error::UnsafePath { call: r.call }),
+                    "{id:?}"
+                );
+            }
+        }
+        // Whatever built the path: dot segments in any spelling, extra or missing segments.
+        for (call, path) in [
+            (Call::AssignRoles, "/api/v2/users/%2e%2E/roles"),
+            (Call::AssignRoles, "/api/v2/users/.%2e/roles"),
+            (Call::AssignRoles, "/api/v2/users/%2E./roles"),
+            (Call::UpdateUser, "/api/v2/users/%2E"),
+            (Call::AssignRoles, "/api/v2/users/a/b/roles"),
+            (Call::AssignRoles, "/api/v2/users//roles"),
+            (Call::UpdateUser, "/api/v2/users/a/"),
+            (Call::ListRoles, "/api/v2/../roles?x=1"),
+            (Call::Token, "oauth/token"),
+        ] {
+            let r = Request {
+                call,
+                method: "POST",
+                path: path.into(),
+                body: None,
+            };
+            assert!(check_path(&r).is_err(), "{path}");
+        }
+        assert_eq!(
+            Error::UnsafePath {
+                call: Call::AssignRoles
+            }
+            .to_string(),
+            "POST /api/v2/users/{id}/roles not sent: an id in its path is empty, \".\" or \"..\""
+        );
     }
 
     #[test]
