@@ -638,6 +638,10 @@ const NAMESPACES: &[&str] = &[
     "https://example.com/claims/",
     "http://localhost/",
     "https://x.auth0.com/",
+    "https://AUTH0.COM./",
+    "https://x@auth0.com:443/",
+    "https://sandbox.webtask.run/",
+    "https://example.com",
     "roles",
 ];
 const USER_IDS: &[&str] = &["auth0|1", "google-oauth2|123", "samlp|corp|a/../b", ".."];
@@ -1090,6 +1094,16 @@ fn check_policy(doc: &Json) -> Check {
             prop_assert_eq!(items.map(<[Json]>::len), Some(p.rules.len()));
             if let Some(ns) = &p.claims_namespace {
                 prop_assert!(ns.starts_with("https://") || ns.starts_with("http://"));
+                prop_assert!(ns.ends_with('/'), "namespace {:?}", ns);
+                // Auth0 drops claims under its own domains, however the host is written.
+                let authority = ns.split("://").nth(1).unwrap_or_default();
+                let authority = authority.split(['/', '\\']).next().unwrap_or_default();
+                let host = authority.rsplit('@').next().unwrap_or_default();
+                let host = host.split(':').next().unwrap_or_default();
+                let host = host.trim_end_matches('.').to_ascii_lowercase();
+                for d in ["auth0.com", "webtask.io", "webtask.run"] {
+                    prop_assert!(host != d && !host.ends_with(&format!(".{d}")), "{:?}", ns);
+                }
             }
             for (i, r) in p.rules.iter().enumerate() {
                 prop_assert!(!r.name.trim().is_empty(), "blank rule name {:?}", r.name);

@@ -139,6 +139,45 @@ test('5. a user id that is a path operation (".", "..") or empty: refused before
   }
 });
 
+// ---- 6. claims Auth0 would drop -------------------------------------------------------------
+
+test('6. restricted or glued claim namespaces and a claim shadowing the roles claim fail with their JSON path', async () => {
+  const { emu, runner } = await start({ policy: null });
+  const cases = [
+    ['https://AUTH0.COM./', {}, /invalid policy: claims_namespace: auth0\.com, webtask\.io and webtask\.run namespaces are restricted/],
+    ['https://x@auth0.com:443/', {}, /invalid policy: claims_namespace: .*restricted/],
+    ['https://sandbox.webtask.run./', {}, /invalid policy: claims_namespace: .*restricted/],
+    ['https://example.com', {}, /invalid policy: claims_namespace: must end with "\/"/],
+    ['https://example.com/', { 'https://example.com/roles': ['Admin'] }, /invalid policy: rules\[0\]\.claims\.https:\/\/example\.com\/roles: "roles" is the Action's own roles claim/],
+    ['https://example.com/', { 'https://Auth0.com./plan': 'x' }, /invalid policy: rules\[0\]\.claims\.https:\/\/Auth0\.com\.\/plan: .*restricted/],
+  ];
+  for (const [ns, claims, want] of cases) {
+    const policy = { claims_namespace: ns, on_error: 'deny', rules: [{ name: 'r', when: { trigger: 'post-login' }, claims: { plan: 'pro', ...claims } }] };
+    const before = emu.count();
+    const r = await runner.login(USERS.ada, { secrets: { POLICY: JSON.stringify(policy) } });
+    assert.match(r.logs[0], want, `${ns} ${JSON.stringify(claims)}: ${r.logs[0]}`);
+    assert.equal(r.denied, true);
+    assert.deepEqual(r.idClaims, {}, 'no claim set');
+    assert.equal(emu.count(), before);
+  }
+  const ok = await runner.login(USERS.ada, { secrets: { POLICY: JSON.stringify({ claims_namespace: 'https://example.com/', rules: [{ name: 'r', when: { trigger: 'post-login' }, claims: { plan: 'pro' } }] }) } });
+  assert.equal(ok.idClaims['https://example.com/plan'], 'pro');
+});
+
+test('6. the policy JSON Schema agrees with the parser on namespaces; every example policy conforms', () => {
+  const Ajv2020 = require('ajv/dist/2020');
+  const fs = require('node:fs');
+  const path = require('node:path');
+  const dir = path.join(__dirname, '../pkg-scripts/policies');
+  const validate = new Ajv2020({ strict: false }).compile(require('../pkg-scripts/policy.schema.json'));
+  const files = fs.readdirSync(dir).filter((f) => f.endsWith('.json'));
+  assert.ok(files.length >= 5);
+  for (const f of files) assert.ok(validate(JSON.parse(fs.readFileSync(path.join(dir, f), 'utf8'))), `${f}: ${JSON.stringify(validate.errors)}`);
+  const ns = (claims_namespace) => validate({ claims_namespace, rules: [] });
+  for (const good of ['https://example.com/', 'https://example.com/claims/', 'http://localhost:3000/']) assert.ok(ns(good), good);
+  for (const glued of ['https://example.com', 'https://example.com/claims', 'example.com/']) assert.ok(!ns(glued), glued);
+});
+
 // ---- 8. short-lived tokens -----------------------------------------------------------------
 
 for (const lifetime of [30, 60]) {
