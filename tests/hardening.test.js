@@ -11,6 +11,18 @@ const ROLES = 'GET /api/v2/roles';
 const ASSIGN = 'POST /api/v2/users/{id}/roles';
 const tenants = [];
 
+// Every wasm instance the Action creates, to read its memory size (the exports' names are
+// minified, so the memory is found by type).
+const instances = [];
+WebAssembly.Instance = new Proxy(WebAssembly.Instance, {
+  construct(target, args) {
+    const i = Reflect.construct(target, args);
+    instances.push(i);
+    return i;
+  },
+});
+const wasmBytes = () => Object.values(instances[instances.length - 1].exports).find((v) => v instanceof WebAssembly.Memory).buffer.byteLength;
+
 async function start(opts) {
   const t = await tenant(opts);
   tenants.push(t);
@@ -176,6 +188,43 @@ test('6. the policy JSON Schema agrees with the parser on namespaces; every exam
   const ns = (claims_namespace) => validate({ claims_namespace, rules: [] });
   for (const good of ['https://example.com/', 'https://example.com/claims/', 'http://localhost:3000/']) assert.ok(ns(good), good);
   for (const glued of ['https://example.com', 'https://example.com/claims', 'example.com/']) assert.ok(!ns(glued), glued);
+});
+
+// ---- 7. reply size cap ----------------------------------------------------------------------
+
+const MB = 1024 * 1024;
+
+test('7. a 50 MB roles page (chunked, or announced by content-length) is refused unread, quickly, in bounded memory', async () => {
+  const { emu, runner } = await start({ secrets: { TIMEOUT_MS: '8000' } });
+  const base = wasmBytes();
+  for (const contentLength of [false, true]) {
+    runner.newProcess(); // a cold container: nothing cached, a fresh instance
+    runner.clearCache();
+    const fault = emu.injectFault({ path: '/api/v2/roles', mode: 'huge', bytes: 50 * MB, contentLength });
+    const r = await runner.login(USERS.ada);
+    const what = contentLength ? 'with content-length' : 'chunked';
+    assert.deepEqual(routes(r), [TOKEN, ROLES], what);
+    assert.match(r.logs[0], /GET \/api\/v2\/roles returned a malformed response: body over 1 MB$/, `${what}: ${r.logs[0]}`);
+    assert.ok(r.ms < 2000, `${what}: ended in ${r.ms} ms`);
+    assert.ok(fault.sent < 20 * MB, `${what}: ${fault.sent} bytes were written before the Action hung up`);
+    assert.ok(wasmBytes() < base + 8 * MB, `${what}: wasm memory ${wasmBytes()} bytes (was ${base})`);
+    // The page is refused, the login is not broken: it is simply retried next time.
+    assert.deepEqual(emu.users.get(USERS.ada).app_metadata.provisioning_pending, ['premium-for-google']);
+  }
+  const next = await runner.login(USERS.ada);
+  assert.equal(next.outcome.error, null);
+});
+
+test('7. an error reply with a huge body keeps its status (a 503 is retried); a page under 1 MB is read', async () => {
+  const { emu, runner } = await start();
+  emu.injectFault({ path: '/api/v2/roles', mode: 'huge', status: 503, bytes: 5 * MB });
+  const r = await runner.login(USERS.ada);
+  assert.deepEqual(r.requests.map((q) => `${q.route} ${q.status}`), [`${TOKEN} 200`, `${ROLES} 503`, `${ROLES} 200`, `${ASSIGN} 204`]);
+  assert.equal(r.outcome.error, null);
+  // 1,000,000 bytes: under the bound, parsed, and simply does not hold the role.
+  emu.injectFault({ path: '/api/v2/roles', mode: 'huge', bytes: 1000 * 1000, contentLength: true });
+  const g = await runner.login(USERS.grace, { secrets: { POLICY: JSON.stringify({ rules: [{ name: 'h', when: { provider: 'google-oauth2' }, assign_roles: ['Nope'] }] }) } });
+  assert.match(g.logs[0], /no role is named exactly "Nope"/, g.logs[0]);
 });
 
 // ---- 8. short-lived tokens -----------------------------------------------------------------

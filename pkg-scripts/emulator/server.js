@@ -122,7 +122,9 @@ class TenantEmulator {
    * Makes matching requests misbehave. fault: {method?, path? (RegExp or route prefix),
    * times? (default 1; Infinity), status?, body? (or a function of the request
    * {headers, body} returning it, e.g. to echo what was sent), headers?, mode?: 'status' |
-   * 'hang' | 'reset' | 'html' | 'truncated' | 'empty'}. Returns the stored fault.
+   * 'hang' | 'reset' | 'html' | 'truncated' | 'empty' | 'huge'}. 'huge' streams a JSON roles
+   * page of `bytes` bytes (default 50 MB) without holding it, chunked unless `contentLength`
+   * is true; `sent` on the fault counts the bytes actually written. Returns the stored fault.
    */
   injectFault(fault) {
     const f = { times: 1, mode: 'status', ...fault };
@@ -241,6 +243,9 @@ class TenantEmulator {
         entry.status = fault.status || 200;
         res.writeHead(entry.status, { 'content-type': JSON_TYPE });
         return res.end();
+      case 'huge':
+        entry.status = fault.status || 200;
+        return streamHuge(fault, entry.status, res);
       default: {
         const status = fault.status || 500;
         const given = typeof fault.body === 'function' ? fault.body({ headers: req.headers, body: entry.body }) : fault.body;
@@ -512,6 +517,40 @@ function mergeFirstLevel(user, key, patch) {
     else next[k] = v;
   }
   user[key] = next;
+}
+
+/**
+ * Writes a JSON roles page of fault.bytes bytes (padded with whitespace) in 64 kB chunks as
+ * the client reads them: neither side has to hold it, and fault.sent shows how much of it
+ * was taken before the client hung up.
+ */
+function streamHuge(fault, status, res) {
+  const total = fault.bytes || 50 * 1024 * 1024;
+  const role = '{"id":"rol_huge000000001","name":"Huge"},';
+  const chunk = Buffer.from(role.repeat(Math.floor(65536 / role.length)));
+  const head = Buffer.from('{"roles":[');
+  const tail = Buffer.from('{"id":"rol_huge000000002","name":"Last"}],"total":1}');
+  const headers = { 'content-type': JSON_TYPE };
+  if (fault.contentLength) headers['content-length'] = String(total);
+  res.writeHead(status, headers);
+  fault.sent = 0;
+  const write = (buf) => {
+    fault.sent += buf.length;
+    return res.write(buf);
+  };
+  write(head);
+  const pump = () => {
+    while (!res.destroyed) {
+      const left = total - fault.sent - tail.length;
+      if (left <= 0) {
+        write(tail);
+        return res.end();
+      }
+      if (!write(left >= chunk.length ? chunk : Buffer.alloc(left, 0x20))) return res.once('drain', pump);
+    }
+  };
+  res.on('close', () => { fault.closed = true; });
+  pump();
 }
 
 // Test support: with SECRET_SCAN_DIR set, every credential this tenant knows or issues is
