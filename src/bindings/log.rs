@@ -1,7 +1,7 @@
 //! The Action's log: one short line per execution, with secrets and tokens redacted.
 
 use super::raw::console_log;
-use crate::core::redact::redact;
+use crate::core::redact::{redact, Secret};
 use crate::error::Error;
 use std::cell::RefCell;
 
@@ -13,10 +13,10 @@ pub const MAX_LINE: usize = 256;
 const TOKENS_KEPT: usize = 8;
 
 thread_local! {
-    /// Secrets and tokens to redact; `true` marks a client secret, kept for the container's
-    /// life (a run of token fetches must never push one out; they change only with the
-    /// Action's secrets).
-    static SENSITIVE: RefCell<Vec<(bool, String)>> = const { RefCell::new(Vec::new()) };
+    /// Secrets and tokens to redact, each prepared once; `true` marks a client secret, kept
+    /// for the container's life (a run of token fetches must never push one out; they change
+    /// only with the Action's secrets).
+    static SENSITIVE: RefCell<Vec<(bool, String, Secret)>> = const { RefCell::new(Vec::new()) };
 }
 
 fn remember(value: &str, pinned: bool) {
@@ -26,7 +26,7 @@ fn remember(value: &str, pinned: bool) {
     }
     SENSITIVE.with(|s| {
         let mut s = s.borrow_mut();
-        if let Some(known) = s.iter_mut().find(|(_, v)| v == value) {
+        if let Some(known) = s.iter_mut().find(|e| e.1 == value) {
             known.0 |= pinned;
             return;
         }
@@ -35,7 +35,7 @@ fn remember(value: &str, pinned: bool) {
                 s.remove(oldest);
             }
         }
-        s.push((pinned, value.to_owned()));
+        s.push((pinned, value.to_owned(), Secret::new(value)));
     });
 }
 
@@ -54,7 +54,7 @@ pub fn register_sensitive(value: &str) {
 /// and clips to [`MAX_LINE`]. Safe for any text that leaves the Action (log lines, the
 /// returned error, deny reasons).
 pub fn sanitize(line: &str) -> String {
-    let out = SENSITIVE.with(|s| redact(line, s.borrow().iter().map(|(_, v)| v.as_str())));
+    let out = SENSITIVE.with(|s| redact(line, s.borrow().iter().map(|e| &e.2)));
     let out: String = out
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })

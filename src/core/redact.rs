@@ -26,20 +26,21 @@ fn hex(b: u8) -> Option<u8> {
 /// One byte as a secret would be compared, and the range of `text` it was read from.
 type Unit = (u8, usize, usize);
 
-/// The text's bytes, either as they are or with `%XX` and JSON escapes (`\"`, `\\`, `\/`,
-/// `\u00XX`) decoded. Both readings are needed: a secret that itself holds `%41` or `\`
-/// appears raw in one and encoded in the other.
-fn units(text: &str, decode: bool) -> Vec<Unit> {
+/// The text's bytes, read with `%XX` decoded (`mode` bit 0) and/or JSON escapes (`\"`,
+/// `\\`, `\/`, `\u00XX`) decoded (bit 1). Every reading is needed: a secret holding `%41` or
+/// `\` appears raw in one, JSON-escaped with its `%41` intact in another, and so on.
+fn units(text: &str, mode: u8) -> Vec<Unit> {
     let b = text.as_bytes();
     let at = |i: usize| b.get(i).copied().and_then(hex).unwrap_or(16);
     let mut out = Vec::with_capacity(b.len());
     let mut i = 0;
     while i < b.len() {
-        let (value, len) = match (decode, b[i], b.get(i + 1)) {
-            (true, b'%', _) if at(i + 1) | at(i + 2) < 16 => (at(i + 1) << 4 | at(i + 2), 3),
+        let (pct, json) = (mode & 1 != 0, mode & 2 != 0);
+        let (value, len) = match (b[i], b.get(i + 1)) {
+            (b'%', _) if pct && at(i + 1) | at(i + 2) < 16 => (at(i + 1) << 4 | at(i + 2), 3),
             // `\u00XX` stands for its byte; a wider escape just ends a run (secrets are
             // printable ASCII in practice, and the text on either side is still matched).
-            (true, b'\\', Some(b'u')) if (2..6).all(|k| at(i + k) < 16) => {
+            (b'\\', Some(b'u')) if json && (2..6).all(|k| at(i + k) < 16) => {
                 let hi = at(i + 2) | at(i + 3);
                 (
                     if hi == 0 {
@@ -50,8 +51,10 @@ fn units(text: &str, decode: bool) -> Vec<Unit> {
                     6,
                 )
             }
-            (true, b'\\', Some(&c)) => (c, 2),
-            (_, c, _) => (c, 1),
+            // Only JSON's own escapes of printable characters: reading `\x` as `x` for any
+            // `x` would swallow the `\` of a raw secret and misread what follows it.
+            (b'\\', Some(&c)) if json && matches!(c, b'"' | b'\\' | b'/') => (c, 2),
+            (c, _) => (c, 1),
         };
         out.push((norm(value), i, i + len));
         i += len;
@@ -59,21 +62,62 @@ fn units(text: &str, decode: bool) -> Vec<Unit> {
     out
 }
 
-/// Marks every byte of the text inside a run of units that equals a run of `secret` at least
-/// `MIN_FRAGMENT` long (or the whole secret, when it is shorter). Every such run is a union
-/// of windows of exactly that length, so checking each window is enough.
-fn mark(units: &[Unit], secret: &[u8], hidden: &mut [bool]) {
-    let k = secret.len().min(MIN_FRAGMENT);
-    if k == 0 {
-        return;
+/// A secret prepared for redaction: each run of `MIN_FRAGMENT` bytes of it (the whole secret
+/// when shorter), packed into a `u64`, in an open-addressed set. A text is then checked in
+/// time proportional to its length, whatever the secret's (tokens run to ~1 kB, and a
+/// pairwise scan of a log line against a few of them took milliseconds).
+pub struct Secret {
+    k: usize,
+    slots: Vec<u64>,
+}
+
+/// The last `k` bytes of `w` (bytes shifted in from the right), offset by one so that 0
+/// marks an empty slot. No UTF-8 text holds eight 0xFF bytes, the one run that would wrap.
+fn key(w: u64, k: usize) -> u64 {
+    let mask = if k >= 8 { u64::MAX } else { (1 << (8 * k)) - 1 };
+    (w & mask).wrapping_add(1)
+}
+
+impl Secret {
+    /// Prepares `secret` (in its normalised form: space as `+`).
+    pub fn new(secret: &str) -> Secret {
+        let b: Vec<u8> = secret.bytes().map(norm).collect();
+        let k = b.len().min(MIN_FRAGMENT);
+        // At most half full, so probes stay short.
+        let size = (2 * b.len()).next_power_of_two().max(2);
+        let mut s = Secret {
+            k,
+            slots: vec![0; size],
+        };
+        for w in b.windows(k.max(1)).filter(|_| k > 0) {
+            let key = key(w.iter().fold(0, |a, &x| a << 8 | u64::from(x)), k);
+            let i = s.slot(key);
+            s.slots[i] = key;
+        }
+        s
     }
-    for w in units.windows(k) {
-        let hit = secret
-            .windows(k)
-            .any(|s| s.iter().zip(w).all(|(a, u)| norm(*a) == u.0));
-        if hit {
-            for u in w {
-                hidden[u.1..u.2].fill(true);
+
+    /// Where `key` is, or the empty slot where it would go.
+    fn slot(&self, key: u64) -> usize {
+        let mask = self.slots.len() - 1;
+        let mut i = (key.wrapping_mul(0x9e37_79b9_7f4a_7c15) >> 40) as usize & mask;
+        while self.slots[i] != 0 && self.slots[i] != key {
+            i = (i + 1) & mask;
+        }
+        i
+    }
+
+    /// Marks every byte of the text inside a run of units equal to a run of this secret at
+    /// least `k` long: every such run is a union of windows of exactly `k` units.
+    fn mark(&self, units: &[Unit], hidden: &mut [bool]) {
+        let mut w = 0u64;
+        for (i, u) in units.iter().enumerate() {
+            w = w << 8 | u64::from(u.0);
+            let key = key(w, self.k);
+            if self.k > 0 && i + 1 >= self.k && key != 0 && self.slots[self.slot(key)] == key {
+                for v in &units[i + 1 - self.k..=i] {
+                    hidden[v.1..v.2].fill(true);
+                }
             }
         }
     }
@@ -83,12 +127,12 @@ fn mark(units: &[Unit], secret: &[u8], hidden: &mut [bool]) {
 /// and of any fragment of one of `MIN_FRAGMENT` bytes or more, replaced by [`MARK`]. The runs
 /// of all secrets are found before anything is replaced, so secrets that share a prefix
 /// (tokens do) cannot shield each other.
-pub fn redact<'a>(text: &str, secrets: impl Iterator<Item = &'a str> + Clone) -> String {
+pub fn redact<'a>(text: &str, secrets: impl Iterator<Item = &'a Secret> + Clone) -> String {
     let mut hidden = vec![false; text.len()];
-    for decode in [false, true] {
-        let u = units(text, decode);
+    for mode in 0..4 {
+        let u = units(text, mode);
         for s in secrets.clone() {
-            mark(&u, s.as_bytes(), &mut hidden);
+            s.mark(&u, &mut hidden);
         }
     }
     let mut out = String::with_capacity(text.len());
@@ -113,8 +157,13 @@ mod tests {
 
     const SECRET: &str = "Sup3r+Secret/with\"quote\\and%41 space-0123456789";
 
+    fn with(text: &str, secrets: &[&str]) -> String {
+        let prepared: Vec<Secret> = secrets.iter().map(|s| Secret::new(s)).collect();
+        redact(text, prepared.iter())
+    }
+
     fn r(text: &str) -> String {
-        redact(text, [SECRET, "emu.tokenABCDEF0123456789"].into_iter())
+        with(text, &[SECRET, "emu.tokenABCDEF0123456789"])
     }
 
     /// True when some window of `MIN_FRAGMENT` bytes of `s` appears in `text`.
@@ -180,19 +229,25 @@ mod tests {
     fn secrets_sharing_a_prefix_do_not_shield_each_other() {
         let a = "eyJhbGciOiJSUzI1NiJ9.first-token-AAAA";
         let b = "eyJhbGciOiJSUzI1NiJ9.second-token-BBBB";
-        let out = redact(&["Bearer ", b, " rejected"].concat(), [a, b].into_iter());
+        let out = with(&["Bearer ", b, " rejected"].concat(), &[a, b]);
         assert_eq!(out, "Bearer [redacted] rejected");
         assert!(!shows_fragment(&out, b));
     }
 
     #[test]
     fn short_secrets_match_whole_and_text_is_kept_intact() {
-        let out = redact("key=abcd, abc, ünï abcd", ["abcd"].into_iter());
+        let out = with("key=abcd, abc, ünï abcd", &["abcd"]);
         assert_eq!(out, "key=[redacted], abc, ünï [redacted]");
         // Broken escapes and multi-byte text around a secret are not mangled.
         let out = r("%%2 \\u12 é emu.tokenABCDEF0123456789 ü\\");
         assert_eq!(out, "%%2 \\u12 é [redacted] ü\\");
-        assert_eq!(redact("nothing here", std::iter::empty()), "nothing here");
+        assert_eq!(with("nothing here", &[]), "nothing here");
+        assert_eq!(with("nothing here", &[""]), "nothing here");
+        // Eight 0xFF bytes would pack to the empty-slot marker: never a match.
+        assert_eq!(
+            with("%FF%FF%FF%FF%FF%FF%FF%FF", &["abcdefgh"]),
+            "%FF%FF%FF%FF%FF%FF%FF%FF"
+        );
     }
 
     #[test]
@@ -204,7 +259,7 @@ mod tests {
             serde_json::to_string(s).unwrap(),
             "p\\u00e4ssw\\u00f6rd-geheim".to_owned(),
         ] {
-            let out = redact(&form, [s].into_iter());
+            let out = with(&form, &[s]);
             assert!(!out.contains("geheim"), "{form} -> {out}");
             assert!(out.contains(MARK));
         }
