@@ -85,6 +85,12 @@ pub enum Error {
         /// What was wrong with it.
         message: &'static str,
     },
+    /// A request whose path would not keep its template's segments once a URL parser
+    /// resolved it (an id that is empty, `.` or `..`): not sent.
+    UnsafePath {
+        /// The call that was refused.
+        call: Call,
+    },
     /// Rate limited: no request slot would come before the run's deadline, so the work is
     /// deferred (to the user's next login) without sending a doomed request.
     Deferred,
@@ -168,6 +174,11 @@ impl fmt::Display for Error {
                     message
                 )
             }
+            Error::UnsafePath { call } => write!(
+                f,
+                "{} not sent: an id in its path is empty, \".\" or \"..\"",
+                call.label()
+            ),
             Error::Deferred => {
                 f.write_str("rate limited: deferred, no request slot before the deadline")
             }

@@ -24,6 +24,7 @@ use auth0_provision::core::policy::{
     self, ClaimValue, Expect, OnError, Permission, Policy, PolicyError, RoleRef, Rule, Ticket,
     TicketKind, When,
 };
+use auth0_provision::core::redact::{self, MIN_FRAGMENT};
 use auth0_provision::core::retry::{self, BASE_BACKOFF_MS, MAX_WAIT_MS};
 use auth0_provision::error::{clip, Call, Error};
 use proptest::prelude::*;
@@ -50,8 +51,9 @@ const WEIGHTS: &[(&str, u64)] = &[
     ("retry", 9),
     ("http_date", 5),
     ("origin", 9),
-    ("clip", 4),
-    ("error_display", 6),
+    ("clip", 3),
+    ("error_display", 4),
+    ("redact", 3),
 ];
 const _: () = {
     let mut sum = 0;
@@ -638,9 +640,13 @@ const NAMESPACES: &[&str] = &[
     "https://example.com/claims/",
     "http://localhost/",
     "https://x.auth0.com/",
+    "https://AUTH0.COM./",
+    "https://x@auth0.com:443/",
+    "https://sandbox.webtask.run/",
+    "https://example.com",
     "roles",
 ];
-const USER_IDS: &[&str] = &["auth0|1", "google-oauth2|123", "samlp|corp|a/../b"];
+const USER_IDS: &[&str] = &["auth0|1", "google-oauth2|123", "samlp|corp|a/../b", ".."];
 const TRIGGERS: &[&str] = &["post-login", "post-user-registration"];
 const ORGS: &[&str] = &["org_1", "acme", "ACME"];
 const PROTOCOLS: &[&str] = &["oidc-basic-profile", "oauth2-refresh-token"];
@@ -1090,6 +1096,16 @@ fn check_policy(doc: &Json) -> Check {
             prop_assert_eq!(items.map(<[Json]>::len), Some(p.rules.len()));
             if let Some(ns) = &p.claims_namespace {
                 prop_assert!(ns.starts_with("https://") || ns.starts_with("http://"));
+                prop_assert!(ns.ends_with('/'), "namespace {:?}", ns);
+                // Auth0 drops claims under its own domains, however the host is written.
+                let authority = ns.split("://").nth(1).unwrap_or_default();
+                let authority = authority.split(['/', '\\']).next().unwrap_or_default();
+                let host = authority.rsplit('@').next().unwrap_or_default();
+                let host = host.split(':').next().unwrap_or_default();
+                let host = host.trim_end_matches('.').to_ascii_lowercase();
+                for d in ["auth0.com", "webtask.io", "webtask.run"] {
+                    prop_assert!(host != d && !host.ends_with(&format!(".{d}")), "{:?}", ns);
+                }
             }
             for (i, r) in p.rules.iter().enumerate() {
                 prop_assert!(!r.name.trim().is_empty(), "blank rule name {:?}", r.name);
@@ -1181,6 +1197,7 @@ fn check_event(doc: &Json, trigger: Trigger) -> Result<Option<Event>, TestCaseEr
         }
         Ok(ev) => {
             prop_assert!(!ev.user_id.is_empty() && ev.user_id.len() <= 1024);
+            prop_assert!(ev.user_id != "." && ev.user_id != "..");
             prop_assert_eq!(
                 doc.path("user.user_id").and_then(Json::as_str),
                 Some(ev.user_id.as_str())
@@ -1765,6 +1782,11 @@ fn fuzz_mgmt_requests() {
                 |r: &mgmt::Request| r.path.split('/').map(str::to_owned).collect::<Vec<_>>();
             let assign = mgmt::assign_roles_request(user_id, &ids);
             let remove = mgmt::remove_roles_request(user_id, &ids);
+            // The last guard: exactly the ids a URL parser would fold are refused.
+            let foldable = matches!(user_id.as_str(), "" | "." | "..");
+            for r in [&assign, &remove] {
+                prop_assert_eq!(mgmt::check_path(r).is_err(), foldable, "{:?}", r.path);
+            }
             for (r, call, method) in [
                 (&assign, Call::AssignRoles, "POST"),
                 (&remove, Call::RemoveRoles, "DELETE"),
@@ -1848,6 +1870,11 @@ fn fuzz_mgmt_requests() {
         prop_assert_eq!(params.len(), 4);
         prop_assert_eq!(params[0].0, "name_filter");
         prop_assert_eq!(percent_decode(params[0].1), Some(other.as_bytes().to_vec()));
+        prop_assert!(mgmt::check_path(&l).is_ok());
+        prop_assert_eq!(
+            mgmt::check_path(&g).is_err(),
+            matches!(other.as_str(), "" | "." | "..")
+        );
         let page_s = page.to_string();
         prop_assert_eq!(params[2], ("page", page_s.as_str()));
         Ok(())
@@ -2385,6 +2412,87 @@ fn fuzz_origin() {
         match config::timeout_ms(&secrets) {
             Ok(ms) => prop_assert!((100.0..=config::MAX_TIMEOUT_MS).contains(&ms)),
             Err(e) => check_display(&Error::Config(e))?,
+        }
+        Ok(())
+    });
+}
+
+// ----- redaction -------------------------------------------------------------------------
+
+/// The ways a server or an encoder may write `s` back: raw, percent-encoded (upper and lower
+/// hex), form-encoded (`+` for a space), JSON-escaped (with and without `\/`).
+fn echo_forms(s: &str) -> Vec<String> {
+    let pct = |plus: bool, hex: fn(u8) -> String| -> String {
+        s.bytes()
+            .map(|b| match b {
+                b' ' if plus => "+".to_owned(),
+                b if b.is_ascii_alphanumeric() || b"-_.~".contains(&b) => (b as char).to_string(),
+                b => hex(b),
+            })
+            .collect()
+    };
+    let json = serde_json::to_string(s).expect("a string");
+    let json = &json[1..json.len() - 1];
+    vec![
+        s.to_owned(),
+        pct(false, |b| format!("%{b:02X}")),
+        pct(false, |b| format!("%{b:02x}")),
+        pct(true, |b| format!("%{b:02X}")),
+        json.to_owned(),
+        json.replace('/', "\\/"),
+    ]
+}
+
+#[test]
+fn fuzz_redact() {
+    // Gaps between echoes are characters no secret here holds, so that one echo's last byte
+    // cannot start an escape that reads into the next.
+    let piece = (0..6usize, any::<Index>(), any::<Index>(), "[,:=]{1,3}");
+    let input = (
+        "[A-Za-z0-9+/ %\"\\\\.~_-]{0,48}",
+        "[A-Za-z0-9+/ %\"\\\\.~_-]{8,24}",
+        "[a-z ,:=]{0,16}",
+        prop::collection::vec(piece, 0..4),
+    );
+    fuzz("redact", input, |(secret, other, lead, pieces)| {
+        let mut text = lead.clone();
+        for (form, a, b, gap) in &pieces {
+            let (i, j) = (a.index(secret.len() + 1), b.index(secret.len() + 1));
+            text.push_str(&echo_forms(&secret[i.min(j)..i.max(j)])[*form]);
+            text.push_str(gap);
+        }
+        let prepared = [redact::Secret::new(&secret), redact::Secret::new(&other)];
+        let out = redact::redact(&text, prepared.iter());
+        // No run of MIN_FRAGMENT bytes of either secret is left, in any form.
+        for s in [&secret, &other] {
+            for w in 0..(s.len() + 1).saturating_sub(MIN_FRAGMENT) {
+                for f in echo_forms(&s[w..w + MIN_FRAGMENT]) {
+                    prop_assert!(
+                        !out.contains(&f),
+                        "{:?} left in {:?} (from {:?})",
+                        f,
+                        out,
+                        text
+                    );
+                }
+            }
+        }
+        // Only whole runs are replaced: what is left is the text's, in order.
+        let mut at = 0;
+        for kept in out.split(redact::MARK) {
+            let found = text[at..].find(kept);
+            prop_assert!(found.is_some(), "{:?} not from {:?}", kept, text);
+            at += found.unwrap_or_default() + kept.len();
+        }
+        // Text sharing no such run with a secret (space and `+` alike) is untouched.
+        let norm = |s: &str| s.replace(' ', "+");
+        let shares = [&secret, &other].iter().any(|s| {
+            let (s, t) = (norm(s), norm(&text));
+            let k = s.len().min(MIN_FRAGMENT);
+            k > 0 && (0..=s.len() - k).any(|w| t.contains(&s[w..w + k]))
+        });
+        if pieces.is_empty() && !shares {
+            prop_assert_eq!(&out, &text);
         }
         Ok(())
     });

@@ -73,7 +73,8 @@ class TenantEmulator {
   /**
    * @param {object} fixture clients, roles, users, connections, applications
    * @param {object} [opts] rateLimit: {burst, perSecond} | null; tokenLifetime (s);
-   *   retryAfter: also send Retry-After on 429s
+   *   retryAfter: also send Retry-After on 429s; tokenPrefix: what issued tokens start with
+   *   (default "emu."; real Management API tokens are JWTs sharing a long header prefix)
    */
   constructor(fixture, opts = {}) {
     const f = JSON.parse(JSON.stringify(fixture));
@@ -89,6 +90,7 @@ class TenantEmulator {
     for (const u of f.users || []) this.addUser(u);
     this.tokens = new Map();
     this.tokenLifetime = opts.tokenLifetime || 86400;
+    this.tokenPrefix = opts.tokenPrefix || 'emu.';
     this.limiter = opts.rateLimit ? new TokenBucket(opts.rateLimit) : null;
     this.retryAfter = !!opts.retryAfter;
     this.faults = [];
@@ -118,11 +120,16 @@ class TenantEmulator {
 
   /**
    * Makes matching requests misbehave. fault: {method?, path? (RegExp or route prefix),
-   * times? (default 1; Infinity), status?, body?, headers?, mode?: 'status' | 'hang' |
-   * 'reset' | 'html' | 'truncated' | 'empty'}.
+   * times? (default 1; Infinity), status?, body? (or a function of the request
+   * {headers, body} returning it, e.g. to echo what was sent), headers?, mode?: 'status' |
+   * 'hang' | 'reset' | 'html' | 'truncated' | 'empty' | 'huge'}. 'huge' streams a JSON roles
+   * page of `bytes` bytes (default 50 MB) without holding it, chunked unless `contentLength`
+   * is true; `sent` on the fault counts the bytes actually written. Returns the stored fault.
    */
   injectFault(fault) {
-    this.faults.push({ times: 1, mode: 'status', ...fault });
+    const f = { times: 1, mode: 'status', ...fault };
+    this.faults.push(f);
+    return f;
   }
 
   clearFaults() {
@@ -175,6 +182,8 @@ class TenantEmulator {
       const route = routeOf(req.method, url.pathname);
       const entry = { method: req.method, path: req.url, route, status: 0, t: Date.now() };
       this.requests.push(entry);
+      // Test support: lets a test act between requests (revoke tokens, arm a fault).
+      if (this.onRequest) this.onRequest(entry);
       const send = (status, body, headers = {}) => {
         entry.status = status;
         entry.response = body;
@@ -195,7 +204,7 @@ class TenantEmulator {
         return send(status, body);
       }
       const fault = this.takeFault(req.method, route, url.pathname);
-      if (fault) return this.misbehave(fault, entry, res, send);
+      if (fault) return this.misbehave(fault, entry, res, send, req);
       if (this.limiter && !this.limiter.take()) {
         const headers = {};
         if (this.retryAfter) headers['retry-after'] = String(Math.max(1, Math.ceil(1 / this.limiter.perSecond)));
@@ -213,7 +222,7 @@ class TenantEmulator {
     });
   }
 
-  misbehave(fault, entry, res, send) {
+  misbehave(fault, entry, res, send, req) {
     entry.fault = fault.mode;
     switch (fault.mode) {
       case 'hang':
@@ -234,9 +243,13 @@ class TenantEmulator {
         entry.status = fault.status || 200;
         res.writeHead(entry.status, { 'content-type': JSON_TYPE });
         return res.end();
+      case 'huge':
+        entry.status = fault.status || 200;
+        return streamHuge(fault, entry.status, res);
       default: {
         const status = fault.status || 500;
-        const body = fault.body !== undefined ? fault.body
+        const given = typeof fault.body === 'function' ? fault.body({ headers: req.headers, body: entry.body }) : fault.body;
+        const body = given !== undefined ? given
           : status === 429 ? apiError(429, 'Too Many Requests', 'Global limit has been reached', 'too_many_requests').body
             : apiError(status, http.STATUS_CODES[status] || 'Error', 'Injected fault').body;
         return send(status, body, fault.headers);
@@ -283,7 +296,7 @@ class TenantEmulator {
     if (body.audience !== `${this.origin}/api/v2/`) {
       return { status: 403, body: { error: 'access_denied', error_description: `Service not enabled within domain: ${body.audience}` } };
     }
-    const access_token = `emu.${crypto.randomBytes(24).toString('base64url')}`;
+    const access_token = `${this.tokenPrefix}${crypto.randomBytes(24).toString('base64url')}`;
     noteSecret(access_token);
     this.tokens.set(access_token, {
       client_id: client.client_id,
@@ -504,6 +517,40 @@ function mergeFirstLevel(user, key, patch) {
     else next[k] = v;
   }
   user[key] = next;
+}
+
+/**
+ * Writes a JSON roles page of fault.bytes bytes (padded with whitespace) in 64 kB chunks as
+ * the client reads them: neither side has to hold it, and fault.sent shows how much of it
+ * was taken before the client hung up.
+ */
+function streamHuge(fault, status, res) {
+  const total = fault.bytes || 50 * 1024 * 1024;
+  const role = '{"id":"rol_huge000000001","name":"Huge"},';
+  const chunk = Buffer.from(role.repeat(Math.floor(65536 / role.length)));
+  const head = Buffer.from('{"roles":[');
+  const tail = Buffer.from('{"id":"rol_huge000000002","name":"Last"}],"total":1}');
+  const headers = { 'content-type': JSON_TYPE };
+  if (fault.contentLength) headers['content-length'] = String(total);
+  res.writeHead(status, headers);
+  fault.sent = 0;
+  const write = (buf) => {
+    fault.sent += buf.length;
+    return res.write(buf);
+  };
+  write(head);
+  const pump = () => {
+    while (!res.destroyed) {
+      const left = total - fault.sent - tail.length;
+      if (left <= 0) {
+        write(tail);
+        return res.end();
+      }
+      if (!write(left >= chunk.length ? chunk : Buffer.alloc(left, 0x20))) return res.once('drain', pump);
+    }
+  };
+  res.on('close', () => { fault.closed = true; });
+  pump();
 }
 
 // Test support: with SECRET_SCAN_DIR set, every credential this tenant knows or issues is

@@ -106,7 +106,7 @@ pub async fn apply(
     if let Some((reason, _rule)) = &d.deny {
         // A denied login gets nothing provisioned.
         if let Some(access) = api.access() {
-            access.deny(reason)?;
+            access.deny(&sanitize(reason))?;
             out.denied = true;
         }
         return Ok(());

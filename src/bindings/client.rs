@@ -4,7 +4,7 @@
 
 use super::cache::Cache;
 use super::http::{send, Reply};
-use super::log::register_sensitive;
+use super::log::{pin_sensitive, register_sensitive, scrub};
 use super::shared::shared;
 use super::throttle;
 use super::time::sleep;
@@ -87,6 +87,11 @@ fn empty(call: Call) -> Error {
     }
 }
 
+/// The typed error of an error reply, with whatever the server echoed back redacted.
+fn reply_error(call: Call, reply: &Reply) -> Error {
+    scrub(api_error(call, reply.status, reply.body.as_ref()))
+}
+
 impl Conn {
     /// Sends `req`, retrying 429, 5xx, network errors and timeouts (never other 4xx) as
     /// long as a retry can finish before the deadline. Returns the last reply or error.
@@ -101,11 +106,12 @@ impl Conn {
                 remaining(self.deadline),
                 &self.signal,
             )
-            .await;
+            .await
+            .map_err(scrub);
             self.stats.borrow_mut().requests += 1;
             let (error, retry_after, reset) = match result {
                 Ok(reply) if reply.status == 429 || reply.status >= 500 => {
-                    let e = api_error(req.call, reply.status, reply.body.as_ref());
+                    let e = reply_error(req.call, &reply);
                     (e, reply.retry_after, reply.ratelimit_reset)
                 }
                 Ok(reply) => {
@@ -147,7 +153,7 @@ impl Conn {
             .send_retrying(&token_request(&self.tenant), None)
             .await?;
         if !(200..300).contains(&reply.status) {
-            return Err(api_error(Call::Token, reply.status, reply.body.as_ref()));
+            return Err(reply_error(Call::Token, &reply));
         }
         let token = parse_token(&reply.body.ok_or(empty(Call::Token))?)?;
         register_sensitive(&token.access_token);
@@ -187,7 +193,7 @@ impl Conn {
             if (200..300).contains(&reply.status) {
                 return Ok(reply.body);
             }
-            return Err(api_error(req.call, reply.status, reply.body.as_ref()));
+            return Err(reply_error(req.call, &reply));
         }
     }
 
@@ -237,7 +243,7 @@ impl Client {
     /// A client for `tenant` whose calls must finish by `deadline` (epoch ms).
     /// `signal` is the execution's (`undefined` when the host gives none).
     pub fn new(tenant: Tenant, cache: Rc<Cache>, deadline: f64, signal: JsValue) -> Client {
-        register_sensitive(&tenant.client_secret);
+        pin_sensitive(&tenant.client_secret);
         let stats: Counter = Rc::default();
         Client {
             conn: Conn {

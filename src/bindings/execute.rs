@@ -3,7 +3,7 @@
 
 use super::apply::{apply, Host, Outcome};
 use super::convert::{parse_json_text, str_array};
-use super::log::sanitize;
+use super::log::{pin_sensitive, sanitize};
 use super::raw::Api;
 use super::read::{read_event, ReadEvent};
 use crate::core::config::{keyword_err, unresolved_keyword};
@@ -101,6 +101,14 @@ pub async fn execute(
     // precise "event: expected an object" below.
     let read = read_event(&event);
     let secrets = read.event.get("secrets").cloned().unwrap_or(Json::Null);
+    // Known to redaction from the start, so even a login that never builds a client (denied,
+    // misconfigured) cannot print it.
+    // (A Deploy CLI placeholder is a keyword name, not a secret: its error names it.)
+    if let Some(s) = secrets.get("AUTH0_CLIENT_SECRET").and_then(Json::as_str) {
+        if unresolved_keyword(s).is_none() {
+            pin_sensitive(s);
+        }
+    }
     let (policy, on_error) = load_policy(&secrets, baked_policy.as_deref());
     let result = run(trigger, read, &secrets, &policy, &host, &mut out).await;
     let ms = Date::now() - t0;

@@ -2,13 +2,17 @@
 //! (so nothing can steer a request to another origin) and defensive body handling.
 
 use super::convert::{describe, parse_json_text, stringify};
-use super::raw::{abort_signal_any, abort_signal_timeout, fetch, Response};
+use super::raw::{abort_signal_any, abort_signal_timeout, fetch, Response, TextDecoder};
 use crate::core::json::Json;
-use crate::core::mgmt::{Body, Request};
+use crate::core::mgmt::{check_path, Body, Request};
 use crate::error::Error;
-use js_sys::{Object, Reflect};
+use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;
+
+/// Largest reply body read: a page of 100 roles is ~10 kB, so anything near this is not the
+/// API we talk to, and reading it whole would grow the wasm memory for the container's life.
+pub const MAX_BODY: usize = 1 << 20;
 
 /// A response, its body already read and parsed.
 pub struct Reply {
@@ -56,6 +60,49 @@ fn signal(timeout_ms: f64, ended: &JsValue) -> Result<JsValue, Error> {
     Ok(abort_signal_any(&both).unwrap_or(timeout))
 }
 
+/// `obj[name]()`. The stream methods are reached through the host's own `Reflect.get` and
+/// `Function.prototype.call`, already bound for other uses: typed bindings for them would
+/// add a glue function each to the Action file. Throws (→ `Err`) when there is no such method.
+fn invoke(obj: &JsValue, name: &str) -> Result<JsValue, JsValue> {
+    Reflect::get(obj, &name.into())?
+        .unchecked_into::<Function>()
+        .call0(obj)
+}
+
+/// The body as text, read chunk by chunk and counted; `None` (the rest left unread, the
+/// download cancelled) once it is over [`MAX_BODY`] bytes, or when `content-length` says it
+/// will be.
+async fn read_body(resp: &JsValue, declared: Option<u32>) -> Result<Option<String>, JsValue> {
+    let mut text = String::new();
+    let stream = Reflect::get(resp, &"body".into())?;
+    if stream.is_null() || stream.is_undefined() {
+        return Ok(Some(text));
+    }
+    let reader = invoke(&stream, "getReader")?;
+    let utf8 = TextDecoder::new();
+    let streaming = Object::new();
+    set(&streaming, "stream", &true.into());
+    let (mut read, mut over) = (0, declared.is_some_and(|n| n as usize > MAX_BODY));
+    while !over {
+        let chunk = JsFuture::from(Promise::from(invoke(&reader, "read")?)).await?;
+        if Reflect::get(&chunk, &"done".into())?.as_bool() != Some(false) {
+            text.push_str(&utf8.decode(&JsValue::UNDEFINED, &JsValue::UNDEFINED)?);
+            return Ok(Some(text));
+        }
+        let bytes = Reflect::get(&chunk, &"value".into())?;
+        read += Reflect::get(&bytes, &"length".into())?
+            .as_f64()
+            .unwrap_or_default() as usize;
+        over = read > MAX_BODY;
+        if !over {
+            text.push_str(&utf8.decode(&bytes, &streaming)?);
+        }
+    }
+    // Awaited, so that no rejection is left unhandled.
+    JsFuture::from(Promise::from(invoke(&reader, "cancel")?)).await?;
+    Ok(None)
+}
+
 /// Sends `req` to `origin`, giving up after `timeout_ms` or when `ended` aborts.
 pub async fn send(
     origin: &str,
@@ -65,6 +112,7 @@ pub async fn send(
     ended: &JsValue,
 ) -> Result<Reply, Error> {
     let call = req.call;
+    check_path(req)?;
     if timeout_ms < 1.0 || aborted(ended) {
         return Err(Error::Timeout { call });
     }
@@ -119,14 +167,22 @@ pub async fn send(
     let ratelimit_reset = header("x-ratelimit-reset");
     let ratelimit_remaining = header("x-ratelimit-remaining");
     let ratelimit_limit = header("x-ratelimit-limit");
-    let text = JsFuture::from(resp.text().map_err(network)?)
-        .await
-        .map_err(network)?
-        .as_string()
-        .unwrap_or_default();
+    let declared = header("content-length").and_then(|v| v.trim().parse::<u32>().ok());
+    let ok = (200..300).contains(&status);
+    let text = match read_body(&resp, declared).await.map_err(network)? {
+        Some(t) => t,
+        None if ok => {
+            return Err(Error::BadResponse {
+                call,
+                message: "body over 1 MB",
+            })
+        }
+        // An error page's status is what matters (a 503 is retried): its body is dropped.
+        None => String::new(),
+    };
     let body = match parse_json_text(&text) {
         Ok(b) => b,
-        Err(_) if (200..300).contains(&status) => {
+        Err(_) if ok => {
             return Err(Error::BadResponse {
                 call,
                 message: "body is not valid JSON",

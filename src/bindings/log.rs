@@ -1,42 +1,60 @@
 //! The Action's log: one short line per execution, with secrets and tokens redacted.
 
 use super::raw::console_log;
+use crate::core::redact::{redact, Secret};
+use crate::error::Error;
 use std::cell::RefCell;
 
 /// Auth0 keeps 256 characters of an Action's console output.
 pub const MAX_LINE: usize = 256;
 
+/// Tokens remembered at once: they rotate (daily on Auth0), so the newest ones are the only
+/// ones still worth anything.
+const TOKENS_KEPT: usize = 8;
+
 thread_local! {
-    static SENSITIVE: RefCell<Vec<String>> = const { RefCell::new(Vec::new()) };
+    /// Secrets and tokens to redact, each prepared once; `true` marks a client secret, kept
+    /// for the container's life (a run of token fetches must never push one out; they change
+    /// only with the Action's secrets).
+    static SENSITIVE: RefCell<Vec<(bool, String, Secret)>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Remembers a value that must never appear in a log line (client secret, tokens).
-pub fn register_sensitive(value: &str) {
+fn remember(value: &str, pinned: bool) {
+    // Below 4 bytes a value is no secret worth hiding, and hiding it would shred the text.
     if value.len() < 4 {
         return;
     }
     SENSITIVE.with(|s| {
         let mut s = s.borrow_mut();
-        if !s.iter().any(|v| v == value) {
-            // Bounded: tokens rotate daily; keep the most recent ones.
-            if s.len() >= 16 {
-                s.remove(0);
-            }
-            s.push(value.to_owned());
+        if let Some(known) = s.iter_mut().find(|e| e.1 == value) {
+            known.0 |= pinned;
+            return;
         }
+        if !pinned && s.iter().filter(|e| !e.0).count() >= TOKENS_KEPT {
+            if let Some(oldest) = s.iter().position(|e| !e.0) {
+                s.remove(oldest);
+            }
+        }
+        s.push((pinned, value.to_owned(), Secret::new(value)));
     });
 }
 
-/// Redacts registered values (and any fragment of one, from its start, of 8 characters or
-/// more: an error message may have been clipped mid-token), then strips control characters
-/// (no log injection) and clips.
+/// Remembers a client secret: it must never appear in a log line, error or deny reason.
+pub fn pin_sensitive(value: &str) {
+    remember(value, true);
+}
+
+/// Remembers a bearer token (the newest few are kept).
+pub fn register_sensitive(value: &str) {
+    remember(value, false);
+}
+
+/// Redacts every remembered secret and token, raw, percent- or form-encoded, JSON-escaped
+/// or as any fragment of 8 bytes or more, then strips control characters (no log injection)
+/// and clips to [`MAX_LINE`]. Safe for any text that leaves the Action (log lines, the
+/// returned error, deny reasons).
 pub fn sanitize(line: &str) -> String {
-    let mut out = line.to_owned();
-    SENSITIVE.with(|s| {
-        for v in s.borrow().iter() {
-            out = redact(&out, v);
-        }
-    });
+    let out = SENSITIVE.with(|s| redact(line, s.borrow().iter().map(|e| &e.2)));
     let out: String = out
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
@@ -44,34 +62,31 @@ pub fn sanitize(line: &str) -> String {
     crate::error::clip(&out, MAX_LINE).to_owned()
 }
 
-fn redact(line: &str, secret: &str) -> String {
-    const MIN: usize = 8;
-    if secret.len() < MIN || !secret.is_char_boundary(MIN) {
-        return line.replace(secret, "[redacted]");
-    }
-    let head = &secret[..MIN];
-    let mut out = String::with_capacity(line.len());
-    let mut rest = line;
-    while let Some(i) = rest.find(head) {
-        out.push_str(&rest[..i]);
-        let tail = &rest[i..];
-        let common = tail
-            .bytes()
-            .zip(secret.bytes())
-            .take_while(|(a, b)| a == b)
-            .count();
-        let mut end = common;
-        while !tail.is_char_boundary(end) {
-            end -= 1;
-        }
-        out.push_str("[redacted]");
-        rest = &tail[end.max(1)..];
-    }
-    out.push_str(rest);
-    out
-}
-
 /// Writes one sanitized line to the Action's log.
 pub fn log(line: &str) {
     console_log(&sanitize(line));
+}
+
+/// `e` with the text that came from a server or the host sanitized: a token endpoint's
+/// `error_description` may quote the request back, client secret included, and that text
+/// travels on into the returned error, not only into log lines.
+pub fn scrub(e: Error) -> Error {
+    match e {
+        Error::Api {
+            call,
+            status,
+            code,
+            message,
+        } => Error::Api {
+            call,
+            status,
+            code: code.map(|c| sanitize(&c)),
+            message: message.map(|m| sanitize(&m)),
+        },
+        Error::Network { call, message } => Error::Network {
+            call,
+            message: sanitize(&message),
+        },
+        e => e,
+    }
 }

@@ -22,9 +22,6 @@ extern "C" {
     /// HTTP status code.
     #[wasm_bindgen(method, getter)]
     pub fn status(this: &Response) -> u16;
-    /// The body as text (a Promise that can reject, e.g. on an aborted stream).
-    #[wasm_bindgen(method, catch)]
-    pub fn text(this: &Response) -> Result<Promise, JsValue>;
     /// The response headers.
     #[wasm_bindgen(method, getter)]
     pub fn headers(this: &Response) -> Headers;
@@ -34,6 +31,16 @@ extern "C" {
     /// One header's value, `None` when absent.
     #[wasm_bindgen(method, catch)]
     pub fn get(this: &Headers, name: &str) -> Result<Option<String>, JsValue>;
+
+    /// A UTF-8 `TextDecoder`: what `Response.text()` uses (invalid bytes become U+FFFD, a
+    /// leading BOM is dropped).
+    pub type TextDecoder;
+    /// `new TextDecoder()`.
+    #[wasm_bindgen(constructor)]
+    pub fn new() -> TextDecoder;
+    /// `decode(chunk, {stream: true})`, or `decode()` to flush; throws on a non-buffer chunk.
+    #[wasm_bindgen(method, catch)]
+    pub fn decode(this: &TextDecoder, chunk: &JsValue, opts: &JsValue) -> Result<String, JsValue>;
 
     /// `AbortSignal.timeout(ms)`: a signal that aborts the request after `ms`.
     #[wasm_bindgen(catch, js_namespace = AbortSignal, js_name = timeout)]

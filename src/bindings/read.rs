@@ -20,6 +20,10 @@ pub const MAX_DEPTH: u32 = 32;
 /// Values (nodes) read per metadata object, and outside them: bounds the work a huge or
 /// cyclic object can cause.
 const MAX_NODES: u32 = 20_000;
+/// The same for a parsed policy or reply (a reply of up to 1 MB is accepted, and each of its
+/// UTF-16 string units is counted as 3 bytes).
+const MAX_VALUE_NODES: u32 = 200_000;
+const MAX_VALUE_BYTES: usize = 4 << 20;
 /// String bytes read per metadata object, and outside them (Auth0 caps metadata far below
 /// this).
 const MAX_BYTES: usize = 1 << 20;
@@ -79,18 +83,25 @@ pub struct ReadEvent {
 
 /// Reads `event` (never throws).
 pub fn read_event(event: &JsValue) -> ReadEvent {
-    let (event, unreadable) = read(event, &EVENT);
+    let (event, unreadable) = read(event, &EVENT, MAX_NODES, MAX_BYTES);
     ReadEvent { event, unreadable }
 }
 
 /// Reads any JSON-like value (a parsed policy or reply) within the same bounds, with the
 /// paths (from the value's root) of what could not be read.
 pub fn read_value(v: &JsValue) -> (Json, Vec<String>) {
-    read(v, &Deep)
+    read(v, &Deep, MAX_VALUE_NODES, MAX_VALUE_BYTES)
 }
 
-fn read(v: &JsValue, shape: &'static Shape) -> (Json, Vec<String>) {
+fn read(
+    v: &JsValue,
+    shape: &'static Shape,
+    max_nodes: u32,
+    max_bytes: usize,
+) -> (Json, Vec<String>) {
     let mut r = Reader {
+        max_nodes,
+        max_bytes,
         nodes: 0,
         bytes: 0,
         cuts: Vec::new(),
@@ -102,6 +113,8 @@ fn read(v: &JsValue, shape: &'static Shape) -> (Json, Vec<String>) {
 }
 
 struct Reader {
+    max_nodes: u32,
+    max_bytes: usize,
     nodes: u32,
     bytes: usize,
     cuts: Vec<String>,
@@ -146,7 +159,7 @@ impl Reader {
         } else if let Some(js) = v.dyn_ref::<JsString>() {
             // Counted before copying into wasm memory (UTF-16 units, ≤ 3 UTF-8 bytes each).
             self.bytes += js.length() as usize * 3;
-            if self.bytes > MAX_BYTES {
+            if self.bytes > self.max_bytes {
                 return self.cut();
             }
             Json::Str(js.into())
@@ -164,7 +177,7 @@ impl Reader {
 
     fn shaped(&mut self, v: &JsValue, shape: &'static Shape) -> Json {
         self.nodes += 1;
-        if self.nodes > MAX_NODES {
+        if self.nodes > self.max_nodes {
             return self.cut();
         }
         match shape {
@@ -245,7 +258,7 @@ impl Reader {
             }
         };
         for key in keys.iter() {
-            if self.nodes > MAX_NODES {
+            if self.nodes > self.max_nodes {
                 // Past the budget the rest of this object is not read at all.
                 self.cut();
                 return;

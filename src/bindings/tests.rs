@@ -3,7 +3,7 @@
 use super::cache::Cache;
 use super::convert::{parse_json_text, to_json, MAX_DEPTH};
 use super::execute::execute;
-use super::log::{register_sensitive, sanitize};
+use super::log::{pin_sensitive, register_sensitive, sanitize, scrub};
 use super::raw::{Api, ApiCache};
 use crate::core::json::Json;
 use crate::error::{Call, Error};
@@ -84,6 +84,32 @@ fn clipped_fragments_of_secrets_are_redacted_too() {
     assert!(
         line.contains(" evil"),
         "control characters become spaces: {line}"
+    );
+}
+
+#[wasm_bindgen_test]
+fn the_client_secret_outlives_any_number_of_tokens() {
+    pin_sensitive("pinned-Cl1ent+Secret/value");
+    for i in 0..40 {
+        let n = (i * 7919).to_string();
+        register_sensitive(&["emu.rotating-token-", &i.to_string(), "-", &n].concat());
+    }
+    let line = sanitize(
+        "error_description: client_secret=pinned-Cl1ent%2BSecret%2Fvalue; token emu.rotating-token-39-308841",
+    );
+    assert_eq!(
+        line,
+        "error_description: client_secret=[redacted]; token [redacted]"
+    );
+    let e = scrub(Error::Api {
+        call: Call::Token,
+        status: 401,
+        code: Some("access_denied".into()),
+        message: Some("bad client_secret \"pinned-Cl1ent+Secret\\/value\"".into()),
+    });
+    assert_eq!(
+        e.to_string(),
+        "POST /oauth/token failed: HTTP 401 access_denied (bad client_secret \"[redacted]\")"
     );
 }
 

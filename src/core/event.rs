@@ -160,6 +160,14 @@ pub fn parse_event_with(
         other => return Err(bad("event.user", "expected an object", other)),
     };
     let user_id = match user.get("user_id") {
+        // "." and ".." are path operations: fetch would resolve /users/%2E%2E/roles to /roles.
+        Some(Json::Str(s)) if s == "." || s == ".." => {
+            return Err(bad(
+                "event.user.user_id",
+                "is \".\" or \"..\", which would change a request's path",
+                None,
+            ))
+        }
         Some(Json::Str(s)) if !s.is_empty() && s.len() <= 1024 => s.clone(),
         Some(Json::Str(_)) => {
             return Err(bad(
@@ -309,6 +317,8 @@ mod tests {
             (r#"{}"#, "event.user"),
             (r#"{"user":{}}"#, "event.user.user_id"),
             (r#"{"user":{"user_id":""}}"#, "event.user.user_id"),
+            (r#"{"user":{"user_id":"."}}"#, "event.user.user_id"),
+            (r#"{"user":{"user_id":".."}}"#, "event.user.user_id"),
             (r#"{"user":{"user_id":7}}"#, "event.user.user_id"),
             (r#"{"user":{"user_id":"x","email":1}}"#, "event.user.email"),
             (
@@ -326,6 +336,10 @@ mod tests {
         ];
         for (json, field) in cases {
             assert_eq!(ev(json).unwrap_err().field, field, "{json}");
+        }
+        for id in ["...", ".a", "%2E%2E", "a/.."] {
+            let json = [r#"{"user":{"user_id":""#, id, r#""}}"#].concat();
+            assert_eq!(ev(&json).unwrap().user_id, id);
         }
     }
 

@@ -81,7 +81,8 @@ pub fn parse_token(body: &Json) -> Result<Token, Error> {
     })
 }
 
-/// How long (ms) a token may be reused: its lifetime minus a leeway of 10% (at least 60 s),
+/// How long (ms) a token may be reused: its lifetime minus a leeway of 10%, at most 60 s
+/// (proportional, so that even a token living 30 s serves the login that fetched it),
 /// capped at api.cache's 24 h maximum. 0 means "do not cache".
 pub fn token_ttl_ms(expires_in_s: f64) -> f64 {
     // Bounded first: a huge expires_in would otherwise make inf - inf = NaN.
@@ -89,7 +90,7 @@ pub fn token_ttl_ms(expires_in_s: f64) -> f64 {
         return 0.0;
     }
     let life = expires_in_s.min(1e9) * 1000.0;
-    let ttl = life - (life / 10.0).max(60_000.0);
+    let ttl = life - (life / 10.0).min(60_000.0);
     ttl.clamp(0.0, 86_400_000.0)
 }
 
@@ -305,6 +306,29 @@ pub fn parse_ticket_url(call: Call, body: Option<&Json>) -> Result<String, Error
     }
 }
 
+/// Refuses a request whose path does not keep its template's segments (`call.label()`):
+/// every literal segment as written, every `{id}` one non-empty segment that a URL parser
+/// keeps — not `.` or `..`, however spelled (`%2E`, `%2e`, `.%2E`…), since `fetch` resolves
+/// `/users/%2E%2E/roles` to `/roles`. The last guard before a request leaves.
+pub fn check_path(req: &Request) -> Result<(), Error> {
+    let path = req.path.split('?').next().unwrap_or_default();
+    let template = req.call.label().split(' ').nth(1).unwrap_or_default();
+    let dots = |s: &str| {
+        let s = s.to_ascii_lowercase().replace("%2e", ".");
+        s == "." || s == ".."
+    };
+    let keeps = path.split('/').count() == template.split('/').count()
+        && path
+            .split('/')
+            .zip(template.split('/'))
+            .all(|(p, t)| p == t || (t == "{id}" && !p.is_empty() && !dots(p)));
+    if keeps {
+        Ok(())
+    } else {
+        Err(Error::UnsafePath { call: req.call })
+    }
+}
+
 /// Builds the typed error for a non-2xx reply from Auth0's `{statusCode, error, message,
 /// errorCode}` or OAuth's `{error, error_description}`; any other body is ignored.
 pub fn api_error(call: Call, status: u16, body: Option<&Json>) -> Error {
@@ -423,9 +447,19 @@ mod tests {
         ))
         .unwrap();
         assert_eq!(t.expires_in, 86400.0);
-        assert_eq!(token_ttl_ms(86400.0), 77_760_000.0);
-        assert_eq!(token_ttl_ms(30.0), 0.0);
+        // The leeway is 10% of the lifetime, at most 60 s: short-lived tokens are reused.
+        assert_eq!(token_ttl_ms(86400.0), 86_340_000.0);
+        assert_eq!(token_ttl_ms(30.0), 27_000.0);
+        assert_eq!(token_ttl_ms(60.0), 54_000.0);
         assert_eq!(token_ttl_ms(600.0), 540_000.0);
+        assert_eq!(token_ttl_ms(3600.0), 3_540_000.0);
+        assert_eq!(token_ttl_ms(1.0), 900.0);
+        for s in [1.0, 30.0, 66.0, 601.0, 86400.0, 200_000.0] {
+            let (life, ttl) = (s * 1000.0, token_ttl_ms(s));
+            assert!(ttl >= life * 0.9 || ttl == 86_400_000.0, "{s}: {ttl}");
+            assert!(ttl >= life - 60_000.0 || ttl == 86_400_000.0, "{s}: {ttl}");
+            assert!(ttl < life, "{s}: {ttl}");
+        }
         assert_eq!(token_ttl_ms(1e308), 86_400_000.0);
         assert_eq!(token_ttl_ms(f64::NAN), 0.0);
         assert!(parse_token(&j(r#"{"expires_in":1}"#)).is_err());
@@ -484,6 +518,71 @@ mod tests {
                 "{body}"
             );
         }
+    }
+
+    #[test]
+    fn paths_keep_their_template_or_are_refused() {
+        for id in ["auth0|1", "a/../b", "...", ".a", "%2E", "%2e%2E", "a.b"] {
+            for r in [
+                assign_roles_request(id, &["rol_1"]),
+                remove_roles_request(id, &["rol_1"]),
+                update_user_request(id, &[], &[]),
+                get_role_request(id),
+                list_roles_request(id, 3),
+                ticket_request(
+                    id,
+                    &Ticket {
+                        kind: TicketKind::MfaEnrollment,
+                        store_key: None,
+                        result_url: None,
+                        ttl_sec: None,
+                    },
+                ),
+            ] {
+                assert_eq!(check_path(&r), Ok(()), "{id:?} {}", r.path);
+            }
+        }
+        for id in ["", ".", ".."] {
+            for r in [
+                assign_roles_request(id, &["rol_1"]),
+                assign_permissions_request(id, &[]),
+                update_user_request(id, &[], &[]),
+                get_role_request(id),
+            ] {
+                assert_eq!(
+                    check_path(&r),
+                    Err(Error::UnsafePath { call: r.call }),
+                    "{id:?}"
+                );
+            }
+        }
+        // Whatever built the path: dot segments in any spelling, extra or missing segments.
+        for (call, path) in [
+            (Call::AssignRoles, "/api/v2/users/%2e%2E/roles"),
+            (Call::AssignRoles, "/api/v2/users/.%2e/roles"),
+            (Call::AssignRoles, "/api/v2/users/%2E./roles"),
+            (Call::UpdateUser, "/api/v2/users/%2E"),
+            (Call::AssignRoles, "/api/v2/users/a/b/roles"),
+            (Call::AssignRoles, "/api/v2/users//roles"),
+            (Call::UpdateUser, "/api/v2/users/a/"),
+            (Call::ListRoles, "/api/v2/../roles?x=1"),
+            (Call::Token, "oauth/token"),
+        ] {
+            let r = Request {
+                call,
+                method: "POST",
+                path: path.into(),
+                body: None,
+            };
+            assert!(check_path(&r).is_err(), "{path}");
+        }
+        assert_eq!(
+            Error::UnsafePath {
+                call: Call::AssignRoles
+            }
+            .to_string(),
+            "POST /api/v2/users/{id}/roles not sent: an id in its path is empty, \".\" or \"..\""
+        );
     }
 
     #[test]

@@ -9,4 +9,5 @@ pub mod mgmt;
 pub mod plan;
 pub mod policy;
 pub mod policy_parse;
+pub mod redact;
 pub mod retry;
