@@ -146,7 +146,8 @@ function execute(trigger, event, api) {
       state.runs.add(run);
       const live = () => !done;
       const view = api !== null && typeof api === 'object' ? revocable(api, live) : api;
-      state.exports.execute(trigger, event, view, BAKED_POLICY, ended.signal).then(finished, (e) => poison(state, e));
+      // The outcome itself when no request is needed (no future on that path), else a Promise.
+      Promise.resolve(state.exports.execute(trigger, event, view, BAKED_POLICY, ended.signal)).then(finished, (e) => poison(state, e));
     } catch (e) {
       if (state) poison(state, e);
       else run.fail(e);

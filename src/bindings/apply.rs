@@ -73,15 +73,26 @@ pub struct Host {
     pub ended: JsValue,
 }
 
-/// Failures and completions collected while applying a plan.
+/// What carrying out a plan has done so far: failures and completions (for the markers),
+/// metadata still to write, roles changed (for the roles claim).
 #[derive(Default)]
 struct Tally {
     failed: Vec<String>,
     completed: Vec<String>,
     error: Option<Error>,
+    app_changes: Vec<(String, Json)>,
+    assigned: Vec<ResolvedRole>,
+    removed: Vec<ResolvedRole>,
 }
 
 impl Tally {
+    fn start(d: &Decision) -> Tally {
+        Tally {
+            app_changes: d.app_metadata.clone(),
+            ..Tally::default()
+        }
+    }
+
     fn fail(&mut self, rules: &[String], e: Error) {
         self.failed.extend(rules.iter().cloned());
         self.error.get_or_insert(e);
@@ -92,7 +103,38 @@ fn rules_of(w: &[&WantedRole]) -> Vec<String> {
     w.iter().flat_map(|w| w.rules.iter().cloned()).collect()
 }
 
-/// Applies `d` for `ev`; returns the first error after doing everything that could be done.
+/// `api.access.deny` for a plan that denies: a denied login gets nothing provisioned.
+fn deny(host: &Host, reason: &str, out: &mut Outcome) -> Result<(), Error> {
+    if let Some(access) = host.api.access() {
+        access.deny(&sanitize(reason))?;
+        out.denied = true;
+    }
+    Ok(())
+}
+
+/// Applies a plan that needs no Management API request (`core::plan::needs_management_api`
+/// is false), synchronously: a returning user's login creates no future, so the async code
+/// is neither run nor (V8 compiles wasm lazily) compiled.
+pub fn apply_local(
+    policy: &Policy,
+    d: &Decision,
+    ev: &Event,
+    host: &Host,
+    out: &mut Outcome,
+) -> Result<(), Error> {
+    if let Some((reason, _rule)) = &d.deny {
+        return deny(host, reason, out);
+    }
+    let mut tally = Tally::start(d);
+    markers(policy, d, ev, &mut tally, out);
+    if ev.trigger == Trigger::PostLogin {
+        local_effects(policy, d, ev, host, &mut tally, out);
+    }
+    tally.error.map_or(Ok(()), Err)
+}
+
+/// Applies `d` for `ev` with the Management API; returns the first error after doing
+/// everything that could be done.
 pub async fn apply(
     policy: &Policy,
     d: &Decision,
@@ -104,53 +146,34 @@ pub async fn apply(
     let api = &host.api;
     let post_login = ev.trigger == Trigger::PostLogin;
     if let Some((reason, _rule)) = &d.deny {
-        // A denied login gets nothing provisioned.
-        if let Some(access) = api.access() {
-            access.deny(&sanitize(reason))?;
-            out.denied = true;
-        }
-        return Ok(());
+        return deny(host, reason, out);
     }
-    let mut tally = Tally::default();
+    let mut tally = Tally::start(d);
     let (to_assign, to_remove) = role_changes(d, ev.held_roles());
-    let mut app_changes = d.app_metadata.clone();
-    let patch_needed = !post_login && (!d.app_metadata.is_empty() || !d.user_metadata.is_empty());
-    let api_needed = !to_assign.is_empty()
-        || !to_remove.is_empty()
-        || !d.permissions.is_empty()
-        || !d.tickets.is_empty()
-        || patch_needed
-        || (!post_login && !ev.pending.is_empty());
-    let mut assigned: Vec<ResolvedRole> = Vec::new();
-    let mut removed: Vec<ResolvedRole> = Vec::new();
-    let client = if api_needed {
-        match tenant(secrets)
-            .map_err(Error::from)
-            .and_then(|t| Ok((t, timeout_ms(secrets)?)))
-        {
-            Ok((t, timeout)) => Some(Client::new(
-                t,
-                Rc::new(Cache::new(api.cache())),
-                host.t0 + timeout,
-                host.ended.clone(),
-            )),
-            Err(e) => {
-                let all: Vec<String> = d
-                    .rules
-                    .iter()
-                    .filter(|r| r.matched)
-                    .map(|r| r.name.clone())
-                    .collect();
-                tally.fail(&all, e);
-                None
-            }
+    let client = match tenant(secrets)
+        .map_err(Error::from)
+        .and_then(|t| Ok((t, timeout_ms(secrets)?)))
+    {
+        Ok((t, timeout)) => Some(Client::new(
+            t,
+            Rc::new(Cache::new(api.cache())),
+            host.t0 + timeout,
+            host.ended.clone(),
+        )),
+        Err(e) => {
+            let all: Vec<String> = d
+                .rules
+                .iter()
+                .filter(|r| r.matched)
+                .map(|r| r.name.clone())
+                .collect();
+            tally.fail(&all, e);
+            None
         }
-    } else {
-        None
     };
     if let Some(c) = &client {
-        assigned = change_roles(c, &to_assign, ev, true, &mut tally).await;
-        removed = change_roles(c, &to_remove, ev, false, &mut tally).await;
+        tally.assigned = change_roles(c, &to_assign, ev, true, &mut tally).await;
+        tally.removed = change_roles(c, &to_remove, ev, false, &mut tally).await;
         if !d.permissions.is_empty() {
             let perms: Vec<_> = d.permissions.iter().map(|(p, _)| p).collect();
             let rules: Vec<String> = d.permissions.iter().map(|(_, r)| r.clone()).collect();
@@ -184,7 +207,7 @@ pub async fn apply(
                         continue;
                     }
                     match &t.store_key {
-                        Some(k) => app_changes.push((k.clone(), Json::Str(url))),
+                        Some(k) => tally.app_changes.push((k.clone(), Json::Str(url))),
                         // The URL first, so the user id and rule name never push it past
                         // Auth0's 256-character log line (long URLs: store them instead).
                         None => out.log(
@@ -206,59 +229,16 @@ pub async fn apply(
             }
         }
     }
-    out.assigned = assigned.iter().map(|r| r.name.clone()).collect();
-    out.removed = removed.iter().map(|r| r.name.clone()).collect();
+    out.assigned = tally.assigned.iter().map(|r| r.name.clone()).collect();
+    out.removed = tally.removed.iter().map(|r| r.name.clone()).collect();
 
-    // Markers: what is still owed, and which once-only effects are done.
-    let pending = pending_after(policy, d, &ev.pending, &tally.failed);
-    if !same_names(&pending, &ev.pending) {
-        let v = if pending.is_empty() {
-            Json::Null
-        } else {
-            strs(&pending)
-        };
-        app_changes.push((PENDING_KEY.into(), v));
-        out.pending = Some(pending);
-    }
-    // A rule is done only when all its once-only effects succeeded.
-    tally.completed.retain(|r| !tally.failed.contains(r));
-    let done = done_after(policy, &ev.done, &tally.completed);
-    if !same_names(&done, &ev.done) {
-        app_changes.push((
-            DONE_KEY.into(),
-            if done.is_empty() {
-                Json::Null
-            } else {
-                strs(&done)
-            },
-        ));
-    }
-
+    markers(policy, d, ev, &mut tally, out);
     if post_login {
-        // MFA first: a failing metadata or claim call must not let a login skip it.
-        if let Some(m) = &d.mfa {
-            let opts = Object::new();
-            let _ = Reflect::set(
-                &opts,
-                &"allowRememberBrowser".into(),
-                &m.allow_remember_browser.into(),
-            );
-            if let Some(mfa) = api.multifactor() {
-                if let Err(e) = mfa.enable(&m.provider, &opts) {
-                    tally.error.get_or_insert(e.into());
-                }
-            }
-        }
-        if let Err(e) = write_metadata(api, &app_changes, &d.user_metadata) {
-            tally.error.get_or_insert(e);
-        }
-        if let Err(e) = set_claims(api, policy, d, ev, &assigned, &removed, out) {
-            tally.error.get_or_insert(e);
-        }
-    } else if !app_changes.is_empty() || !d.user_metadata.is_empty() {
+        local_effects(policy, d, ev, host, &mut tally, out);
+    } else if !tally.app_changes.is_empty() || !d.user_metadata.is_empty() {
         // Without a client the configuration error is already in the tally.
         if let Some(c) = &client {
-            let req = update_user_request(&ev.user_id, &app_changes, &d.user_metadata);
+            let req = update_user_request(&ev.user_id, &tally.app_changes, &d.user_metadata);
             match c.call(&req).await {
                 Ok(_) => out.did.push("metadata".into()),
                 Err(e) => {
@@ -274,6 +254,66 @@ pub async fn apply(
         out.throttled = stats.throttled;
     }
     tally.error.map_or(Ok(()), Err)
+}
+
+/// The pending/done markers after this execution: what is still owed, and which once-only
+/// effects are done (added to the metadata to write).
+fn markers(policy: &Policy, d: &Decision, ev: &Event, tally: &mut Tally, out: &mut Outcome) {
+    let pending = pending_after(policy, d, &ev.pending, &tally.failed);
+    if !same_names(&pending, &ev.pending) {
+        let v = if pending.is_empty() {
+            Json::Null
+        } else {
+            strs(&pending)
+        };
+        tally.app_changes.push((PENDING_KEY.into(), v));
+        out.pending = Some(pending);
+    }
+    // A rule is done only when all its once-only effects succeeded.
+    tally.completed.retain(|r| !tally.failed.contains(r));
+    let done = done_after(policy, &ev.done, &tally.completed);
+    if !same_names(&done, &ev.done) {
+        tally.app_changes.push((
+            DONE_KEY.into(),
+            if done.is_empty() {
+                Json::Null
+            } else {
+                strs(&done)
+            },
+        ));
+    }
+}
+
+/// The post-login effects through `api` (no request): MFA, metadata, claims.
+fn local_effects(
+    policy: &Policy,
+    d: &Decision,
+    ev: &Event,
+    host: &Host,
+    tally: &mut Tally,
+    out: &mut Outcome,
+) {
+    let api = &host.api;
+    // MFA first: a failing metadata or claim call must not let a login skip it.
+    if let Some(m) = &d.mfa {
+        let opts = Object::new();
+        let _ = Reflect::set(
+            &opts,
+            &"allowRememberBrowser".into(),
+            &m.allow_remember_browser.into(),
+        );
+        if let Some(mfa) = api.multifactor() {
+            if let Err(e) = mfa.enable(&m.provider, &opts) {
+                tally.error.get_or_insert(e.into());
+            }
+        }
+    }
+    if let Err(e) = write_metadata(api, &tally.app_changes, &d.user_metadata) {
+        tally.error.get_or_insert(e);
+    }
+    if let Err(e) = set_claims(api, policy, d, ev, &tally.assigned, &tally.removed, out) {
+        tally.error.get_or_insert(e);
+    }
 }
 
 /// The key of a once-only request: its path (which names the user) and body.

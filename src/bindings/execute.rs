@@ -1,21 +1,23 @@
 //! The entry point the JS shim calls: one Action execution, from `event` and `api` to the
 //! applied plan and the `on_error` outcome. Never throws.
 
-use super::apply::{apply, Host, Outcome};
+use super::apply::{apply, apply_local, Host, Outcome};
 use super::convert::{parse_json_text, str_array};
 use super::log::{pin_sensitive, sanitize};
 use super::raw::Api;
 use super::read::{read_event, ReadEvent};
 use crate::core::config::{keyword_err, unresolved_keyword};
+use crate::core::event::Event;
 use crate::core::event::{parse_event_with, Trigger};
 use crate::core::json::Json;
-use crate::core::plan::decide;
+use crate::core::plan::{decide, needs_management_api, Decision};
 use crate::core::policy::{on_error_of, parse_policy, OnError, Policy, PolicyError};
 use crate::error::{clip, Error};
 use js_sys::{Date, Object, Reflect};
 use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
+use wasm_bindgen_futures::future_to_promise;
 
 /// The reason given to `api.access.deny` when provisioning fails under `on_error: deny`.
 pub const DENY_REASON: &str = "Access could not be provisioned. Please try again later.";
@@ -80,9 +82,14 @@ impl Outcome {
 }
 
 /// Runs the policy for one execution of `trigger` (`post-login` | `post-user-registration`).
-/// `baked_policy` is the policy compiled into the Action; a `POLICY` secret overrides it.
+/// `baked_policy` is the policy compiled into the Action; a `POLICY` secret overrides it;
+/// `ended` is aborted by the shim once the execution has ended.
+///
+/// Returns the outcome object at once when the plan needs no Management API request (a
+/// returning user: no future is created, so the async code is neither run nor compiled on
+/// that path), else a Promise of it. Never throws.
 #[wasm_bindgen]
-pub async fn execute(
+pub fn execute(
     trigger: String,
     event: JsValue,
     api: Api,
@@ -94,7 +101,6 @@ pub async fn execute(
         t0: Date::now(),
         ended,
     };
-    let (api, t0) = (&host.api, host.t0);
     let trigger = Trigger::from_id(&trigger).unwrap_or(Trigger::PostLogin);
     let mut out = Outcome::default();
     // Only what the core uses is read, secrets first; a non-object event still yields a
@@ -110,8 +116,36 @@ pub async fn execute(
         }
     }
     let (policy, on_error) = load_policy(&secrets, baked_policy.as_deref());
-    let result = run(trigger, read, &secrets, &policy, &host, &mut out).await;
-    let ms = Date::now() - t0;
+    let planned = plan(trigger, read, &secrets, &policy, &mut out);
+    match planned {
+        Ok((ev, d)) if needs_management_api(&d, &ev) => future_to_promise(async move {
+            let result = match policy.as_ref() {
+                Ok(p) => remote(p, &d, &ev, &secrets, &host, &mut out).await,
+                Err(e) => Err(e.clone()),
+            };
+            Ok(conclude(result, trigger, on_error, &host, out))
+        })
+        .into(),
+        Ok((ev, d)) => {
+            let result = match policy.as_ref() {
+                Ok(p) => apply_local(p, &d, &ev, &host, &mut out),
+                Err(e) => Err(e.clone()),
+            };
+            conclude(result, trigger, on_error, &host, out)
+        }
+        Err(e) => conclude(Err(e), trigger, on_error, &host, out),
+    }
+}
+
+/// The outcome object, after the summary or error line and `on_error`.
+fn conclude(
+    result: Result<(), Error>,
+    trigger: Trigger,
+    on_error: OnError,
+    host: &Host,
+    mut out: Outcome,
+) -> JsValue {
+    let ms = Date::now() - host.t0;
     match result {
         Ok(()) => {
             if let Some(line) = out.summary() {
@@ -142,7 +176,7 @@ pub async fn execute(
             line.push_str(&e.to_string());
             out.log(&line);
             if deny && !out.denied {
-                if let Some(access) = api.access() {
+                if let Some(access) = host.api.access() {
                     out.denied = access.deny(DENY_REASON).is_ok();
                 }
             }
@@ -237,24 +271,20 @@ fn policy_error(message: &str) -> Error {
     }])
 }
 
-async fn run(
+/// The event and the decision for it (sync: no I/O).
+fn plan(
     trigger: Trigger,
     read: ReadEvent,
     secrets: &Json,
     policy: &Result<Policy, Error>,
-    host: &Host,
     out: &mut Outcome,
-) -> Result<(), Error> {
+) -> Result<(Event, Decision), Error> {
     #[cfg(feature = "test-hooks")]
-    match secrets.get("TEST_PANIC").and_then(Json::as_str) {
-        Some("start") => panic!("TEST_PANIC: deliberate panic (test-hooks build)"),
-        // A trap while other executions on the instance are in flight.
-        Some("late") => {
-            super::time::sleep(300.0).await;
-            panic!("TEST_PANIC: deliberate late panic (test-hooks build)");
-        }
-        _ => {}
+    if secrets.get("TEST_PANIC").and_then(Json::as_str) == Some("start") {
+        panic!("TEST_PANIC: deliberate panic (test-hooks build)");
     }
+    #[cfg(not(feature = "test-hooks"))]
+    let _ = secrets;
     let ev = parse_event_with(&read.event, trigger, read.unreadable)?;
     out.user_id = ev.user_id.clone();
     let policy = policy.as_ref().map_err(Clone::clone)?;
@@ -265,5 +295,23 @@ async fn run(
         .filter(|r| r.matched)
         .map(|r| r.name.clone())
         .collect();
-    apply(policy, &decision, &ev, secrets, host, out).await
+    Ok((ev, decision))
+}
+
+/// Carries out a plan that needs the Management API.
+async fn remote(
+    policy: &Policy,
+    d: &Decision,
+    ev: &Event,
+    secrets: &Json,
+    host: &Host,
+    out: &mut Outcome,
+) -> Result<(), Error> {
+    // A trap while other executions on the instance are in flight.
+    #[cfg(feature = "test-hooks")]
+    if secrets.get("TEST_PANIC").and_then(Json::as_str) == Some("late") {
+        super::time::sleep(300.0).await;
+        panic!("TEST_PANIC: deliberate late panic (test-hooks build)");
+    }
+    apply(policy, d, ev, secrets, host, out).await
 }

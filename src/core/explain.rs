@@ -4,7 +4,7 @@
 use super::event::{Event, Trigger};
 use super::json::Json;
 use super::mgmt::{list_roles_request, ticket_request};
-use super::plan::{role_changes, Decision, WantedRole};
+use super::plan::{needs_management_api, role_changes, Decision, WantedRole};
 use super::policy::{Policy, RoleRef};
 
 fn role_list(ws: &[&WantedRole]) -> String {
@@ -64,12 +64,8 @@ pub fn explain(
         return out;
     }
     let (assign, remove) = role_changes(d, ev.held_roles());
-    let api_needed = !assign.is_empty()
-        || !remove.is_empty()
-        || !d.permissions.is_empty()
-        || !d.tickets.is_empty();
     let post_login = ev.trigger == Trigger::PostLogin;
-    if api_needed || (!post_login && (!d.app_metadata.is_empty() || !d.user_metadata.is_empty())) {
+    if needs_management_api(d, ev) {
         out.push(
             "  POST /oauth/token  (client credentials; skipped when a token is cached)".into(),
         );

@@ -386,6 +386,25 @@ pub fn role_changes<'a>(
     (assign, remove)
 }
 
+/// Whether carrying out `d` for `ev` needs the Management API: role changes not known to be
+/// unnecessary, once-only effects, and in post-user-registration (no `api.user`) any metadata
+/// or marker write. The Action and `explain` both ask this.
+pub fn needs_management_api(d: &Decision, ev: &Event) -> bool {
+    if d.deny.is_some() {
+        return false;
+    }
+    let (assign, remove) = role_changes(d, ev.held_roles());
+    let registration = ev.trigger == Trigger::PostUserRegistration;
+    !assign.is_empty()
+        || !remove.is_empty()
+        || !d.permissions.is_empty()
+        || !d.tickets.is_empty()
+        || (registration
+            && (!d.app_metadata.is_empty()
+                || !d.user_metadata.is_empty()
+                || !ev.pending.is_empty()))
+}
+
 /// A role resolved against the tenant.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ResolvedRole {
