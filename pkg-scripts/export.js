@@ -85,7 +85,11 @@ AUTH0_KEYWORD_REPLACE_MAPPINGS='${JSON.stringify(mappings)}' \\
 
 (or put \`AUTH0_KEYWORD_REPLACE_MAPPINGS\` in the Deploy CLI's config.json, beside its
 \`AUTH0_DOMAIN\`, \`AUTH0_CLIENT_ID\`, \`AUTH0_CLIENT_SECRET\` — the deployer application, with
-read:actions, create:actions, update:actions).
+read:actions, create:actions, update:actions; \`import --dry-run\` also needs read:clients, and always shows the
+Action as UPDATE: secret values are write-only, so the Deploy CLI cannot compare them).
+
+A keyword missing from the mappings is imported as the literal \`##KEYWORD##\` (the Deploy CLI does not check
+secrets); the Action then names the mapping to add in its log at every login.
 
 Keywords (the Action's secrets, never written here):
 

@@ -498,6 +498,12 @@ describe('npm run deploy against the emulator', () => {
       assert.equal(r.code, 1, `${re}: ${r.stdout}`);
       assert.match(r.stderr, re);
     }
+    // --plan checks first too: a Deploy CLI keyword left in a value stops it before the token request.
+    const plan = await deploy(origin, ['--plan'], { vars: { PROVISION_CLIENT_SECRET: '##PROVISION_CLIENT_SECRET##', TIMEOUT_MS: '##PROVISION_TIMEOUT##' } });
+    assert.equal(plan.code, 1, plan.stdout);
+    assert.match(plan.stderr, /PROVISION_CLIENT_SECRET \(the Action's AUTH0_CLIENT_SECRET\): is an unresolved Deploy CLI keyword: add PROVISION_CLIENT_SECRET to AUTH0_KEYWORD_REPLACE_MAPPINGS/);
+    assert.match(plan.stderr, /TIMEOUT_MS: is an unresolved Deploy CLI keyword: add PROVISION_TIMEOUT to AUTH0_KEYWORD_REPLACE_MAPPINGS/);
+    assert.doesNotMatch(plan.stdout, /^tenant:/m, 'nothing about the tenant: it never got that far');
     assert.equal(emu.requests.length, 0, 'not one request');
     const usage = await deploy(origin, ['--trigger', 'pre-login']);
     assert.equal(usage.code, 2);
@@ -550,7 +556,8 @@ describe('deploy helpers', () => {
   });
 
   test('scopes per operation follow the spec', () => {
-    for (const [tpl, ops] of Object.entries(SPEC.paths).filter(([p]) => p.startsWith('/actions/'))) {
+    // The operations deploy.js sends (TEMPLATES); the spec has Actions reads it never makes.
+    for (const [tpl, ops] of TEMPLATES.map(([, t]) => [t, SPEC.paths[t]])) {
       for (const [m, op] of Object.entries(ops)) {
         if (m === 'delete') continue;
         const want = op.security.find((s) => s.oAuth2ClientCredentials).oAuth2ClientCredentials[0];

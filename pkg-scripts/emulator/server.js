@@ -571,5 +571,9 @@ function parseBody(contentType = '', raw) {
 const actionsApi = require('./actions-api.js');
 ROUTES.push(...actionsApi.routes);
 Object.assign(TenantEmulator.prototype, actionsApi.handlers);
+// The other endpoints the Deploy CLI reads (triggers, action modules, clients), mounted alike.
+const deployCliApi = require('./deploy-cli-api.js');
+ROUTES.push(...deployCliApi.routes);
+Object.assign(TenantEmulator.prototype, deployCliApi.handlers);
 
 module.exports = { TenantEmulator, TokenBucket, mergeFirstLevel, routeOf };
