@@ -1,26 +1,24 @@
-//! Carries out a plan: role and permission changes and tickets through the Management API,
-//! metadata through `api.user` (post-login) or `PATCH /users/{id}` (post-user-registration),
-//! claims, MFA and denial through `api`, and the pending/done markers that make a failed
-//! provisioning complete at the next login and once-only effects happen once.
+//! Carries out a plan's steps (`core::steps`), one `match` per step: role and permission
+//! changes and tickets through the Management API, metadata through `api.user` (post-login)
+//! or `PATCH /users/{id}` (post-user-registration), claims, MFA and denial through `api`.
+//! What a step writes (markers included) is the core's to say, from the steps' results.
 
 use super::cache::Cache;
 use super::client::Client;
-use super::convert::{describe, from_json, str_array, stringify};
+use super::convert::{describe, from_json, stringify};
 use super::log::sanitize;
 use super::raw::Api;
 use super::shared::once;
 use crate::core::config::{tenant, timeout_ms};
-use crate::core::event::{Event, Trigger, DONE_KEY, PENDING_KEY};
+use crate::core::event::{Event, PENDING_KEY};
 use crate::core::json::Json;
 use crate::core::mgmt::{
-    assign_permissions_request, assign_roles_request, parse_ticket_url, remove_roles_request,
-    ticket_request, update_user_request, Body, Request,
+    assign_roles_request, parse_ticket_url, remove_roles_request, update_user_request, Body,
+    Request,
 };
-use crate::core::plan::{
-    done_after, missing_roles, pending_after, role_changes, roles_after, rules_where, same_names,
-    Decision, ResolvedRole, WantedRole,
-};
+use crate::core::plan::{missing_roles, rules_where, Decision, ResolvedRole, WantedRole};
 use crate::core::policy::Policy;
+use crate::core::steps::{claims_after, metadata_writes, steps, Progress, Step, Via};
 use crate::error::{clip, Error};
 use js_sys::{Object, Reflect};
 use std::rc::Rc;
@@ -73,28 +71,16 @@ pub struct Host {
     pub ended: JsValue,
 }
 
-/// What carrying out a plan has done so far: failures and completions (for the markers),
-/// metadata still to write, roles changed (for the roles claim).
+/// What the steps did so far (the core's `Progress`) and the first error.
 #[derive(Default)]
 struct Tally {
-    failed: Vec<String>,
-    completed: Vec<String>,
+    progress: Progress,
     error: Option<Error>,
-    app_changes: Vec<(String, Json)>,
-    assigned: Vec<ResolvedRole>,
-    removed: Vec<ResolvedRole>,
 }
 
 impl Tally {
-    fn start(d: &Decision) -> Tally {
-        Tally {
-            app_changes: d.app_metadata.clone(),
-            ..Tally::default()
-        }
-    }
-
     fn fail(&mut self, rules: &[String], e: Error) {
-        self.failed.extend(rules.iter().cloned());
+        self.progress.failed.extend(rules.iter().cloned());
         self.error.get_or_insert(e);
     }
 }
@@ -103,18 +89,77 @@ fn rules_of(w: &[&WantedRole]) -> Vec<String> {
     w.iter().flat_map(|w| w.rules.iter().cloned()).collect()
 }
 
-/// `api.access.deny` for a plan that denies: a denied login gets nothing provisioned.
-fn deny(host: &Host, reason: &str, out: &mut Outcome) -> Result<(), Error> {
-    if let Some(access) = host.api.access() {
-        access.deny(&sanitize(reason))?;
-        out.denied = true;
-    }
-    Ok(())
+fn matched(d: &Decision) -> Vec<String> {
+    rules_where(d, |_| true)
 }
 
-/// Applies a plan that needs no Management API request (`core::plan::needs_management_api`
-/// is false), synchronously: a returning user's login creates no future, so the async code
-/// is neither run nor (V8 compiles wasm lazily) compiled.
+/// Carries out a step that needs no request; `false` for one that does.
+fn local_step(
+    step: &Step,
+    policy: &Policy,
+    d: &Decision,
+    ev: &Event,
+    host: &Host,
+    tally: &mut Tally,
+    out: &mut Outcome,
+) -> bool {
+    let api = &host.api;
+    let result: Result<(), Error> = match step {
+        Step::Deny { reason, .. } => match api.access() {
+            Some(access) => access
+                .deny(&sanitize(reason))
+                .map(|_| out.denied = true)
+                .map_err(Error::from),
+            None => Ok(()),
+        },
+        Step::RequireMfa(m) => {
+            let opts = Object::new();
+            let _ = Reflect::set(
+                &opts,
+                &"allowRememberBrowser".into(),
+                &m.allow_remember_browser.into(),
+            );
+            match api.multifactor() {
+                Some(mfa) => mfa
+                    .enable(&m.provider, &opts)
+                    .map(|_| ())
+                    .map_err(Error::from),
+                None => Ok(()),
+            }
+        }
+        Step::Metadata(Via::Api) => {
+            let (app, user) = metadata_writes(policy, d, ev, &tally.progress);
+            note_pending(&app, out);
+            write_metadata(api, &app, &user)
+        }
+        Step::Claims => {
+            let claims = claims_after(policy, d, ev, &tally.progress);
+            set_claims(api, policy, &claims, out).map_err(Error::from)
+        }
+        _ => return false,
+    };
+    if let Err(e) = result {
+        tally.error.get_or_insert(e);
+    }
+    true
+}
+
+/// Records the pending marker written (for the outcome and the error line).
+fn note_pending(app: &[(String, Json)], out: &mut Outcome) {
+    if let Some((_, v)) = app.iter().find(|(k, _)| k == PENDING_KEY) {
+        out.pending = Some(
+            v.as_array()
+                .unwrap_or_default()
+                .iter()
+                .filter_map(|j| j.as_str().map(str::to_owned))
+                .collect(),
+        );
+    }
+}
+
+/// Carries out steps that need no request (`core::plan::needs_management_api` is false),
+/// synchronously: a returning user's login creates no future, so the async code is neither
+/// run nor (V8 compiles wasm lazily) compiled.
 pub fn apply_local(
     policy: &Policy,
     d: &Decision,
@@ -122,19 +167,15 @@ pub fn apply_local(
     host: &Host,
     out: &mut Outcome,
 ) -> Result<(), Error> {
-    if let Some((reason, _rule)) = &d.deny {
-        return deny(host, reason, out);
-    }
-    let mut tally = Tally::start(d);
-    markers(policy, d, ev, &mut tally, out);
-    if ev.trigger == Trigger::PostLogin {
-        local_effects(policy, d, ev, host, &mut tally, out);
+    let mut tally = Tally::default();
+    for step in steps(policy, d, ev) {
+        local_step(&step, policy, d, ev, host, &mut tally, out);
     }
     tally.error.map_or(Ok(()), Err)
 }
 
-/// Applies `d` for `ev` with the Management API; returns the first error after doing
-/// everything that could be done.
+/// Carries out every step of `d` for `ev`; returns the first error after doing everything
+/// that could be done.
 pub async fn apply(
     policy: &Policy,
     d: &Decision,
@@ -143,109 +184,100 @@ pub async fn apply(
     host: &Host,
     out: &mut Outcome,
 ) -> Result<(), Error> {
-    let api = &host.api;
-    let post_login = ev.trigger == Trigger::PostLogin;
-    if let Some((reason, _rule)) = &d.deny {
-        return deny(host, reason, out);
-    }
-    let mut tally = Tally::start(d);
-    let (to_assign, to_remove) = role_changes(d, ev.held_roles());
-    let client = match tenant(secrets)
-        .map_err(Error::from)
-        .and_then(|t| Ok((t, timeout_ms(secrets)?)))
-    {
-        Ok((t, timeout)) => Some(Client::new(
-            t,
-            Rc::new(Cache::new(api.cache())),
-            host.t0 + timeout,
-            host.ended.clone(),
-        )),
-        Err(e) => {
-            let all: Vec<String> = d
-                .rules
-                .iter()
-                .filter(|r| r.matched)
-                .map(|r| r.name.clone())
-                .collect();
-            tally.fail(&all, e);
-            None
+    let mut tally = Tally::default();
+    let mut client: Option<Client> = None;
+    for step in steps(policy, d, ev) {
+        if local_step(&step, policy, d, ev, host, &mut tally, out) {
+            continue;
         }
-    };
-    if let Some(c) = &client {
-        tally.assigned = change_roles(c, &to_assign, ev, true, &mut tally).await;
-        tally.removed = change_roles(c, &to_remove, ev, false, &mut tally).await;
-        if !d.permissions.is_empty() {
-            let perms: Vec<_> = d.permissions.iter().map(|(p, _)| p).collect();
-            let rules: Vec<String> = d.permissions.iter().map(|(_, r)| r.clone()).collect();
-            let req = assign_permissions_request(&ev.user_id, &perms);
-            let call = c.call_owned(req.clone());
-            match once(
-                &once_key(&req),
-                Box::pin(async move { call.await.map(|_| String::new()) }),
-            )
-            .await
+        if let Step::Token = step {
+            match tenant(secrets)
+                .map_err(Error::from)
+                .and_then(|t| Ok((t, timeout_ms(secrets)?)))
             {
-                (Ok(_), ran) => {
-                    tally.completed.extend(rules);
-                    if ran {
-                        out.did.push("permissions".into());
-                    }
+                Ok((t, timeout)) => {
+                    let cache = Rc::new(Cache::new(host.api.cache()));
+                    let deadline = host.t0 + timeout;
+                    client = Some(Client::new(t, cache, deadline, host.ended.clone()));
                 }
-                (Err(e), _) => tally.fail(&rules, e),
+                Err(e) => tally.fail(&matched(d), e),
             }
+            continue;
         }
-        for (t, rule) in &d.tickets {
-            let req = ticket_request(&ev.user_id, t);
-            let (kind, call) = (req.call, c.call_owned(req.clone()));
-            let issue = Box::pin(async move { parse_ticket_url(kind, call.await?.as_ref()) });
-            // Concurrent logins of one user share one ticket; only its issuer reports it.
-            match once(&once_key(&req), issue).await {
-                (Ok(url), ran) => {
+        // Without a client the configuration error is already in the tally.
+        let Some(c) = &client else { continue };
+        match &step {
+            Step::AssignRoles(ws) | Step::RemoveRoles(ws) => {
+                let assign = matches!(step, Step::AssignRoles(_));
+                let ws: Vec<&WantedRole> = ws.iter().collect();
+                let done = change_roles(c, &ws, ev, assign, &mut tally).await;
+                let (names, into) = if assign {
+                    (&mut out.assigned, &mut tally.progress.assigned)
+                } else {
+                    (&mut out.removed, &mut tally.progress.removed)
+                };
+                names.extend(done.iter().map(|r| r.name.clone()));
+                into.extend(done);
+            }
+            Step::AssignPermissions { request, rules } => {
+                let call = c.call_owned(request.clone());
+                let grant = Box::pin(async move { call.await.map(|_| String::new()) });
+                match once(&once_key(request), grant).await {
+                    (Ok(_), ran) => {
+                        tally.progress.completed.extend(rules.iter().cloned());
+                        if ran {
+                            out.did.push("permissions".into());
+                        }
+                    }
+                    (Err(e), _) => tally.fail(rules, e),
+                }
+            }
+            Step::Ticket {
+                request,
+                store_key,
+                rule,
+            } => {
+                let (kind, call) = (request.call, c.call_owned(request.clone()));
+                let issue = Box::pin(async move { parse_ticket_url(kind, call.await?.as_ref()) });
+                // Concurrent logins of one user share one ticket; only its issuer reports it.
+                match once(&once_key(request), issue).await {
                     // Another execution issued it and logs it; that one marks it done (so a
                     // URL lost with a trapped issuer is issued again at a later login).
-                    if !ran && t.store_key.is_none() {
-                        continue;
+                    (Ok(_), false) if store_key.is_none() => {}
+                    (Ok(url), _) => {
+                        match store_key {
+                            Some(k) => tally.progress.stored.push((k.clone(), Json::Str(url))),
+                            // The URL first, so the user id and rule name never push it past
+                            // Auth0's 256-character log line (long URLs: store them instead).
+                            None => out.log(
+                                &[
+                                    "provision ticket url=",
+                                    &url,
+                                    " user=",
+                                    clip(&ev.user_id, 64),
+                                    " rule=",
+                                    clip(rule, 40),
+                                ]
+                                .concat(),
+                            ),
+                        }
+                        tally.progress.completed.push(rule.clone());
+                        out.did.push("ticket".into());
                     }
-                    match &t.store_key {
-                        Some(k) => tally.app_changes.push((k.clone(), Json::Str(url))),
-                        // The URL first, so the user id and rule name never push it past
-                        // Auth0's 256-character log line (long URLs: store them instead).
-                        None => out.log(
-                            &[
-                                "provision ticket url=",
-                                &url,
-                                " user=",
-                                clip(&ev.user_id, 64),
-                                " rule=",
-                                clip(rule, 40),
-                            ]
-                            .concat(),
-                        ),
-                    }
-                    tally.completed.push(rule.clone());
-                    out.did.push("ticket".into());
-                }
-                (Err(e), _) => tally.fail(std::slice::from_ref(rule), e),
-            }
-        }
-    }
-    out.assigned = tally.assigned.iter().map(|r| r.name.clone()).collect();
-    out.removed = tally.removed.iter().map(|r| r.name.clone()).collect();
-
-    markers(policy, d, ev, &mut tally, out);
-    if post_login {
-        local_effects(policy, d, ev, host, &mut tally, out);
-    } else if !tally.app_changes.is_empty() || !d.user_metadata.is_empty() {
-        // Without a client the configuration error is already in the tally.
-        if let Some(c) = &client {
-            let req = update_user_request(&ev.user_id, &tally.app_changes, &d.user_metadata);
-            match c.call(&req).await {
-                Ok(_) => out.did.push("metadata".into()),
-                Err(e) => {
-                    let rules = rules_where(d, |_| true);
-                    tally.fail(&rules, e);
+                    (Err(e), _) => tally.fail(std::slice::from_ref(rule), e),
                 }
             }
+            Step::Metadata(Via::Patch) => {
+                let (app, user) = metadata_writes(policy, d, ev, &tally.progress);
+                note_pending(&app, out);
+                if !app.is_empty() || !user.is_empty() {
+                    match c.call(&update_user_request(&ev.user_id, &app, &user)).await {
+                        Ok(_) => out.did.push("metadata".into()),
+                        Err(e) => tally.fail(&matched(d), e),
+                    }
+                }
+            }
+            _ => {}
         }
     }
     if let Some(c) = &client {
@@ -256,66 +288,6 @@ pub async fn apply(
     tally.error.map_or(Ok(()), Err)
 }
 
-/// The pending/done markers after this execution: what is still owed, and which once-only
-/// effects are done (added to the metadata to write).
-fn markers(policy: &Policy, d: &Decision, ev: &Event, tally: &mut Tally, out: &mut Outcome) {
-    let pending = pending_after(policy, d, &ev.pending, &tally.failed);
-    if !same_names(&pending, &ev.pending) {
-        let v = if pending.is_empty() {
-            Json::Null
-        } else {
-            strs(&pending)
-        };
-        tally.app_changes.push((PENDING_KEY.into(), v));
-        out.pending = Some(pending);
-    }
-    // A rule is done only when all its once-only effects succeeded.
-    tally.completed.retain(|r| !tally.failed.contains(r));
-    let done = done_after(policy, &ev.done, &tally.completed);
-    if !same_names(&done, &ev.done) {
-        tally.app_changes.push((
-            DONE_KEY.into(),
-            if done.is_empty() {
-                Json::Null
-            } else {
-                strs(&done)
-            },
-        ));
-    }
-}
-
-/// The post-login effects through `api` (no request): MFA, metadata, claims.
-fn local_effects(
-    policy: &Policy,
-    d: &Decision,
-    ev: &Event,
-    host: &Host,
-    tally: &mut Tally,
-    out: &mut Outcome,
-) {
-    let api = &host.api;
-    // MFA first: a failing metadata or claim call must not let a login skip it.
-    if let Some(m) = &d.mfa {
-        let opts = Object::new();
-        let _ = Reflect::set(
-            &opts,
-            &"allowRememberBrowser".into(),
-            &m.allow_remember_browser.into(),
-        );
-        if let Some(mfa) = api.multifactor() {
-            if let Err(e) = mfa.enable(&m.provider, &opts) {
-                tally.error.get_or_insert(e.into());
-            }
-        }
-    }
-    if let Err(e) = write_metadata(api, &tally.app_changes, &d.user_metadata) {
-        tally.error.get_or_insert(e);
-    }
-    if let Err(e) = set_claims(api, policy, d, ev, &tally.assigned, &tally.removed, out) {
-        tally.error.get_or_insert(e);
-    }
-}
-
 /// The key of a once-only request: its path (which names the user) and body.
 fn once_key(req: &Request) -> String {
     let mut k = String::from(req.call.label());
@@ -324,10 +296,6 @@ fn once_key(req: &Request) -> String {
         k.push_str(&stringify(j));
     }
     k
-}
-
-fn strs(items: &[String]) -> Json {
-    Json::Arr(items.iter().map(|s| Json::Str(s.clone())).collect())
 }
 
 /// Resolves `wanted` and assigns (or removes) the ones that need it, in one request.
@@ -413,27 +381,23 @@ fn write_metadata(api: &Api, app: &[(String, Json)], user: &[(String, Json)]) ->
 fn set_claims(
     api: &Api,
     policy: &Policy,
-    d: &Decision,
-    ev: &Event,
-    assigned: &[ResolvedRole],
-    removed: &[ResolvedRole],
+    claims: &[(String, Json)],
     out: &mut Outcome,
-) -> Result<(), Error> {
-    let mut claims: Vec<(String, JsValue)> = d
-        .claims
-        .iter()
-        .map(|(k, v)| (k.clone(), from_json(v)))
-        .collect();
+) -> Result<(), JsValue> {
     if let Some(ns) = &policy.claims_namespace {
-        let a: Vec<&ResolvedRole> = assigned.iter().collect();
-        let r: Vec<&ResolvedRole> = removed.iter().collect();
-        let roles = roles_after(&ev.roles, &a, &r);
-        claims.push(([ns.as_str(), "roles"].concat(), str_array(&roles)));
-        out.roles_claim = Some(roles);
+        let name = [ns.as_str(), "roles"].concat();
+        if let Some((_, Json::Arr(roles))) = claims.iter().find(|(k, _)| *k == name) {
+            out.roles_claim = Some(
+                roles
+                    .iter()
+                    .filter_map(|j| j.as_str().map(str::to_owned))
+                    .collect(),
+            );
+        }
     }
     for setter in [api.id_token(), api.access_token()].into_iter().flatten() {
-        for (name, value) in &claims {
-            setter.set_custom_claim(name, value)?;
+        for (name, value) in claims {
+            setter.set_custom_claim(name, &from_json(value))?;
         }
     }
     Ok(())

@@ -1,11 +1,12 @@
 //! A readable account of a decision: which rules matched and why the others did not, and
-//! the exact plan (Management API requests and `api` calls) without sending anything.
+//! the plan's steps — the ones the Action carries out — without sending anything.
 
-use super::event::{Event, Trigger};
+use super::event::{Event, PENDING_KEY};
 use super::json::Json;
-use super::mgmt::{list_roles_request, ticket_request};
-use super::plan::{needs_management_api, role_changes, Decision, WantedRole};
+use super::mgmt::list_roles_request;
+use super::plan::{Decision, WantedRole};
 use super::policy::{Policy, RoleRef};
+use super::steps::{assume_success, claims_after, metadata_writes, steps, Step, Via};
 
 fn role_list(ws: &[&WantedRole]) -> String {
     ws.iter()
@@ -33,7 +34,9 @@ fn lookups(out: &mut Vec<String>, ws: &[&WantedRole]) {
     }
 }
 
-/// Lines describing `d` for `ev` (`json` renders JSON values, e.g. serde_json).
+/// Lines describing `d` for `ev`: the rules, then each step of `core::steps::steps` — the
+/// same list the Action carries out — with what it writes if every step succeeds (`json`
+/// renders JSON values, e.g. serde_json).
 pub fn explain(
     policy: &Policy,
     d: &Decision,
@@ -49,150 +52,153 @@ pub fn explain(
         out.push([mark, &r.name, ": ", r.reason].concat());
     }
     out.push("plan:".into());
-    let before = out.len();
-    if let Some((reason, rule)) = &d.deny {
-        out.push(
-            [
-                "  api.access.deny(",
-                &json(&Json::Str(reason.clone())),
-                ")  [",
-                rule,
-                "]; nothing else is done",
-            ]
-            .concat(),
-        );
-        return out;
-    }
-    let (assign, remove) = role_changes(d, ev.held_roles());
-    let post_login = ev.trigger == Trigger::PostLogin;
-    if needs_management_api(d, ev) {
-        out.push(
-            "  POST /oauth/token  (client credentials; skipped when a token is cached)".into(),
-        );
-    }
-    lookups(&mut out, &assign);
-    if !assign.is_empty() {
-        out.push(
-            [
-                "  POST /api/v2/users/{id}/roles  {roles: [",
-                &role_list(&assign),
-                "]}  (only roles not held)",
-            ]
-            .concat(),
-        );
-    }
-    lookups(&mut out, &remove);
-    if !remove.is_empty() {
-        out.push(
-            [
-                "  DELETE /api/v2/users/{id}/roles  {roles: [",
-                &role_list(&remove),
-                "]}  (only roles held)",
-            ]
-            .concat(),
-        );
-    }
-    if !d.permissions.is_empty() {
-        let perms: Vec<String> = d
-            .permissions
-            .iter()
-            .map(|(p, _)| [&p.resource_server_identifier, " ", &p.permission_name].concat())
-            .collect();
-        out.push(
-            [
-                "  POST /api/v2/users/{id}/permissions  [",
-                &perms.join(", "),
-                "]",
-            ]
-            .concat(),
-        );
-    }
-    for (t, rule) in &d.tickets {
-        let req = ticket_request(&ev.user_id, t);
-        let dest = t
-            .store_key
-            .as_ref()
-            .map_or("the log".to_owned(), |k| ["app_metadata.", k].concat());
-        out.push(
-            [
-                "  ",
-                req.method,
-                " ",
-                &req.path,
-                "  → URL into ",
-                &dest,
-                "  [",
-                rule,
-                "]",
-            ]
-            .concat(),
-        );
-    }
-    let meta_target = if post_login {
-        "  api.user.set"
-    } else {
-        "  PATCH /api/v2/users/{id} "
-    };
-    for (label, changes) in [
-        ("AppMetadata", &d.app_metadata),
-        ("UserMetadata", &d.user_metadata),
-    ] {
-        for (k, v) in changes {
-            out.push(
-                [
-                    meta_target,
-                    label,
-                    "(",
-                    &json(&Json::Str(k.clone())),
-                    ", ",
-                    &json(v),
-                    ")",
-                ]
-                .concat(),
-            );
-        }
-    }
-    if post_login {
-        let mut claims: Vec<(String, String)> =
-            d.claims.iter().map(|(k, v)| (k.clone(), json(v))).collect();
-        if let Some(ns) = &policy.claims_namespace {
-            claims.push((
-                [ns.as_str(), "roles"].concat(),
-                "[roles held after this login]".into(),
-            ));
-        }
-        for (k, v) in claims {
-            out.push(
-                [
-                    "  api.idToken / api.accessToken .setCustomClaim(\"",
-                    &k,
-                    "\", ",
-                    &v,
-                    ")",
-                ]
-                .concat(),
-            );
-        }
-        if let Some(m) = &d.mfa {
-            let remember = if m.allow_remember_browser {
-                "true"
-            } else {
-                "false"
-            };
-            out.push(
-                [
-                    "  api.multifactor.enable(\"",
-                    &m.provider,
-                    "\", {allowRememberBrowser: ",
-                    remember,
-                    "})",
-                ]
-                .concat(),
-            );
-        }
-    }
-    if out.len() == before {
+    let all = steps(policy, d, ev);
+    if all.is_empty() {
         out.push("  nothing to do: no Management API request, no api call".into());
+    }
+    let success = assume_success(policy, d, ev);
+    for step in &all {
+        match step {
+            Step::Deny { reason, rule } => out.push(
+                [
+                    "  api.access.deny(",
+                    &json(&Json::Str(reason.clone())),
+                    ")  [",
+                    rule,
+                    "]; nothing else is done",
+                ]
+                .concat(),
+            ),
+            Step::Token => out.push(
+                "  POST /oauth/token  (client credentials; skipped when a token is cached)".into(),
+            ),
+            Step::AssignRoles(ws) | Step::RemoveRoles(ws) => {
+                let ws: Vec<&WantedRole> = ws.iter().collect();
+                lookups(&mut out, &ws);
+                let (line, only) = if matches!(step, Step::AssignRoles(_)) {
+                    (
+                        "  POST /api/v2/users/{id}/roles  {roles: [",
+                        "]}  (only roles not held)",
+                    )
+                } else {
+                    (
+                        "  DELETE /api/v2/users/{id}/roles  {roles: [",
+                        "]}  (only roles held)",
+                    )
+                };
+                out.push([line, &role_list(&ws), only].concat());
+            }
+            Step::AssignPermissions { request, .. } => {
+                let perms: Vec<String> = d
+                    .permissions
+                    .iter()
+                    .map(|(p, _)| [&p.resource_server_identifier, " ", &p.permission_name].concat())
+                    .collect();
+                out.push(
+                    [
+                        "  ",
+                        request.method,
+                        " ",
+                        &request.path,
+                        "  [",
+                        &perms.join(", "),
+                        "]",
+                    ]
+                    .concat(),
+                );
+            }
+            Step::Ticket {
+                request,
+                store_key,
+                rule,
+            } => {
+                let dest = store_key
+                    .as_ref()
+                    .map_or("the log".to_owned(), |k| ["app_metadata.", k].concat());
+                out.push(
+                    [
+                        "  ",
+                        request.method,
+                        " ",
+                        &request.path,
+                        "  → URL into ",
+                        &dest,
+                        "  [",
+                        rule,
+                        "]",
+                    ]
+                    .concat(),
+                );
+            }
+            Step::RequireMfa(m) => {
+                let remember = if m.allow_remember_browser {
+                    "true"
+                } else {
+                    "false"
+                };
+                out.push(
+                    [
+                        "  api.multifactor.enable(\"",
+                        &m.provider,
+                        "\", {allowRememberBrowser: ",
+                        remember,
+                        "})",
+                    ]
+                    .concat(),
+                );
+            }
+            Step::Metadata(via) => {
+                let target = match via {
+                    Via::Api => "  api.user.set",
+                    Via::Patch => "  PATCH /api/v2/users/{id} ",
+                };
+                let (app, user) = metadata_writes(policy, d, ev, &success);
+                for (label, changes) in [("AppMetadata", &app), ("UserMetadata", &user)] {
+                    for (k, v) in changes {
+                        out.push(
+                            [
+                                target,
+                                label,
+                                "(",
+                                &json(&Json::Str(k.clone())),
+                                ", ",
+                                &json(v),
+                                ")",
+                            ]
+                            .concat(),
+                        );
+                    }
+                }
+                out.push(
+                    [
+                        "  (markers: a rule whose request fails is added to ",
+                        PENDING_KEY,
+                        ")",
+                    ]
+                    .concat(),
+                );
+            }
+            Step::Claims => {
+                for (k, v) in claims_after(policy, d, ev, &success) {
+                    let shown = match &policy.claims_namespace {
+                        Some(ns) if k == [ns.as_str(), "roles"].concat() => {
+                            ["[roles held after this login: ", &json(&v), "]"].concat()
+                        }
+                        _ => json(&v),
+                    };
+                    out.push(
+                        [
+                            "  api.idToken / api.accessToken .setCustomClaim(\"",
+                            &k,
+                            "\", ",
+                            &shown,
+                            ")",
+                        ]
+                        .concat(),
+                    );
+                }
+            }
+        }
     }
     out
 }
@@ -200,7 +206,7 @@ pub fn explain(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::core::event::parse_event;
+    use crate::core::event::{parse_event, Trigger};
     use crate::core::plan::decide;
     use crate::core::policy::parse_policy;
 

@@ -11,3 +11,4 @@ pub mod policy;
 pub mod policy_parse;
 pub mod redact;
 pub mod retry;
+pub mod steps;
