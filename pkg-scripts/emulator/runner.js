@@ -177,10 +177,11 @@ class ActionsRunner {
   }
 
   /** A database / passwordless sign-up, as the post-user-registration trigger runs it. */
-  async register(userId) {
+  async register(userId, { edit } = {}) {
     const user = this.emulator.users.get(userId);
     if (!user) throw new Error(`no such user in the emulator: ${userId}`);
     const event = this.baseEvent(user);
+    if (edit) edit(event);
     const rec = {};
     const api = { cache: this.caches['post-user-registration'] };
     return this.execute('onExecutePostUserRegistration', event, api, rec);

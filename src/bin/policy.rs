@@ -5,13 +5,13 @@
 
 use auth0_provision::core::config::{check_secrets, SecretProblem, SecretsReport};
 use auth0_provision::core::event::{parse_event, Trigger};
-use auth0_provision::core::explain::explain;
+use auth0_provision::core::explain::{explain, trace};
 use auth0_provision::core::json::Json;
 use auth0_provision::core::plan::decide;
 use auth0_provision::core::policy::{parse_policy, Policy, SECRET_MAX_CHARS};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: policy check POLICY.json\n       policy explain POLICY.json EVENT.json [--trigger post-login|post-user-registration]\n       policy check-secrets [--partial] [--json] [SECRETS.json|-]   ({NAME: value} or [{name, value}]; stdin when no file)";
+const USAGE: &str = "usage: policy check POLICY.json\n       policy explain POLICY.json EVENT.json [--trigger post-login|post-user-registration] [--json]\n       policy check-secrets [--partial] [--json] [SECRETS.json|-]   ({NAME: value} or [{name, value}]; stdin when no file)";
 
 fn read_json(path: &str) -> Result<(String, Json), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
@@ -74,7 +74,7 @@ fn check(path: &str) -> ExitCode {
     ExitCode::SUCCESS
 }
 
-fn explain_cmd(policy_path: &str, event_path: &str, trigger: Trigger) -> ExitCode {
+fn explain_cmd(policy_path: &str, event_path: &str, trigger: Trigger, json: bool) -> ExitCode {
     let policy = match load_policy(policy_path) {
         Ok(p) => p,
         Err(code) => return code,
@@ -89,6 +89,15 @@ fn explain_cmd(policy_path: &str, event_path: &str, trigger: Trigger) -> ExitCod
         }
     };
     let d = decide(&policy, &ev);
+    if json {
+        // What a cold container does if every step succeeds (tests compare it with the Action).
+        let (requests, calls) = trace(&policy, &d, &ev);
+        println!(
+            "{}",
+            serde_json::json!({ "requests": requests, "api": calls })
+        );
+        return ExitCode::SUCCESS;
+    }
     for line in explain(&policy, &d, &ev, |j| {
         serde_json::to_string(j).unwrap_or_default()
     }) {
@@ -242,7 +251,9 @@ fn main() -> ExitCode {
     {
         ["check-secrets", rest @ ..] => check_secrets_cmd(rest),
         ["check", path, ..] => check(path),
-        ["explain", policy, event, ..] => explain_cmd(policy, event, trigger),
+        ["explain", policy, event, rest @ ..] => {
+            explain_cmd(policy, event, trigger, rest.contains(&"--json"))
+        }
         _ => {
             eprintln!("{USAGE}");
             ExitCode::from(2)

@@ -7,6 +7,7 @@ use super::mgmt::list_roles_request;
 use super::plan::{Decision, WantedRole};
 use super::policy::{Policy, RoleRef};
 use super::steps::{assume_success, claims_after, metadata_writes, steps, Step, Via};
+use crate::error::Call;
 
 fn role_list(ws: &[&WantedRole]) -> String {
     ws.iter()
@@ -201,6 +202,66 @@ pub fn explain(
         }
     }
     out
+}
+
+/// What carrying out the steps does on a cold container if every step succeeds: the
+/// Management API calls in order (method and path template) and the `api` calls as
+/// `[method, args...]` — the form the tests compare with the emulator's request log and the
+/// runner's api recorder, so explain and the Action can never drift apart.
+pub fn trace(policy: &Policy, d: &Decision, ev: &Event) -> (Vec<&'static str>, Vec<Json>) {
+    let (mut requests, mut calls) = (Vec::new(), Vec::new());
+    let success = assume_success(policy, d, ev);
+    let call = |name: &str, args: Vec<Json>| {
+        let mut v = vec![Json::Str(name.into())];
+        v.extend(args);
+        Json::Arr(v)
+    };
+    for step in steps(policy, d, ev) {
+        match &step {
+            Step::Deny { reason, .. } => calls.push(call("deny", vec![Json::Str(reason.clone())])),
+            Step::Token => requests.push(Call::Token.label()),
+            Step::AssignRoles(ws) | Step::RemoveRoles(ws) => {
+                for w in ws {
+                    requests.push(match w.role {
+                        RoleRef::Name(_) => Call::ListRoles.label(),
+                        RoleRef::Id(_) => Call::GetRole.label(),
+                    });
+                }
+                requests.push(if matches!(step, Step::AssignRoles(_)) {
+                    Call::AssignRoles.label()
+                } else {
+                    Call::RemoveRoles.label()
+                });
+            }
+            Step::AssignPermissions { request, .. } | Step::Ticket { request, .. } => {
+                requests.push(request.call.label())
+            }
+            Step::RequireMfa(m) => calls.push(call("mfa", vec![Json::Str(m.provider.clone())])),
+            Step::Metadata(via) => {
+                let (app, user) = metadata_writes(policy, d, ev, &success);
+                match via {
+                    Via::Patch if !app.is_empty() || !user.is_empty() => {
+                        requests.push(Call::UpdateUser.label())
+                    }
+                    Via::Patch => {}
+                    Via::Api => {
+                        for (name, changes) in [("setAppMetadata", app), ("setUserMetadata", user)]
+                        {
+                            for (k, v) in changes {
+                                calls.push(call(name, vec![Json::Str(k), v]));
+                            }
+                        }
+                    }
+                }
+            }
+            Step::Claims => {
+                for (k, v) in claims_after(policy, d, ev, &success) {
+                    calls.push(call("setCustomClaim", vec![Json::Str(k), v]));
+                }
+            }
+        }
+    }
+    (requests, calls)
 }
 
 #[cfg(test)]
