@@ -2,19 +2,31 @@
 // The benchmark: dist/action.js against its peer, a JavaScript post-login Action doing the same job
 // with the `auth0` npm SDK (pkg-scripts/bench/peer-action.js), both on the local tenant emulator.
 // Prints a table (each figure with the ratio ours/peer) and writes results.json and bench.svg.
-//
-// Usage: node pkg-scripts/bench.js [--quick] [--burst-users N] [--rate R] [--cold N] [--warm N]
-//          [--out DIR] [--skip-burst]
-//   --quick        5 cold processes, 1,000 warm iterations, a 20-user burst; writes to a temp dir
-//                  unless --out is given (so the committed results are not overwritten)
-//   --burst-users  users of the burst (default 200; 20 with --quick); --rate: tenant req/s (2)
-//   --replot       only redraw bench.svg and the table (results.json's table/markdown) from the
-//                  measurements in --out's results.json
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn, execFileSync } = require('node:child_process');
+const { parseCommandLine } = require('./lib/args.js');
+const { knownSecrets: listedSecrets, recordedOutputs } = require('./lib/secret-scan.js');
+
+const USAGE = `Usage: node pkg-scripts/bench.js [--quick] [--burst-users N] [--rate R] [--cold N] [--warm N]
+         [--out DIR] [--skip-burst] [--replot]
+
+  --quick        5 cold processes, 1,000 warm iterations, a 20-user burst; writes to a temp dir
+                 unless --out is given (so the committed results are not overwritten)
+  --burst-users  users of the burst (default 200; 20 with --quick); --rate: tenant req/s (2)
+  --cold N       cold processes per Action and scenario (default 30); --warm N: warm iterations (10,000)
+  --out DIR      where results.json and bench.svg go (default pkg-scripts/bench)
+  --skip-burst   leave the burst out
+  --replot       only redraw bench.svg and the table (results.json's table/markdown) from the
+                 measurements in --out's results.json
+`;
+// Parsed first: a usage error leaves nothing behind (no scan directory yet).
+const { values: ARGS } = parseCommandLine('bench', USAGE, {
+  quick: { type: 'boolean' }, 'skip-burst': { type: 'boolean' }, replot: { type: 'boolean' },
+  'burst-users': { type: 'string' }, rate: { type: 'string' }, cold: { type: 'string' }, warm: { type: 'string' }, out: { type: 'string' },
+});
 
 // Every credential the emulators know or issue is listed here (server.js noteSecret) so that the
 // output can be checked for them before it is printed or written. Set before the emulator loads.
@@ -22,25 +34,19 @@ const SCAN_DIR = fs.mkdtempSync(path.join(os.tmpdir(), 'bench-secrets-'));
 process.env.SECRET_SCAN_DIR = SCAN_DIR;
 
 const ROOT = path.resolve(__dirname, '..');
-const argv = process.argv.slice(2);
-const flag = (name) => argv.includes(name);
-const opt = (name, def) => {
-  const i = argv.indexOf(name);
-  return i >= 0 && argv[i + 1] !== undefined ? argv[i + 1] : def;
-};
-const QUICK = flag('--quick');
+const QUICK = !!ARGS.quick;
 const CONF = {
   quick: QUICK,
-  coldProcesses: Number(opt('--cold', QUICK ? 5 : 30)),
-  warmIterations: Number(opt('--warm', QUICK ? 1000 : 10000)),
+  coldProcesses: Number(ARGS.cold ?? (QUICK ? 5 : 30)),
+  warmIterations: Number(ARGS.warm ?? (QUICK ? 1000 : 10000)),
   warmSignups: QUICK ? 30 : 200,
-  burstUsers: Number(opt('--burst-users', QUICK ? 20 : 200)),
-  rate: Number(opt('--rate', 2)),
+  burstUsers: Number(ARGS['burst-users'] ?? (QUICK ? 20 : 200)),
+  rate: Number(ARGS.rate ?? 2),
   burstSize: 2,
   deadlineMs: 8000,
-  skipBurst: flag('--skip-burst'),
+  skipBurst: !!ARGS['skip-burst'],
 };
-const OUT_DIR = path.resolve(opt('--out', QUICK ? path.join(os.tmpdir(), 'auth0-provision-bench') : path.join(__dirname, 'bench')));
+const OUT_DIR = path.resolve(ARGS.out ?? (QUICK ? path.join(os.tmpdir(), 'auth0-provision-bench') : path.join(__dirname, 'bench')));
 
 const H = require('./bench/harness.js');
 const { runPeerBurst, AUTH0_LIMIT_MS } = require('./bench/peer-burst.js');
@@ -511,9 +517,7 @@ function plot(R) {
 // ---- secrets -------------------------------------------------------------------------------
 
 function knownSecrets() {
-  const listed = fs.existsSync(path.join(SCAN_DIR, 'secrets.txt'))
-    ? fs.readFileSync(path.join(SCAN_DIR, 'secrets.txt'), 'utf8').split('\n') : [];
-  return [...new Set([...listed, ...H.FIXTURE.clients.map((c) => c.client_secret)])].filter((s) => s && s.length >= 8);
+  return listedSecrets(SCAN_DIR, H.FIXTURE.clients.map((c) => c.client_secret));
 }
 
 /** Fails the run (prints nothing of it) if any output would contain a credential. */
@@ -530,11 +534,9 @@ function assertNoSecrets(texts) {
 
 /** Action log lines recorded by the runner (SECRET_SCAN_DIR) that contain a credential. */
 function actionLogLeaks() {
-  const file = path.join(SCAN_DIR, 'output.jsonl');
-  if (!fs.existsSync(file)) return { lines: 0, leaks: 0 };
   const secrets = knownSecrets();
-  const lines = fs.readFileSync(file, 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l).text);
-  return { lines: lines.length, leaks: lines.filter((t) => secrets.some((s) => t.includes(s))).length };
+  const outputs = recordedOutputs(SCAN_DIR);
+  return { lines: outputs.length, leaks: outputs.filter((o) => secrets.some((s) => o.text.includes(s))).length };
 }
 
 // ---- main ----------------------------------------------------------------------------------
@@ -555,7 +557,7 @@ function replot() {
 }
 
 async function main() {
-  if (flag('--replot')) return replot();
+  if (ARGS.replot) return replot();
   if (!fs.existsSync(H.ACTIONS.ours)) {
     log('dist/action.js is missing: building it (about a minute)');
     execFileSync(process.execPath, [path.join(__dirname, 'build.js')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });

@@ -8,6 +8,11 @@
 const crypto = require('node:crypto');
 const path = require('node:path');
 const cfg = require('./deploy/config.js');
+const { UsageError, ConfigError, USAGE_EXIT } = require('./lib/errors.js');
+const { parseArgs, usageMessage } = require('./lib/args.js');
+const { loadEnv } = require('./lib/env.js');
+const { loadCode, CODE_LIMIT } = require('./lib/action-code.js');
+const { RUNTIME, DEFAULT_NAME, TRIGGERS, actionName, checkName, triggersOf } = require('./lib/triggers.js');
 const { Management, ApiError, Redactor, queryString, MAX_ATTEMPTS } = require('./deploy/client.js');
 
 const USAGE = `Usage: npm run deploy -- [options]
@@ -19,7 +24,7 @@ Options:
   --trigger T       post-login (default) or post-user-registration; repeat for both. Auth0
                     Actions target one trigger each: post-login gets NAME, the other
                     NAME-post-user-registration.
-  --name NAME       the Action's name (default ${cfg.DEFAULT_NAME})
+  --name NAME       the Action's name (default ${DEFAULT_NAME})
   --env-file FILE   read variables from FILE (default .env; the environment wins)
   --policy FILE     the POLICY secret from FILE (overrides POLICY)
   --dry-run         send no request at all (not even the token request): print, in order,
@@ -47,7 +52,7 @@ Environment (or .env):
                     target/release/policy, built with cargo when missing or stale
 `;
 
-const FINGERPRINT_RE = /\/\* deployed by npm run deploy; secrets fingerprint ([0-9a-f]{32}) \*\/\n$/;
+const { FINGERPRINT_RE } = cfg;
 const PAGE = 50;
 
 const actionsQuery = (name, page) => ({ actionName: name, page, per_page: PAGE });
@@ -152,7 +157,7 @@ class Deployer {
     const ours = bindings.filter((b) => b.action && (b.action.id === id || b.action.name === name));
     if (!ours.length) {
       for (const b of bindings) {
-        if (!b.action || !b.action.id) throw new cfg.ConfigError(`a ${trigger} binding (${b.display_name || b.id}) has no action id: refusing to rewrite the bindings`);
+        if (!b.action || !b.action.id) throw new ConfigError(`a ${trigger} binding (${b.display_name || b.id}) has no action id: refusing to rewrite the bindings`);
       }
       p.steps.push({
         kind: 'bind',
@@ -178,7 +183,7 @@ class Deployer {
     if (bindings.some(isOurs)) {
       const kept = bindings.filter((b) => !isOurs(b));
       for (const b of kept) {
-        if (!b.action || !b.action.id) throw new cfg.ConfigError(`a ${trigger} binding (${b.display_name || b.id}) has no action id: refusing to rewrite the bindings`);
+        if (!b.action || !b.action.id) throw new ConfigError(`a ${trigger} binding (${b.display_name || b.id}) has no action id: refusing to rewrite the bindings`);
       }
       p.kept = kept.map((b) => b.display_name || b.action.name);
       p.steps.push({
@@ -227,7 +232,7 @@ class Deployer {
       if (r) return a;
       const wait = delays[Math.min(i, delays.length - 1)];
       if (Date.now() + wait > deadline) {
-        throw new cfg.ConfigError(`timed out after ${Math.round(this.waitMs / 1000)} s waiting for ${what}; re-run later (it is idempotent) or raise --wait`);
+        throw new ConfigError(`timed out after ${Math.round(this.waitMs / 1000)} s waiting for ${what}; re-run later (it is idempotent) or raise --wait`);
       }
       await this.sleep(wait);
     }
@@ -235,7 +240,7 @@ class Deployer {
 
   async waitBuilt(id, action) {
     const check = (a) => {
-      if (a.status === 'failed') throw new cfg.ConfigError(`Auth0 failed to build the Action ${a.name} (status failed)`);
+      if (a.status === 'failed') throw new ConfigError(`Auth0 failed to build the Action ${a.name} (status failed)`);
       return a.status === 'built';
     };
     if (action && check(action)) return action;
@@ -248,7 +253,7 @@ class Deployer {
       if (!v || v.id !== versionId) return false;
       if (v.status === 'failed') {
         const why = (v.errors || []).map((e) => e.msg).filter(Boolean).join('; ');
-        throw new cfg.ConfigError(`Auth0 failed to build the deployed version ${v.number || v.id}${why ? ': ' + why : ''}`);
+        throw new ConfigError(`Auth0 failed to build the deployed version ${v.number || v.id}${why ? ': ' + why : ''}`);
       }
       return v.status === 'built';
     });
@@ -343,7 +348,7 @@ function dryRunLines({ tokenBody, triggers, base, desired, undeploy, waitS }) {
   step(`POST /oauth/token ${JSON.stringify({ ...tokenBody, client_secret: '***' })}`);
   more('(it stops there unless the token grants read:actions)');
   for (const trigger of triggers) {
-    const name = cfg.actionName(base, trigger);
+    const name = actionName(base, trigger);
     out.push(`${name} (${trigger}): read`);
     step(`GET /api/v2/actions/actions${queryString(actionsQuery(name, 0))} (then page=1, 2, … while the list goes on), to find the Action named ${name}`);
     step(`if it exists: GET ${actionPath} (its code, secret names, runtime, triggers, deployed version)`);
@@ -351,7 +356,7 @@ function dryRunLines({ tokenBody, triggers, base, desired, undeploy, waitS }) {
   }
   more(`(it stops there, with nothing changed, when the token lacks the scope a change below needs: ${undeploy ? 'update:actions' : 'create:actions or update:actions'})`);
   for (const trigger of triggers) {
-    const name = cfg.actionName(base, trigger);
+    const name = actionName(base, trigger);
     out.push(`${name} (${trigger}): change, if needed`);
     const bindings = `PATCH /api/v2/actions/triggers/${trigger}/bindings`;
     const current = `…the current ${trigger} bindings, in order, each as ${JSON.stringify(Deployer.bindingRef('<its action id>', '<its display name>'))}…`;
@@ -360,7 +365,7 @@ function dryRunLines({ tokenBody, triggers, base, desired, undeploy, waitS }) {
       more(`otherwise: nothing (not bound — nothing to undeploy); the Action itself is never changed`);
       continue;
     }
-    const d = { ...desired, supported_triggers: [{ id: trigger, version: cfg.TRIGGERS[trigger].version }] };
+    const d = { ...desired, supported_triggers: [{ id: trigger, version: TRIGGERS[trigger].version }] };
     const body = Deployer.actionBody(d);
     step(`if no Action named ${name} exists: POST /api/v2/actions/actions ${shown({ name, ...body })}`);
     more(`(a 409 there — an earlier create that timed out had succeeded — is followed by the GETs that find the Action by name and the PATCH below)`);
@@ -382,51 +387,51 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr, en
   const say = (l) => stdout.write(redactor.text(l) + '\n');
   const warn = (l) => stderr.write(redactor.text(l) + '\n');
   try {
-    const args = cfg.parseArgs(argv, {
-      flags: ['--dry-run', '--plan', '--no-build', '--undeploy', '--verbose', '--help'],
-      options: ['--env-file', '--name', '--policy', '--action', '--wait'],
-      repeatable: ['--trigger'],
+    const { values: args } = parseArgs(argv, {
+      'dry-run': { type: 'boolean' }, plan: { type: 'boolean' }, 'no-build': { type: 'boolean' }, undeploy: { type: 'boolean' },
+      verbose: { type: 'boolean' }, help: { type: 'boolean' },
+      'env-file': { type: 'string' }, name: { type: 'string' }, policy: { type: 'string' }, action: { type: 'string' }, wait: { type: 'string' },
+      trigger: { type: 'string', multiple: true },
     });
-    if (args['--help']) {
+    if (args.help) {
       stdout.write(USAGE);
       return 0;
     }
-    if (args._.length) throw new cfg.UsageError(`unexpected argument ${args._[0]}`);
-    const triggers = cfg.triggersOf(args['--trigger']);
-    const base = cfg.checkName(args['--name'] || cfg.DEFAULT_NAME);
-    const waitS = args['--wait'] === undefined ? 30 : Number(args['--wait']);
-    if (!Number.isFinite(waitS) || waitS <= 0 || waitS > 600) throw new cfg.UsageError('--wait must be a number of seconds (0 < s ≤ 600)');
-    const dryRun = !!args['--dry-run'];
-    const planOnly = !!args['--plan'];
-    if (dryRun && planOnly) throw new cfg.UsageError('--dry-run and --plan exclude each other (--dry-run sends nothing; --plan only reads)');
-    const undeploy = !!args['--undeploy'];
+    const triggers = triggersOf(args.trigger);
+    const base = checkName(args.name || DEFAULT_NAME);
+    const waitS = args.wait === undefined ? 30 : Number(args.wait);
+    if (!Number.isFinite(waitS) || waitS <= 0 || waitS > 600) throw new UsageError('--wait must be a number of seconds (0 < s ≤ 600)');
+    const dryRun = !!args['dry-run'];
+    const planOnly = !!args.plan;
+    if (dryRun && planOnly) throw new UsageError('--dry-run and --plan exclude each other (--dry-run sends nothing; --plan only reads)');
+    const undeploy = !!args.undeploy;
 
-    const allEnv = cfg.loadEnv(args['--env-file'] || '.env', { explicit: args['--env-file'] !== undefined, env });
+    const allEnv = loadEnv(args['env-file'] || '.env', { explicit: args['env-file'] !== undefined, env });
     for (const k of ['AUTH0_CLIENT_SECRET', 'PROVISION_CLIENT_SECRET']) redactor.add(allEnv[k]);
     const deployer = cfg.deployerConfig(allEnv, { log: warn });
 
     // Everything is checked before the first request.
     let desired = null;
     if (!undeploy) {
-      const { secrets, policy, checked } = cfg.actionSecrets(allEnv, { policyFile: args['--policy'], log: warn });
+      const { secrets, policy, checked } = cfg.actionSecrets(allEnv, { policyFile: args.policy, log: warn });
       for (const s of secrets) if (s.name !== 'AUTH0_DOMAIN' && s.name !== 'AUTH0_CLIENT_ID') redactor.add(s.value);
       if (!policy) warn('warning: no POLICY given: the Action will run with the policy baked into its code (npm run build -- --policy FILE), if any');
-      const { code, file, size } = cfg.loadCode({ file: args['--action'], noBuild: !!args['--no-build'], log: warn, triggers });
+      const { code, file, size } = loadCode({ file: args.action, noBuild: !!args['no-build'], log: warn, triggers });
       const full = cfg.codeWithFingerprint(code, secrets);
-      if (Buffer.byteLength(full) > cfg.CODE_LIMIT) throw new cfg.ConfigError(`the code is ${Buffer.byteLength(full)} bytes with its fingerprint line: over Auth0's ${cfg.CODE_LIMIT}`);
+      if (Buffer.byteLength(full) > CODE_LIMIT) throw new ConfigError(`the code is ${Buffer.byteLength(full)} bytes with its fingerprint line: over Auth0's ${CODE_LIMIT}`);
       desired = {
         baseCode: code.endsWith('\n') ? code : code + '\n',
         code: full,
         secrets,
         fingerprint: cfg.secretsFingerprint(secrets),
-        runtime: cfg.RUNTIME,
+        runtime: RUNTIME,
       };
       say(`code: ${path.relative(process.cwd(), file) || file} (${size} bytes); secrets: ${secrets.map((s) => s.name).join(', ')}` +
         `${policy ? ` (POLICY from ${policy.source}, ${policy.text.length} chars, ${checked.policy_rules} rule(s))` : ''}; ` +
         `checked by \`policy check-secrets\` (${checked.checker}): deadline ${checked.timeout_ms} ms`);
     }
 
-    const mgmt = new Management({ ...deployer, say, verbose: !!args['--verbose'], redactor });
+    const mgmt = new Management({ ...deployer, say, verbose: !!args.verbose, redactor });
     const d = new Deployer({ mgmt, say, waitMs: waitS * 1000 });
     say(`tenant: ${deployer.origin} (deployer ${deployer.clientId})${dryRun ? ' — dry run: no request is sent' : planOnly ? ' — plan: reads only' : ''}`);
     if (dryRun) {
@@ -436,18 +441,18 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr, en
     }
     await mgmt.authenticate();
     const missingRead = mgmt.missingScopes(['read:actions']);
-    if (missingRead.length) throw new cfg.ConfigError(`the deployer application lacks the scope read:actions (its token grants: ${mgmt.scopes.join(' ') || 'nothing'})`);
+    if (missingRead.length) throw new ConfigError(`the deployer application lacks the scope read:actions (its token grants: ${mgmt.scopes.join(' ') || 'nothing'})`);
 
     const plans = [];
     for (const trigger of triggers) {
-      const name = cfg.actionName(base, trigger);
+      const name = actionName(base, trigger);
       plans.push(undeploy ? await d.planUndeploy(trigger, name)
-        : await d.plan(trigger, name, { ...desired, supported_triggers: [{ id: trigger, version: cfg.TRIGGERS[trigger].version }] }));
+        : await d.plan(trigger, name, { ...desired, supported_triggers: [{ id: trigger, version: TRIGGERS[trigger].version }] }));
     }
     const needed = plans.flatMap((p) => Deployer.scopesOf(p.steps));
     const missing = mgmt.missingScopes(needed);
     if (missing.length) {
-      throw new cfg.ConfigError(`the deployer application lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ` +
+      throw new ConfigError(`the deployer application lacks the scope${missing.length > 1 ? 's' : ''} ${missing.join(', ')} ` +
         `(needed to ${missing.includes('create:actions') ? 'create or deploy' : 'update or bind'} the Action); its token grants: ${mgmt.scopes.join(' ')}. ` +
         'Grant it in Dashboard → Applications → APIs → Auth0 Management API → Machine to Machine Applications. Nothing was changed.');
     }
@@ -476,11 +481,11 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr, en
     if (undeploy && !planOnly && changed) say('the Action itself is kept (delete it in the dashboard if it is no longer wanted)');
     return 0;
   } catch (e) {
-    if (e instanceof cfg.UsageError) {
-      warn(`deploy: ${e.message}\n\n${USAGE}`);
-      return 2;
+    if (e instanceof UsageError) {
+      warn(usageMessage('deploy', e.message, USAGE));
+      return USAGE_EXIT;
     }
-    if (e instanceof cfg.ConfigError || e instanceof ApiError) {
+    if (e instanceof ConfigError || e instanceof ApiError) {
       warn(`deploy failed: ${e.message}`);
       if (e instanceof ApiError && e.status !== 401 && e.status !== 403) warn('(re-running is safe: it picks up where this run stopped)');
       return 1;

@@ -14,7 +14,7 @@ const { SPEC, ajv, API_ERROR, ptr, schemaAt } = require('./openapi.js');
 
 const { TenantEmulator } = require('../pkg-scripts/emulator/server.js');
 const { backoffMs, retryAfterMs, scopeFor } = require('../pkg-scripts/deploy/client.js');
-const { parseEnvFile, codeWithFingerprint, isStale } = require('../pkg-scripts/deploy/config.js');
+const { codeWithFingerprint } = require('../pkg-scripts/deploy/config.js');
 
 const ROOT = path.resolve(__dirname, '..');
 // The Action's own secret checks, built for the host (pkg-scripts/test.sh builds it first).
@@ -558,16 +558,6 @@ describe('deploy helpers', () => {
     }
   });
 
-  test('.env parsing: comments, export, quotes, escapes, multi-line values; errors name the line only', () => {
-    const env = parseEnvFile([
-      '# comment', '', 'export A=1', 'B = two words # trailing', 'C="quoted # not a comment"', "D='single $x \\n'",
-      'E="line1\\nline2 \\"q\\""', 'F="multi', 'line"', 'G=', 'H=a=b',
-    ].join('\n'));
-    assert.deepEqual(env, { A: '1', B: 'two words', C: 'quoted # not a comment', D: 'single $x \\n', E: 'line1\nline2 "q"', F: 'multi\nline', G: '', H: 'a=b' });
-    assert.throws(() => parseEnvFile('OK=1\nthis is secret-ish text', '.env'), (e) => e.message === '.env:2: expected KEY=value');
-    assert.throws(() => parseEnvFile('X="open', '.env'), /\.env:1: unterminated " quote/);
-  });
-
   test('the fingerprint changes with any secret value and fits on one comment line', () => {
     const s = [{ name: 'A', value: '1' }, { name: 'B', value: '2' }];
     const a = codeWithFingerprint('code\n', s);
@@ -575,17 +565,6 @@ describe('deploy helpers', () => {
     assert.equal(codeWithFingerprint('code\n', [...s].reverse()), a, 'order-independent');
     assert.notEqual(codeWithFingerprint('code\n', [{ name: 'A', value: '1' }, { name: 'B', value: '3' }]), a);
     assert.ok(!a.includes('"1"'));
-  });
-
-  test('dist/action.js is stale when missing or older than src/, js-shim/, build.js, Cargo.toml/lock', () => {
-    const f = path.join(TMP, 'stale-check.js');
-    assert.equal(isStale(f), true, 'missing');
-    fs.writeFileSync(f, '');
-    fs.utimesSync(f, new Date(0), new Date(0));
-    assert.equal(isStale(f), true, 'older than the sources');
-    const future = new Date(Date.now() + 365 * 86400e3);
-    fs.utimesSync(f, future, future);
-    assert.equal(isStale(f), false, 'newer than every source');
   });
 
   test('no run printed a client secret (deployer or provisioning) or the policy', () => {
