@@ -256,7 +256,7 @@ const handlers = {
       if (query.has(k) && !['true', 'false'].includes(query.get(k))) return badRequest(`Query validation error: invalid ${k}`, 'invalid_query_string');
     }
     const trigger = query.get('triggerId');
-    if (trigger !== null && !TRIGGERS.includes(trigger)) return badRequest(`Query validation error: invalid triggerId`, 'invalid_query_string');
+    if (trigger !== null && !TRIGGERS.includes(trigger)) return badRequest('Query validation error: invalid triggerId', 'invalid_query_string');
     let list = [...this.actionsStore().actions.values()];
     if (query.has('actionName')) list = list.filter((r) => r.name === query.get('actionName'));
     if (trigger) list = list.filter((r) => r.supported_triggers.some((t) => t.id === trigger));
@@ -270,7 +270,7 @@ const handlers = {
   createAction(_params, _query, body) {
     const bad = checkCommon(body, CREATE_KEYS);
     if (bad) return bad;
-    if (typeof body.name !== 'string') return badRequest("Payload validation error: Missing required property: name");
+    if (typeof body.name !== 'string') return badRequest('Payload validation error: Missing required property: name');
     if (body.supported_triggers === undefined) return badRequest('Payload validation error: Missing required property: supported_triggers');
     if (body.secrets !== undefined) {
       const b = checkSecrets(body.secrets);
