@@ -12,6 +12,7 @@ const { planDeploy, NEW_ACTION_ID } = require('../pkg-scripts/deploy/plan.js');
 const { ApiError } = require('../pkg-scripts/deploy/client.js');
 const { DeployError } = require('../pkg-scripts/lib/errors.js');
 const { TenantEmulator } = require('../pkg-scripts/emulator/server.js');
+const { actionsOf } = require('../pkg-scripts/emulator/actions-api.js');
 const { main } = require('../pkg-scripts/deploy.js');
 
 const ROOT = path.resolve(__dirname, '..');
@@ -108,7 +109,7 @@ test('deploy.js: a timeout exits 1 with one line (no stack) and sends no bind', 
   const deployer = { client_id: 'deployer-apply-test', client_secret: 'deployer-apply-test-secret-51e0', scopes: ['read:actions', 'create:actions', 'update:actions'] };
   fixture.clients.push(deployer);
   emu = new TenantEmulator(fixture);
-  emu.actionsOptions = { buildPolls: Infinity, buildMs: Infinity };
+  actionsOf(emu).options = { buildPolls: Infinity, buildMs: Infinity };
   const origin = await emu.start();
   const envFile = path.join(TMP, 'env');
   fs.writeFileSync(envFile, [`AUTH0_DOMAIN=${origin}`, `AUTH0_CLIENT_ID=${deployer.client_id}`, `AUTH0_CLIENT_SECRET=${deployer.client_secret}`,
