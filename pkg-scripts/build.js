@@ -1,21 +1,24 @@
 #!/usr/bin/env node
 // Builds dist/action.js: Rust → wasm (cargo) → JS glue (wasm-bindgen, exact version) →
 // size-optimised wasm (wasm-opt -Oz) → brotli + Z85 embedded in the CommonJS shim → terser.
-// Usage: node pkg-scripts/build.js [--policy FILE] [--out FILE] [--features test-hooks]
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
+const { parseCommandLine } = require('./lib/args.js');
+const { readPolicyFile, compactPolicy } = require('./lib/policy-input.js');
+const { CODE_LIMIT: LIMIT } = require('./lib/action-code.js');
 
 const ROOT = path.resolve(__dirname, '..');
-const LIMIT = 100 * 1000; // Auth0's per-Action code limit (100 kB)
 const TARGET = 64 * 1024; // our own budget
 
-function arg(name) {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : undefined;
-}
+const USAGE = `Usage: node pkg-scripts/build.js [--policy FILE] [--out FILE] [--features test-hooks]
+
+  --policy FILE     bake FILE in as the policy used when no POLICY secret is set
+  --out FILE        write the Action there (default dist/action.js)
+  --features F      cargo features of the wasm build (test-hooks: the trap-recovery tests' hooks)
+`;
 
 function run(cmd, args, opts = {}) {
   execFileSync(cmd, args, { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'], ...opts });
@@ -23,15 +26,9 @@ function run(cmd, args, opts = {}) {
 
 function bakedPolicy(file) {
   if (!file) return 'null';
-  const text = fs.readFileSync(path.resolve(file), 'utf8');
-  try {
-    JSON.parse(text);
-  } catch (e) {
-    throw new Error(`--policy ${file}: not valid JSON (${e.message})`);
-  }
   // Kept as the author's text (re-serialised compactly); validated by the wasm at run time
   // exactly like a POLICY secret.
-  return JSON.stringify(JSON.stringify(JSON.parse(text)));
+  return JSON.stringify(compactPolicy(readPolicyFile(file, '--policy'), `--policy ${file}`));
 }
 
 const Z85 = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#';
@@ -85,11 +82,14 @@ function renameGlue(glue, mappingText, wasmFile) {
 }
 
 async function main() {
-  const out = path.resolve(ROOT, arg('--out') || 'dist/action.js');
-  const policy = bakedPolicy(arg('--policy'));
+  const { values: args } = parseCommandLine('build', USAGE, {
+    policy: { type: 'string' }, out: { type: 'string' }, features: { type: 'string' },
+  });
+  const out = path.resolve(ROOT, args.out || 'dist/action.js');
+  const policy = bakedPolicy(args.policy);
   const env = { ...process.env, PATH: `${process.env.HOME}/.cargo/bin:${process.env.PATH}` };
 
-  const features = arg('--features');
+  const features = args.features;
   run('cargo', ['build', '--quiet', '--release', '--target', 'wasm32-unknown-unknown', '--lib',
     ...(features ? ['--features', features] : [])], { env });
   const gen = path.join(ROOT, 'target', features ? `bindgen-${features}` : 'bindgen');

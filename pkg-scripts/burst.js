@@ -2,15 +2,23 @@
 // A sign-up burst: N Google users sign up at once against a rate-limited local tenant, then
 // each logs in once more (as users do, spread over time). Prints requests, 429s, deferred
 // logins, the slowest login, and users left without the role.
-// Usage: node pkg-scripts/burst.js [--users 200] [--rate 2] [--burst 2] [--action FILE]
-//        [--next-concurrency 2]
 'use strict';
 const path = require('node:path');
+const { parseCommandLine } = require('./lib/args.js');
 const { TenantEmulator } = require('./emulator/server.js');
 const { ActionsRunner } = require('./emulator/runner.js');
 
 const ROOT = path.resolve(__dirname, '..');
 const POLICY = require('./policies/premium-for-google.json');
+
+const USAGE = `Usage: node pkg-scripts/burst.js [--users 200] [--rate 2] [--burst 2] [--action FILE]
+         [--next-concurrency 2]
+
+  --users N             Google users signing up at once (default 200)
+  --rate R, --burst B   the tenant's rate limit: R requests/s, bursts of B (default 2, 2)
+  --action FILE         the Action to run (default dist/action.js)
+  --next-concurrency N  next logins in flight at once (default 2)
+`;
 
 /** Runs `fn` over `items` with at most `limit` in flight. */
 async function pool(items, limit, fn) {
@@ -91,16 +99,16 @@ function print(r) {
 }
 
 if (require.main === module) {
-  const arg = (name, def) => {
-    const i = process.argv.indexOf(name);
-    return i >= 0 ? process.argv[i + 1] : def;
-  };
+  const { values: args } = parseCommandLine('burst', USAGE, {
+    users: { type: 'string' }, rate: { type: 'string' }, burst: { type: 'string' },
+    'next-concurrency': { type: 'string' }, action: { type: 'string' },
+  });
   runBurst({
-    users: Number(arg('--users', 200)),
-    rate: Number(arg('--rate', 2)),
-    burst: Number(arg('--burst', 2)),
-    nextConcurrency: Number(arg('--next-concurrency', 2)),
-    actionPath: path.resolve(ROOT, arg('--action', 'dist/action.js')),
+    users: Number(args.users ?? 200),
+    rate: Number(args.rate ?? 2),
+    burst: Number(args.burst ?? 2),
+    nextConcurrency: Number(args['next-concurrency'] ?? 2),
+    actionPath: path.resolve(ROOT, args.action ?? 'dist/action.js'),
     quiet: false,
   }).catch((e) => {
     console.error(`burst failed: ${e.stack}`);

@@ -2,24 +2,27 @@
 // The main job on the embedded default: starts the local tenant emulator, loads the built
 // dist/action.js as Auth0 would, and plays a scripted story, printing per login the
 // decision, the claims and every Management API request.
-// Usage: node pkg-scripts/demo.js [--policy FILE] [--action FILE]
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 const { TenantEmulator } = require('./emulator/server.js');
 const { ActionsRunner } = require('./emulator/runner.js');
+const { parseCommandLine } = require('./lib/args.js');
+const { readPolicyFile } = require('./lib/policy-input.js');
 
 const ROOT = path.resolve(__dirname, '..');
-const arg = (name, def) => {
-  const i = process.argv.indexOf(name);
-  return i >= 0 ? process.argv[i + 1] : def;
-};
+const USAGE = `Usage: node pkg-scripts/demo.js [--policy FILE] [--action FILE]
+
+  --policy FILE   the POLICY secret (default pkg-scripts/policies/premium-for-google.json)
+  --action FILE   the Action to run (default dist/action.js)
+`;
 
 async function main() {
-  const actionPath = path.resolve(ROOT, arg('--action', 'dist/action.js'));
+  const { values: args } = parseCommandLine('demo', USAGE, { policy: { type: 'string' }, action: { type: 'string' } });
+  const actionPath = path.resolve(ROOT, args.action ?? 'dist/action.js');
   if (!fs.existsSync(actionPath)) throw new Error(`${actionPath} not found: run npm run build`);
-  const policyFile = path.resolve(ROOT, arg('--policy', 'pkg-scripts/policies/premium-for-google.json'));
-  const policy = fs.readFileSync(policyFile, 'utf8');
+  const policyFile = path.resolve(ROOT, args.policy ?? 'pkg-scripts/policies/premium-for-google.json');
+  const policy = readPolicyFile(policyFile, '--policy');
   const fixture = require('./emulator/fixture.json');
   const emu = new TenantEmulator(fixture);
   const origin = await emu.start();

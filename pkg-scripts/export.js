@@ -6,14 +6,20 @@
 // The policy is configuration, not a credential: it is written as given (POLICY/--policy).
 const fs = require('node:fs');
 const path = require('node:path');
-const cfg = require('./deploy/config.js');
+const { UsageError, ConfigError, USAGE_EXIT } = require('./lib/errors.js');
+const { parseArgs, usageMessage } = require('./lib/args.js');
+const { loadEnv } = require('./lib/env.js');
+const { loadPolicy, policyLabel, configuredTimeout } = require('./lib/policy-input.js');
+const { checkSecrets } = require('./lib/check-secrets.js');
+const { loadCode } = require('./lib/action-code.js');
+const { RUNTIME, DEFAULT_NAME, TRIGGERS, actionName, checkName, triggersOf } = require('./lib/triggers.js');
 
 const USAGE = `Usage: npm run export -- --format deploy-cli|terraform [options] OUT_DIR
 
   --format F        deploy-cli: actions/<name>.json, actions/<name>/code.js, triggers/triggers.json
                     terraform:  main.tf (auth0_action + auth0_trigger_actions), variables.tf
   --trigger T       post-login (default) or post-user-registration; repeatable
-  --name NAME       the Action's name (default ${cfg.DEFAULT_NAME})
+  --name NAME       the Action's name (default ${DEFAULT_NAME})
   --env-file FILE   read POLICY / TIMEOUT_MS from FILE (default .env; the environment wins)
   --policy FILE     the POLICY secret from FILE (overrides POLICY)
   --no-build        do not rebuild a stale dist/action.js
@@ -62,10 +68,10 @@ function exportDeployCli(out, { actions, code, policy, timeout, triggers }) {
     files.push(writeFile(out, `actions/${a.name}.json`, JSON.stringify({
       name: a.name,
       code: `./actions/${a.name}/code.js`,
-      runtime: cfg.RUNTIME,
+      runtime: RUNTIME,
       dependencies: [],
       secrets,
-      supported_triggers: [{ id: a.trigger, version: cfg.TRIGGERS[a.trigger].version }],
+      supported_triggers: [{ id: a.trigger, version: TRIGGERS[a.trigger].version }],
       deployed: true,
     }, null, 2) + '\n'));
     bindings[a.trigger] = [{ action_name: a.name, display_name: a.name }];
@@ -117,13 +123,13 @@ function exportTerraform(out, { actions, code, policy, timeout, triggers }) {
     ];
     blocks.push(`resource "auth0_action" "${ident(a.name)}" {
   name    = ${hclString(a.name)}
-  runtime = "${cfg.RUNTIME}"
+  runtime = "${RUNTIME}"
   deploy  = true
   code    = file("\${path.module}/${codeRel}")
 
   supported_triggers {
     id      = "${a.trigger}"
-    version = "${cfg.TRIGGERS[a.trigger].version}"
+    version = "${TRIGGERS[a.trigger].version}"
   }
 ${secrets.map(([n, v]) => `
   secrets {
@@ -186,51 +192,59 @@ ${bindingNote('terraform', triggers)}
   return files;
 }
 
+const OPTIONS = {
+  'no-build': { type: 'boolean' },
+  force: { type: 'boolean' },
+  help: { type: 'boolean' },
+  format: { type: 'string' },
+  'env-file': { type: 'string' },
+  name: { type: 'string' },
+  policy: { type: 'string' },
+  action: { type: 'string' },
+  trigger: { type: 'string', multiple: true },
+};
+
 function main(argv, { stdout = process.stdout, stderr = process.stderr, env = process.env } = {}) {
   try {
-    const args = cfg.parseArgs(argv, {
-      flags: ['--no-build', '--force', '--help'],
-      options: ['--format', '--env-file', '--name', '--policy', '--action'],
-      repeatable: ['--trigger'],
-    });
-    if (args['--help']) {
+    const { values: args, positionals } = parseArgs(argv, OPTIONS, { positionals: true });
+    if (args.help) {
       stdout.write(USAGE);
       return 0;
     }
-    const format = args['--format'];
-    if (format !== 'deploy-cli' && format !== 'terraform') throw new cfg.UsageError('--format must be deploy-cli or terraform');
-    if (args._.length !== 1) throw new cfg.UsageError('give one OUT_DIR');
-    const out = path.resolve(args._[0]);
-    if (fs.existsSync(out) && fs.readdirSync(out).length && !args['--force']) {
-      throw new cfg.ConfigError(`${args._[0]} is not empty (use --force to write into it)`);
+    const format = args.format;
+    if (format !== 'deploy-cli' && format !== 'terraform') throw new UsageError('--format must be deploy-cli or terraform');
+    if (positionals.length !== 1) throw new UsageError('give one OUT_DIR');
+    const out = path.resolve(positionals[0]);
+    if (fs.existsSync(out) && fs.readdirSync(out).length && !args.force) {
+      throw new ConfigError(`${positionals[0]} is not empty (use --force to write into it)`);
     }
-    const triggers = cfg.triggersOf(args['--trigger']);
-    const base = cfg.checkName(args['--name'] || cfg.DEFAULT_NAME);
-    const allEnv = cfg.loadEnv(args['--env-file'] || '.env', { explicit: args['--env-file'] !== undefined, env });
-    const policy = cfg.loadPolicy(allEnv, args['--policy']);
-    const timeout = cfg.configuredTimeout(allEnv);
+    const triggers = triggersOf(args.trigger);
+    const base = checkName(args.name || DEFAULT_NAME);
+    const allEnv = loadEnv(args['env-file'] || '.env', { explicit: args['env-file'] !== undefined, env });
+    const policy = loadPolicy(allEnv, args.policy);
+    const timeout = configuredTimeout(allEnv);
     // The credentials are placeholders filled in by the Deploy CLI or Terraform: only what is
     // written here is checked, by the Action's own rules.
-    cfg.checkSecrets({ ...(policy ? { POLICY: policy.text } : {}), ...(timeout ? { TIMEOUT_MS: timeout } : {}) }, {
-      requireCredentials: false, env: allEnv, log: (l) => stderr.write(l + '\n'), label: (n) => (n === 'POLICY' ? cfg.policyLabel(policy) : n),
+    checkSecrets({ ...(policy ? { POLICY: policy.text } : {}), ...(timeout ? { TIMEOUT_MS: timeout } : {}) }, {
+      requireCredentials: false, env: allEnv, log: (l) => stderr.write(l + '\n'), label: (n) => (n === 'POLICY' ? policyLabel(policy) : n),
     });
-    const { code, size } = cfg.loadCode({ file: args['--action'], noBuild: !!args['--no-build'], log: (l) => stderr.write(l + '\n'), triggers });
-    const actions = triggers.map((t) => ({ trigger: t, name: cfg.actionName(base, t) }));
+    const { code, size } = loadCode({ file: args.action, noBuild: !!args['no-build'], log: (l) => stderr.write(l + '\n'), triggers });
+    const actions = triggers.map((t) => ({ trigger: t, name: actionName(base, t) }));
     fs.mkdirSync(out, { recursive: true });
     const ctx = { actions, code, policy, timeout, triggers };
     const files = format === 'terraform' ? exportTerraform(out, ctx) : exportDeployCli(out, ctx);
     stdout.write(`exported ${actions.map((a) => `${a.name} (${a.trigger})`).join(', ')} for ${format === 'terraform' ? 'Terraform' : 'the Auth0 Deploy CLI'} ` +
-      `to ${args._[0]} (code ${size} bytes${policy ? `, POLICY from ${policy.source}` : ', no POLICY'}):\n`);
+      `to ${positionals[0]} (code ${size} bytes${policy ? `, POLICY from ${policy.source}` : ', no POLICY'}):\n`);
     for (const f of files) stdout.write(`  ${f}\n`);
     stdout.write(`${bindingNote(format, triggers)}\n`);
     if (!policy) stderr.write('warning: no POLICY given: the Action will run with the policy baked into its code, if any\n');
     return 0;
   } catch (e) {
-    if (e instanceof cfg.UsageError) {
-      stderr.write(`export: ${e.message}\n\n${USAGE}`);
-      return 2;
+    if (e instanceof UsageError) {
+      stderr.write(usageMessage('export', e.message, USAGE));
+      return USAGE_EXIT;
     }
-    if (e instanceof cfg.ConfigError) {
+    if (e instanceof ConfigError) {
       stderr.write(`export failed: ${e.message}\n`);
       return 1;
     }

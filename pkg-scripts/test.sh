@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# The whole test suite (what `npm test` and CI run): lints, the pure core on the host, the
-# wasm bindings under Node, then the built dist/action.js against the local tenant emulator.
+# The whole test suite (what `npm test` and CI run): lints (Rust and JavaScript), the pure
+# core on the host, the wasm bindings under Node, then the built dist/action.js against the
+# local tenant emulator.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash pkg-scripts/install-tools.sh
@@ -10,6 +11,8 @@ step() { echo; echo "== $*"; }
 
 step "cargo fmt --check"
 cargo fmt --check
+step "eslint (pkg-scripts, tests, js-shim: recommended rules and the code's own formatting)"
+node node_modules/eslint/bin/eslint.js --max-warnings 0 .
 step "cargo clippy (host and wasm32)"
 cargo clippy --quiet --all-targets --features cli -- -D warnings
 cargo clippy --quiet --target wasm32-unknown-unknown --lib -- -D warnings

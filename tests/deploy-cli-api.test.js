@@ -7,7 +7,9 @@ const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
 const { ajv, API_ERROR, ptr, schemaAt, operation } = require('./openapi.js');
 const { TenantEmulator } = require('../pkg-scripts/emulator/server.js');
-const { TRIGGERS } = require('../pkg-scripts/emulator/actions-api.js');
+const { TRIGGERS } = require('../pkg-scripts/emulator/actions-store.js');
+const { viewOf } = require('../pkg-scripts/emulator/deploy-cli-api.js');
+const { actionsOf } = require('../pkg-scripts/emulator/actions-api.js');
 const FIXTURE = require('../pkg-scripts/emulator/fixture.json');
 
 const clone = (x) => JSON.parse(JSON.stringify(x));
@@ -69,7 +71,7 @@ describe('GET /api/v2/actions/triggers, /actions/modules and /clients', () => {
     assertConforms(res, '/actions/triggers');
     assert.deepEqual(res.json.triggers.map((t) => t.id), TRIGGERS);
     const seeded = new TenantEmulator({ ...fixture(), actions: TRIGGERS.map((id) => ({ name: `a-${id}`, supported_triggers: [{ id }] })) });
-    const versions = Object.fromEntries([...seeded.actionsStore().actions.values()].map((a) => [a.supported_triggers[0].id, a.supported_triggers[0].version]));
+    const versions = Object.fromEntries([...actionsOf(seeded).store().actions.values()].map((a) => [a.supported_triggers[0].id, a.supported_triggers[0].version]));
     for (const t of res.json.triggers) assert.equal(t.version, versions[t.id], t.id);
     assert.equal(res.json.triggers.find((t) => t.id === 'post-login').version, 'v3');
     const bad = await get(origin, '/api/v2/actions/triggers?page=0', tok);
@@ -92,7 +94,7 @@ describe('GET /api/v2/actions/triggers, /actions/modules and /clients', () => {
       assertConforms(bad, '/actions/modules');
     }
     const none = new TenantEmulator(fixture());
-    assert.deepEqual(none.listActionModules([], new URLSearchParams('page=0&per_page=100')).body, { modules: [], total: 0, page: 0, per_page: 100 });
+    assert.deepEqual(viewOf(none).listActionModules([], new URLSearchParams('page=0&per_page=100')).body, { modules: [], total: 0, page: 0, per_page: 100 });
   });
 
   test('clients: an array by default, {start, limit, total, clients} with include_totals, never a client secret', async () => {
@@ -136,7 +138,7 @@ describe('GET /api/v2/actions/triggers, /actions/modules and /clients', () => {
       if (!res.json.next) break;
       next = res.json.next;
     }
-    assert.deepEqual(seen, emu.publicClients().map((c) => c.client_id));
+    assert.deepEqual(seen, viewOf(emu).publicClients().map((c) => c.client_id));
   });
 
   test('clients: bad query parameters are a 400; q (Lucene search) is not emulated and says so', async () => {

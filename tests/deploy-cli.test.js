@@ -29,6 +29,7 @@ const { execFile, execFileSync } = require('node:child_process');
 const { SPEC, ajv, API_ERROR, ptr, schemaAt } = require('./openapi.js');
 const { TenantEmulator } = require('../pkg-scripts/emulator/server.js');
 const { ActionsRunner } = require('../pkg-scripts/emulator/runner.js');
+const { actionsOf } = require('../pkg-scripts/emulator/actions-api.js');
 const { ROOT, ACTION, FIXTURE, USERS, requireBuilt } = require('./helpers.js');
 
 const A0DEPLOY = path.join(ROOT, 'node_modules/auth0-deploy-cli', require('auth0-deploy-cli/package.json').bin.a0deploy);
@@ -43,7 +44,9 @@ const DEPLOYER_U = { client_id: 'a0deploy-u', client_secret: 'a0deploy-u-secret-
 const [major, minor] = process.versions.node.split('.').map(Number);
 const TOO_OLD = (major < 20 || (major === 20 && minor < 19)) && `a0deploy ${CLI_VERSION} needs Node >= 20.19 (this is ${process.version})`;
 
-const stripAnsi = (s) => s.replace(/\x1b\[[0-9;?]*[A-Za-z]/g, '');
+// The CLI colours its output; ESC (0x1b) starts each colour code.
+const ESC = String.fromCharCode(27);
+const stripAnsi = (s) => s.replace(new RegExp(`${ESC}\\[[0-9;?]*[A-Za-z]`, 'g'), '');
 const sha256 = (s) => crypto.createHash('sha256').update(s).digest('hex');
 const outputs = []; // every output of every child, for the secret checks
 
@@ -185,7 +188,7 @@ function assertConformance(emu, label) {
 
 const routeOf = (r) => `${r.method} ${new URL(r.path, 'http://x').pathname
   .replace(/\/actions\/actions\/[^/]+/, '/actions/actions/{id}').replace(/\/triggers\/[^/]+\/bindings/, '/triggers/{id}/bindings')}`;
-const actionsNamed = (emu, name) => [...emu.actionsStore().actions.values()].filter((a) => a.name === name);
+const actionsNamed = (emu, name) => [...actionsOf(emu).store().actions.values()].filter((a) => a.name === name);
 
 describe(`a0deploy ${CLI_VERSION} against the emulator behind TLS`, { skip: TOO_OLD }, () => {
   let TMP, OUT, BACK, T, U;
@@ -250,7 +253,7 @@ describe(`a0deploy ${CLI_VERSION} against the emulator behind TLS`, { skip: TOO_
     const mark = () => [T.emu.requests.length, U.emu.requests.length];
     runs.marks = [mark()];
     [runs.importT1, runs.importU] = await Promise.all([a0deploy(['import', '--input_file', '.'], T.config), a0deploy(['import', '--input_file', '.'], U.config)]);
-    runs.afterFirst = { id: actionsNamed(T.emu, NAME).map((a) => a.id), bindings: T.emu.actionsStore().bindings['post-login'].map((b) => b.id) };
+    runs.afterFirst = { id: actionsNamed(T.emu, NAME).map((a) => a.id), bindings: actionsOf(T.emu).store().bindings['post-login'].map((b) => b.id) };
     runs.marks.push(mark());
     [runs.importT2, runs.dryRunU] = await Promise.all([a0deploy(['import', '--input_file', '.'], T.config),
       a0deploy(['import', '--input_file', '.', '--dry-run', '--debug'], U.config)]);
@@ -281,7 +284,7 @@ describe(`a0deploy ${CLI_VERSION} against the emulator behind TLS`, { skip: TOO_
     const [a, ...others] = actionsNamed(T.emu, NAME);
     assert.ok(a, 'the Action exists');
     assert.equal(others.length, 0, 'one Action of that name');
-    assert.equal(T.emu.actionsStore().actions.size, 1);
+    assert.equal(actionsOf(T.emu).store().actions.size, 1);
     assert.deepEqual([a.id], runs.afterFirst.id, 'the second import updated the same Action');
     assert.deepEqual(a.supported_triggers, [{ id: 'post-login', version: 'v3' }]);
     assert.equal(a.runtime, 'node22');
@@ -290,10 +293,10 @@ describe(`a0deploy ${CLI_VERSION} against the emulator behind TLS`, { skip: TOO_
     assert.equal(a.deployed.build.status, 'built');
     const dist = fs.readFileSync(ACTION, 'utf8');
     assert.equal(sha256(a.deployed.code), sha256(dist), 'the deployed code is dist/action.js');
-    assert.deepEqual(T.emu.boundActionNames('post-login'), [NAME]);
-    assert.deepEqual(T.emu.actionsStore().bindings['post-login'].map((b) => b.id), runs.afterFirst.bindings, 'the same binding, not a new one');
+    assert.deepEqual(actionsOf(T.emu).boundNames('post-login'), [NAME]);
+    assert.deepEqual(actionsOf(T.emu).store().bindings['post-login'].map((b) => b.id), runs.afterFirst.bindings, 'the same binding, not a new one');
     // The secrets hold the mapped values (the CLI replaced the ##KEYWORDS##) and the policy.
-    assert.deepEqual(T.emu.actionSecrets(NAME), {
+    assert.deepEqual(actionsOf(T.emu).secrets(NAME), {
       AUTH0_DOMAIN: T.origin, AUTH0_CLIENT_ID: PROVISION.client_id, AUTH0_CLIENT_SECRET: PROVISION.client_secret,
       POLICY: JSON.stringify(JSON.parse(fs.readFileSync(POLICY_FILE, 'utf8'))),
     });
@@ -308,7 +311,7 @@ describe(`a0deploy ${CLI_VERSION} against the emulator behind TLS`, { skip: TOO_
     const a = actionsNamed(T.emu, NAME)[0];
     const file = path.join(TMP, 'deployed-t.js');
     fs.writeFileSync(file, a.deployed.code);
-    const runner = new ActionsRunner({ emulator: T.emu, actionPath: file, secrets: T.emu.actionSecrets(NAME) });
+    const runner = new ActionsRunner({ emulator: T.emu, actionPath: file, secrets: actionsOf(T.emu).secrets(NAME) });
     const r = await runner.login(USERS.ada);
     assert.equal(r.outcome.error, null, r.logs.join('\n'));
     assert.equal(r.denied, false);
@@ -354,12 +357,12 @@ describe(`a0deploy ${CLI_VERSION} against the emulator behind TLS`, { skip: TOO_
 
   test('PROVISION_CLIENT_SECRET missing from the mappings: stored as ##PROVISION_CLIENT_SECRET##, the first login is a configuration error naming the mapping', async () => {
     assert.equal(runs.importU.code, 0, 'the CLI does not notice (its placeholder check skips arrays)');
-    assert.equal(U.emu.actionSecrets(NAME).AUTH0_CLIENT_SECRET, '##PROVISION_CLIENT_SECRET##');
-    assert.deepEqual(U.emu.boundActionNames('post-login'), [NAME]);
+    assert.equal(actionsOf(U.emu).secrets(NAME).AUTH0_CLIENT_SECRET, '##PROVISION_CLIENT_SECRET##');
+    assert.deepEqual(actionsOf(U.emu).boundNames('post-login'), [NAME]);
     const a = actionsNamed(U.emu, NAME)[0];
     const file = path.join(TMP, 'deployed-u.js');
     fs.writeFileSync(file, a.deployed.code);
-    const runner = new ActionsRunner({ emulator: U.emu, actionPath: file, secrets: U.emu.actionSecrets(NAME) });
+    const runner = new ActionsRunner({ emulator: U.emu, actionPath: file, secrets: actionsOf(U.emu).secrets(NAME) });
     const before = U.emu.requests.length;
     const r = await runner.login(USERS.ada);
     assert.match(r.logs[0], /AUTH0_CLIENT_SECRET is an unresolved Deploy CLI keyword: add PROVISION_CLIENT_SECRET to AUTH0_KEYWORD_REPLACE_MAPPINGS/);

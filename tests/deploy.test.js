@@ -13,8 +13,9 @@ const { execFile, execFileSync } = require('node:child_process');
 const { SPEC, ajv, API_ERROR, ptr, schemaAt } = require('./openapi.js');
 
 const { TenantEmulator } = require('../pkg-scripts/emulator/server.js');
+const { actionsOf } = require('../pkg-scripts/emulator/actions-api.js');
 const { backoffMs, retryAfterMs, scopeFor } = require('../pkg-scripts/deploy/client.js');
-const { parseEnvFile, codeWithFingerprint, isStale } = require('../pkg-scripts/deploy/config.js');
+const { codeWithFingerprint } = require('../pkg-scripts/deploy/config.js');
 
 const ROOT = path.resolve(__dirname, '..');
 // The Action's own secret checks, built for the host (pkg-scripts/test.sh builds it first).
@@ -144,7 +145,7 @@ function fixture({ scopes = DEPLOYER.scopes, postLogin = ['audit-log', 'mfa-step
 async function tenant(opts = {}) {
   const emu = new TenantEmulator(fixture(opts), opts.emulator || {});
   // Fast builds by default (built at the first poll); the create test uses the defaults.
-  emu.actionsOptions = opts.actionsOptions || { buildPolls: 0, buildMs: 0 };
+  actionsOf(emu).options = opts.actionsOptions || { buildPolls: 0, buildMs: 0 };
   const origin = await emu.start();
   emulators.push(emu);
   return { emu, origin };
@@ -185,7 +186,7 @@ function deploy(origin, args = [], { env = {}, vars = {}, action = ACTION } = {}
 
 const writes = (emu, from = 0) => emu.requests.slice(from).filter((r) => r.method !== 'GET' && r.path !== '/oauth/token');
 const routeOf = (r) => `${r.method} ${new URL(r.path, 'http://x').pathname.replace(/\/actions\/actions\/[^/]+/, '/actions/actions/{id}')}`;
-const actionNamed = (emu, name) => [...emu.actionsStore().actions.values()].find((a) => a.name === name);
+const actionNamed = (emu, name) => [...actionsOf(emu).store().actions.values()].find((a) => a.name === name);
 
 // ---------------------------------------------------------------------------------------------
 
@@ -201,7 +202,7 @@ describe('npm run deploy against the emulator', () => {
     assert.equal(a.runtime, 'node22');
     assert.deepEqual(a.dependencies, []);
     assert.ok(a.code.startsWith(fs.readFileSync(ACTION, 'utf8')), 'the code is the built file (plus its fingerprint line)');
-    assert.deepEqual(emu.actionSecrets('provision-access'), {
+    assert.deepEqual(actionsOf(emu).secrets('provision-access'), {
       AUTH0_DOMAIN: origin,
       AUTH0_CLIENT_ID: PROVISION.client_id,
       AUTH0_CLIENT_SECRET: PROVISION.client_secret,
@@ -210,8 +211,8 @@ describe('npm run deploy against the emulator', () => {
     assert.equal(a.deployed.number, 1);
     assert.equal(a.deployed.build.status, 'built');
     assert.equal(a.deployed.draft, a.draft, 'the deployed version is the current code');
-    assert.deepEqual(emu.boundActionNames('post-login'), ['audit-log', 'mfa-step-up', 'provision-access']);
-    assert.deepEqual(emu.boundActionNames('post-user-registration'), ['welcome-mail'], 'the other trigger is untouched');
+    assert.deepEqual(actionsOf(emu).boundNames('post-login'), ['audit-log', 'mfa-step-up', 'provision-access']);
+    assert.deepEqual(actionsOf(emu).boundNames('post-user-registration'), ['welcome-mail'], 'the other trigger is untouched');
 
     const seq = emu.requests.map(routeOf);
     assert.deepEqual(writes(emu).map(routeOf), [
@@ -251,9 +252,9 @@ describe('npm run deploy against the emulator', () => {
     assert.equal(r2.code, 0, r2.stderr);
     assert.match(r2.stdout, /updated the Action provision-access \(secrets\)/);
     assert.deepEqual(writes(emu, before2).map(routeOf), ['PATCH /api/v2/actions/actions/{id}', 'POST /api/v2/actions/actions/{id}/deploy']);
-    assert.equal(emu.actionSecrets('provision-access').POLICY, JSON.stringify(policy));
+    assert.equal(actionsOf(emu).secrets('provision-access').POLICY, JSON.stringify(policy));
     assert.equal(actionNamed(emu, 'provision-access').deployed.number, 3);
-    assert.deepEqual(emu.boundActionNames('post-login'), ['audit-log', 'mfa-step-up', 'provision-access'], 'bound once');
+    assert.deepEqual(actionsOf(emu).boundNames('post-login'), ['audit-log', 'mfa-step-up', 'provision-access'], 'bound once');
     assertConformance(emu);
   });
 
@@ -271,7 +272,7 @@ describe('npm run deploy against the emulator', () => {
     const r2 = await deploy(origin, [], { vars: { PROVISION_CLIENT_SECRET: 'rotated-secret-value-0123456789' } });
     assert.equal(r2.code, 0, r2.stderr);
     assert.match(r2.stdout, /updated the Action provision-access \(secrets\)/);
-    assert.equal(emu.actionSecrets('provision-access').AUTH0_CLIENT_SECRET, 'rotated-secret-value-0123456789');
+    assert.equal(actionsOf(emu).secrets('provision-access').AUTH0_CLIENT_SECRET, 'rotated-secret-value-0123456789');
     assert.ok(!r2.stdout.includes('rotated-secret-value-0123456789') && !r2.stderr.includes('rotated-secret-value-0123456789'));
   });
 
@@ -293,7 +294,7 @@ describe('npm run deploy against the emulator', () => {
 
   test('foreign bindings are kept, in order, across pages, with their display names; ours appended once', async () => {
     const { emu, origin } = await tenant({ postLogin: ['audit-log', 'mfa-step-up', 'geo-block'], actionsOptions: { buildPolls: 0, buildMs: 0, maxPerPage: 2 } });
-    const ids = emu.actionsStore().bindings['post-login'].map((b) => b.id);
+    const ids = actionsOf(emu).store().bindings['post-login'].map((b) => b.id);
     const r = await deploy(origin);
     assert.equal(r.code, 0, r.stderr);
     const pages = emu.requests.filter((q) => q.path.startsWith('/api/v2/actions/triggers/post-login/bindings?'));
@@ -306,10 +307,10 @@ describe('npm run deploy against the emulator', () => {
       { ref: { type: 'action_id', value: byName('geo-block') }, display_name: 'geo-block' },
       { ref: { type: 'action_id', value: byName('provision-access') }, display_name: 'provision-access' },
     ]);
-    assert.deepEqual(emu.boundActionNames('post-login'), ['audit-log', 'mfa-step-up', 'geo-block', 'provision-access']);
-    assert.deepEqual(emu.actionsStore().bindings['post-login'].slice(0, 3).map((b) => b.id), ids, 'the foreign bindings are the same bindings');
+    assert.deepEqual(actionsOf(emu).boundNames('post-login'), ['audit-log', 'mfa-step-up', 'geo-block', 'provision-access']);
+    assert.deepEqual(actionsOf(emu).store().bindings['post-login'].slice(0, 3).map((b) => b.id), ids, 'the foreign bindings are the same bindings');
     assert.equal((await deploy(origin)).code, 0);
-    assert.deepEqual(emu.boundActionNames('post-login'), ['audit-log', 'mfa-step-up', 'geo-block', 'provision-access']);
+    assert.deepEqual(actionsOf(emu).boundNames('post-login'), ['audit-log', 'mfa-step-up', 'geo-block', 'provision-access']);
     assertConformance(emu);
   });
 
@@ -319,20 +320,20 @@ describe('npm run deploy against the emulator', () => {
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(actionNamed(emu, 'prov').supported_triggers, [{ id: 'post-login', version: 'v3' }]);
     assert.deepEqual(actionNamed(emu, 'prov-post-user-registration').supported_triggers, [{ id: 'post-user-registration', version: 'v2' }]);
-    assert.deepEqual(emu.boundActionNames('post-login'), ['audit-log', 'mfa-step-up', 'prov']);
-    assert.deepEqual(emu.boundActionNames('post-user-registration'), ['welcome-mail', 'prov-post-user-registration']);
+    assert.deepEqual(actionsOf(emu).boundNames('post-login'), ['audit-log', 'mfa-step-up', 'prov']);
+    assert.deepEqual(actionsOf(emu).boundNames('post-user-registration'), ['welcome-mail', 'prov-post-user-registration']);
     assertConformance(emu);
   });
 
   test('undeploy: removes only our binding, keeps the others in order and the Action', async () => {
     const { emu, origin } = await tenant();
     assert.equal((await deploy(origin)).code, 0);
-    emu.actionsStore().bindings['post-login'].push({ ...emu.actionsStore().bindings['post-login'][0], id: 'b-after-ours' }); // a foreign one after ours
+    actionsOf(emu).store().bindings['post-login'].push({ ...actionsOf(emu).store().bindings['post-login'][0], id: 'b-after-ours' }); // a foreign one after ours
     const before = emu.requests.length;
     const r = await deploy(origin, ['--undeploy']);
     assert.equal(r.code, 0, r.stderr);
     assert.deepEqual(writes(emu, before).map(routeOf), ['PATCH /api/v2/actions/triggers/post-login/bindings']);
-    assert.deepEqual(emu.boundActionNames('post-login'), ['audit-log', 'mfa-step-up', 'audit-log']);
+    assert.deepEqual(actionsOf(emu).boundNames('post-login'), ['audit-log', 'mfa-step-up', 'audit-log']);
     assert.ok(actionNamed(emu, 'provision-access'), 'the Action is kept');
     assert.match(r.stdout, /unbound from post-login; kept: Audit log → mfa-step-up → Audit log/);
     const before2 = emu.requests.length;
@@ -400,7 +401,7 @@ describe('npm run deploy against the emulator', () => {
     assert.ok(emu.requests.every((q) => q.method === 'GET' || q.path === '/oauth/token'));
     assert.ok(emu.requests.some((q) => q.path === '/oauth/token') && emu.requests.some((q) => q.method === 'GET'), 'it did read');
     assert.equal(actionNamed(emu, 'provision-access'), undefined);
-    assert.deepEqual(emu.boundActionNames('post-login'), ['audit-log', 'mfa-step-up']);
+    assert.deepEqual(actionsOf(emu).boundNames('post-login'), ['audit-log', 'mfa-step-up']);
     assert.match(r.stdout, /would send POST \/api\/v2\/actions\/actions\n/);
     assert.match(r.stdout, /"secrets":\[\{"name":"AUTH0_DOMAIN","value":"\*\*\*"\},\{"name":"AUTH0_CLIENT_ID","value":"\*\*\*"\},\{"name":"AUTH0_CLIENT_SECRET","value":"\*\*\*"\},\{"name":"POLICY","value":"\*\*\*"\}\]/);
     assert.match(r.stdout, /would send POST \/api\/v2\/actions\/actions\/<id of the new action>\/deploy/);
@@ -467,7 +468,7 @@ describe('npm run deploy against the emulator', () => {
     assert.ok(patches[1].t - patches[0].t >= 950, `waited for Retry-After: ${patches[1].t - patches[0].t} ms`);
     assert.match(r.stdout, /PATCH \/api\/v2\/actions\/triggers\/post-login\/bindings: HTTP 429; retrying in 1\.0 s \(attempt 2 of 4\)/);
     assert.match(r.stdout, /GET \/api\/v2\/actions\/actions: HTTP 503; retrying in 0\.[123] s \(attempt 2 of 4\)/);
-    assert.deepEqual(emu.boundActionNames('post-login'), ['audit-log', 'mfa-step-up', 'provision-access']);
+    assert.deepEqual(actionsOf(emu).boundNames('post-login'), ['audit-log', 'mfa-step-up', 'provision-access']);
     assertConformance(emu);
 
     const t2 = await tenant();
@@ -567,16 +568,6 @@ describe('deploy helpers', () => {
     }
   });
 
-  test('.env parsing: comments, export, quotes, escapes, multi-line values; errors name the line only', () => {
-    const env = parseEnvFile([
-      '# comment', '', 'export A=1', 'B = two words # trailing', 'C="quoted # not a comment"', "D='single $x \\n'",
-      'E="line1\\nline2 \\"q\\""', 'F="multi', 'line"', 'G=', 'H=a=b',
-    ].join('\n'));
-    assert.deepEqual(env, { A: '1', B: 'two words', C: 'quoted # not a comment', D: 'single $x \\n', E: 'line1\nline2 "q"', F: 'multi\nline', G: '', H: 'a=b' });
-    assert.throws(() => parseEnvFile('OK=1\nthis is secret-ish text', '.env'), (e) => e.message === '.env:2: expected KEY=value');
-    assert.throws(() => parseEnvFile('X="open', '.env'), /\.env:1: unterminated " quote/);
-  });
-
   test('the fingerprint changes with any secret value and fits on one comment line', () => {
     const s = [{ name: 'A', value: '1' }, { name: 'B', value: '2' }];
     const a = codeWithFingerprint('code\n', s);
@@ -584,17 +575,6 @@ describe('deploy helpers', () => {
     assert.equal(codeWithFingerprint('code\n', [...s].reverse()), a, 'order-independent');
     assert.notEqual(codeWithFingerprint('code\n', [{ name: 'A', value: '1' }, { name: 'B', value: '3' }]), a);
     assert.ok(!a.includes('"1"'));
-  });
-
-  test('dist/action.js is stale when missing or older than src/, js-shim/, build.js, Cargo.toml/lock', () => {
-    const f = path.join(TMP, 'stale-check.js');
-    assert.equal(isStale(f), true, 'missing');
-    fs.writeFileSync(f, '');
-    fs.utimesSync(f, new Date(0), new Date(0));
-    assert.equal(isStale(f), true, 'older than the sources');
-    const future = new Date(Date.now() + 365 * 86400e3);
-    fs.utimesSync(f, future, future);
-    assert.equal(isStale(f), false, 'newer than every source');
   });
 
   test('no run printed a client secret (deployer or provisioning) or the policy', () => {

@@ -45,8 +45,6 @@ const OAUTH_ERROR = ajv.compile({
   properties: { error: { type: 'string', minLength: 1 }, error_description: { type: 'string' } },
 });
 
-
-
 function check(validate, value, what) {
   const ok = validate(value);
   assert.ok(ok, `${what} does not conform: ${ajv.errorsText(validate.errors)}\n${JSON.stringify(value)}`);
@@ -469,7 +467,7 @@ describe('roles search and paging', () => {
     const legacy = await list(`name_filter=${enc('(legacy)')}`);
     assert.deepEqual(legacy.json.map((r) => r.id), ['rol_legacyPremium01'], 'not a regular expression');
     assert.deepEqual((await list('name_filter=nothing-like-this')).json, []);
-    assert.deepEqual((await list(`name_filter=admin`)).json.map((r) => r.id), [ROLE_ADMIN]);
+    assert.deepEqual((await list('name_filter=admin')).json.map((r) => r.id), [ROLE_ADMIN]);
   });
 
   test('name_filter combines with include_totals (total counts the matches)', async () => {

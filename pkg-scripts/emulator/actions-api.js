@@ -1,8 +1,8 @@
 'use strict';
 // The emulator's Actions endpoints (GET|POST /api/v2/actions/actions, ...), mounted by
-// server.js: `routes` are [method, path RegExp, handler name, scopes], and `handlers` are
-// methods mixed into TenantEmulator (they receive (params, query, body) and return
-// {status, body, headers?}).
+// server.js through its routing table: `routes` are [method, path RegExp, handler, scopes],
+// each handler (emulator, params, query, body) → {status, body, headers?} served by that
+// emulator's ActionsApi (actionsOf(emulator): its own state, made at first use).
 //
 // Shapes follow tests/fixtures/management-api-v2.subset.openapi.json (Action,
 // ActionDeployedVersion, ActionBinding, the paginated lists, the request bodies). What the
@@ -18,187 +18,44 @@
 //
 // Seeding (optional fixture sections): `actions: [{name, supported_triggers?, code?, runtime?,
 // secrets?: [{name, value}], deployed?: true}]` and `trigger_bindings: {"post-login":
-// [{action_name, display_name?}]}`. Timing (emu.actionsOptions, all optional):
+// [{action_name, display_name?}]}`. Timing (actionsOf(emu).options, all optional):
 // buildPolls — reads that still see `pending` after a change (default 1); buildMs — or
 // built after this long (default 400); buildResult — 'built' | 'failed'; maxPerPage — a
 // server-side page cap (default 100).
 const crypto = require('node:crypto');
+const { TRIGGERS, init, newRecord, newVersion, now } = require('./actions-store.js');
+const { CREATE_KEYS, UPDATE_KEYS, apiError, badRequest, notFound, isObject, checkSecrets, checkCommon, checkQuery } = require('./actions-checks.js');
 
-const TRIGGERS = ['post-login', 'credentials-exchange', 'pre-user-registration', 'post-user-registration',
-  'post-change-password', 'send-phone-message', 'custom-phone-provider', 'custom-email-provider',
-  'password-reset-post-challenge', 'custom-token-exchange', 'event-stream', 'password-hash-migration',
-  'login-post-identifier', 'signup-post-identifier'];
-const TRIGGER_VERSIONS = { 'post-login': 'v3', 'post-user-registration': 'v2', 'pre-user-registration': 'v2', 'credentials-exchange': 'v2', 'post-change-password': 'v2', 'send-phone-message': 'v2' };
-const CREATE_KEYS = ['code', 'dependencies', 'deploy', 'modules', 'name', 'runtime', 'secrets', 'supported_triggers'];
-const UPDATE_KEYS = ['code', 'dependencies', 'modules', 'name', 'runtime', 'secrets', 'supported_triggers'];
-const SECRET_LIMITS = { count: 30, name: 128, value: 4096 };
-
-function apiError(status, error, message, errorCode) {
-  const body = { statusCode: status, error, message };
-  if (errorCode) body.errorCode = errorCode;
-  return { status, body };
-}
-const badRequest = (message, code = 'invalid_body') => apiError(400, 'Bad Request', message, code);
-const notFound = (message) => apiError(404, 'Not Found', message, 'inexistent_action');
-const isObject = (v) => v !== null && typeof v === 'object' && !Array.isArray(v);
-const now = () => new Date().toISOString();
-
-function init(fixture) {
-  const st = { actions: new Map(), bindings: {} };
-  for (const a of fixture.actions || []) {
-    const trigger = (a.supported_triggers && a.supported_triggers[0]) || { id: 'post-login', version: 'v3' };
-    const rec = newRecord({
-      name: a.name,
-      supported_triggers: [{ id: trigger.id, version: trigger.version || TRIGGER_VERSIONS[trigger.id] || 'v1' }],
-      code: a.code || 'exports.onExecutePostLogin = async () => {};',
-      runtime: a.runtime || 'node22',
-      dependencies: a.dependencies || [],
-      secrets: (a.secrets || []).map((s) => ({ name: s.name, value: s.value || '' })),
-    }, a.id);
-    rec.build = { status: 'built', at: 0, polls: 0, built_at: rec.created_at };
-    if (a.deployed !== false) {
-      const v = newVersion(rec);
-      v.build = { status: 'built', at: 0, polls: 0, built_at: rec.created_at };
-    }
-    st.actions.set(rec.id, rec);
+class ActionsApi {
+  constructor(emulator) {
+    this.emulator = emulator;
+    /** Timing: buildPolls, buildMs, buildResult, maxPerPage (see the top of this file). */
+    this.options = {};
+    this.state = null;
   }
-  for (const [trigger, list] of Object.entries(fixture.trigger_bindings || {})) {
-    st.bindings[trigger] = list.map((b) => {
-      const rec = [...st.actions.values()].find((r) => r.id === b.action_id || r.name === b.action_name);
-      if (!rec) throw new Error(`fixture trigger_bindings: no action ${b.action_name || b.action_id}`);
-      const t = now();
-      return { id: crypto.randomUUID(), action_id: rec.id, display_name: b.display_name || rec.name, created_at: t, updated_at: t };
-    });
+
+  opts() {
+    return { buildPolls: 1, buildMs: 400, buildResult: 'built', maxPerPage: 100, ...this.options };
   }
-  return st;
-}
 
-function newRecord(fields, id) {
-  const t = now();
-  return {
-    id: id || crypto.randomUUID(),
-    name: fields.name,
-    supported_triggers: fields.supported_triggers,
-    code: fields.code === undefined ? '' : fields.code,
-    runtime: fields.runtime || 'node22',
-    dependencies: fields.dependencies || [],
-    secrets: (fields.secrets || []).map((s) => ({ name: s.name, value: s.value, updated_at: t })),
-    created_at: t,
-    updated_at: t,
-    draft: 1, // bumped by every change; a deployed version remembers the draft it was made from
-    build: { status: 'pending', at: Date.now(), polls: 0 },
-    versions: [],
-    deployed: null,
-  };
-}
-
-function newVersion(rec) {
-  const t = now();
-  const v = {
-    id: crypto.randomUUID(),
-    number: rec.versions.length + 1,
-    draft: rec.draft,
-    code: rec.code,
-    runtime: rec.runtime,
-    dependencies: JSON.parse(JSON.stringify(rec.dependencies)),
-    secrets: rec.secrets.map((s) => ({ name: s.name, updated_at: s.updated_at })),
-    supported_triggers: JSON.parse(JSON.stringify(rec.supported_triggers)),
-    created_at: t,
-    updated_at: t,
-    build: { status: 'pending', at: Date.now(), polls: 0 },
-  };
-  rec.versions.push(v);
-  rec.deployed = v;
-  return v;
-}
-
-/** Validates a secrets list of a create/update body; returns an error response or null. */
-function checkSecrets(secrets, old = []) {
-  if (!Array.isArray(secrets)) return badRequest("Payload validation error: 'secrets' must be an array");
-  if (secrets.length > SECRET_LIMITS.count) return badRequest(`Payload validation error: at most ${SECRET_LIMITS.count} secrets`);
-  const seen = new Set();
-  for (const s of secrets) {
-    if (!isObject(s) || typeof s.name !== 'string' || !s.name || s.name.length > SECRET_LIMITS.name) {
-      return badRequest('Payload validation error: every secret needs a name (1..128 characters)');
-    }
-    if (seen.has(s.name)) return badRequest(`Payload validation error: duplicate secret ${s.name}`);
-    seen.add(s.name);
-    if (s.value === undefined && !old.some((o) => o.name === s.name)) {
-      return badRequest(`Payload validation error: secret ${s.name} has no value`);
-    }
-    if (s.value !== undefined && (typeof s.value !== 'string' || s.value.length > SECRET_LIMITS.value)) {
-      return badRequest(`Payload validation error: secret ${s.name} must be a string of at most ${SECRET_LIMITS.value} characters`);
-    }
+  /** The state, seeded from the emulator's fixture at its first use. */
+  store() {
+    this.state ||= init(this.emulator.fixture);
+    return this.state;
   }
-  return null;
-}
-
-function checkTriggers(list) {
-  if (!Array.isArray(list) || list.length < 1) return badRequest("Payload validation error: 'supported_triggers' needs one trigger");
-  if (list.length > 1) return badRequest('Payload validation error: an action can only target a single trigger at a time');
-  const t = list[0];
-  if (!isObject(t) || !TRIGGERS.includes(t.id)) return badRequest(`Payload validation error: unknown trigger ${isObject(t) ? t.id : t}`);
-  if (t.version !== undefined && typeof t.version !== 'string') return badRequest('Payload validation error: trigger version must be a string');
-  return null;
-}
-
-function checkCommon(body, keys) {
-  if (!isObject(body)) return badRequest('Payload validation error: expected an object');
-  const extra = Object.keys(body).find((k) => !keys.includes(k));
-  if (extra) return badRequest(`Payload validation error: Additional properties not allowed: ${extra}`);
-  if (body.name !== undefined && (typeof body.name !== 'string' || !body.name.trim())) return badRequest("Payload validation error: 'name' must be a non-empty string");
-  if (body.code !== undefined && typeof body.code !== 'string') return badRequest("Payload validation error: 'code' must be a string");
-  if (body.runtime !== undefined && !/^node\d+$/.test(String(body.runtime))) return badRequest(`Payload validation error: unknown runtime ${body.runtime}`);
-  if (body.dependencies !== undefined && (!Array.isArray(body.dependencies) ||
-    !body.dependencies.every((d) => isObject(d) && typeof d.name === 'string' && typeof d.version === 'string'))) {
-    return badRequest("Payload validation error: 'dependencies' must be [{name, version}]");
-  }
-  if (body.supported_triggers !== undefined) {
-    const bad = checkTriggers(body.supported_triggers);
-    if (bad) return bad;
-  }
-  return null;
-}
-
-/** Query parameters: only those the operation declares; page/per_page are integers. */
-function checkQuery(query, allowed) {
-  for (const k of query.keys()) {
-    if (!allowed.includes(k)) return badRequest(`Query validation error: Additional properties not allowed: ${k}`, 'invalid_query_string');
-  }
-  const num = (k, def, min, max) => {
-    if (!query.has(k)) return def;
-    const n = Number(query.get(k));
-    return Number.isInteger(n) && n >= min && n <= max && /^\d+$/.test(query.get(k)) ? n : NaN;
-  };
-  const page = num('page', 0, 0, 1e6);
-  const per_page = num('per_page', 50, 1, 100);
-  if (Number.isNaN(page)) return badRequest('Query validation error: invalid page', 'invalid_query_string');
-  if (Number.isNaN(per_page)) return badRequest('Query validation error: invalid per_page', 'invalid_query_string');
-  return { page, per_page };
-}
-
-const handlers = {
-  actionsOpts() {
-    return { buildPolls: 1, buildMs: 400, buildResult: 'built', maxPerPage: 100, ...(this.actionsOptions || {}) };
-  },
-
-  actionsStore() {
-    this.actionsState ||= init(this.fixture);
-    return this.actionsState;
-  },
 
   /** Advances a build (of a draft or a version) when read: pending → built (or failed).
    * `poll`: this read is a GET of the action (a poll); other reads only let time pass. */
   advanceBuild(build, poll = true) {
     if (build.status !== 'pending') return build.status;
-    const o = this.actionsOpts();
+    const o = this.opts();
     if (poll) build.polls += 1;
     if (build.polls > o.buildPolls || Date.now() - build.at >= o.buildMs) {
       build.status = o.buildResult;
       build.built_at = now();
     }
     return build.status;
-  },
+  }
 
   actionBase(rec) {
     return {
@@ -209,7 +66,7 @@ const handlers = {
       created_at: rec.created_at,
       updated_at: rec.updated_at,
     };
-  },
+  }
 
   publicVersion(rec, v, poll = true) {
     this.advanceBuild(v.build, poll);
@@ -231,7 +88,7 @@ const handlers = {
     if (v.build.built_at) out.built_at = v.build.built_at;
     if (v.build.status === 'failed') out.errors = [{ id: 'build_failed', msg: 'The build failed (emulated)' }];
     return out;
-  },
+  }
 
   /** The Action as the API shows it: secret values never leave the tenant. */
   publicAction(rec, poll = true) {
@@ -247,7 +104,7 @@ const handlers = {
     if (rec.build.built_at) out.built_at = rec.build.built_at;
     if (rec.deployed) out.deployed_version = this.publicVersion(rec, rec.deployed, poll);
     return out;
-  },
+  }
 
   listActions(_params, query) {
     const p = checkQuery(query, ['triggerId', 'actionName', 'deployed', 'page', 'per_page', 'installed']);
@@ -256,28 +113,28 @@ const handlers = {
       if (query.has(k) && !['true', 'false'].includes(query.get(k))) return badRequest(`Query validation error: invalid ${k}`, 'invalid_query_string');
     }
     const trigger = query.get('triggerId');
-    if (trigger !== null && !TRIGGERS.includes(trigger)) return badRequest(`Query validation error: invalid triggerId`, 'invalid_query_string');
-    let list = [...this.actionsStore().actions.values()];
+    if (trigger !== null && !TRIGGERS.includes(trigger)) return badRequest('Query validation error: invalid triggerId', 'invalid_query_string');
+    let list = [...this.store().actions.values()];
     if (query.has('actionName')) list = list.filter((r) => r.name === query.get('actionName'));
     if (trigger) list = list.filter((r) => r.supported_triggers.some((t) => t.id === trigger));
     if (query.get('deployed') === 'true') list = list.filter((r) => r.deployed);
     if (query.get('installed') === 'true') list = [];
-    const per_page = Math.min(p.per_page, this.actionsOpts().maxPerPage);
+    const per_page = Math.min(p.per_page, this.opts().maxPerPage);
     const slice = list.slice(p.page * per_page, (p.page + 1) * per_page);
     return { status: 200, body: { actions: slice.map((r) => this.publicAction(r)), page: p.page, per_page, total: list.length } };
-  },
+  }
 
   createAction(_params, _query, body) {
     const bad = checkCommon(body, CREATE_KEYS);
     if (bad) return bad;
-    if (typeof body.name !== 'string') return badRequest("Payload validation error: Missing required property: name");
+    if (typeof body.name !== 'string') return badRequest('Payload validation error: Missing required property: name');
     if (body.supported_triggers === undefined) return badRequest('Payload validation error: Missing required property: supported_triggers');
     if (body.secrets !== undefined) {
       const b = checkSecrets(body.secrets);
       if (b) return b;
     }
     if (body.deploy !== undefined && typeof body.deploy !== 'boolean') return badRequest("Payload validation error: 'deploy' must be a boolean");
-    const st = this.actionsStore();
+    const st = this.store();
     if ([...st.actions.values()].some((r) => r.name === body.name)) {
       return apiError(409, 'Conflict', `An action with the name '${body.name}' already exists.`, 'action_conflict');
     }
@@ -288,16 +145,16 @@ const handlers = {
       newVersion(rec);
     }
     return { status: 201, body: this.publicAction(rec, false) };
-  },
+  }
 
   getAction([id]) {
-    const rec = this.actionsStore().actions.get(id);
+    const rec = this.store().actions.get(id);
     if (!rec) return notFound('The action does not exist.');
     return { status: 200, body: this.publicAction(rec) };
-  },
+  }
 
   updateAction([id], _query, body) {
-    const rec = this.actionsStore().actions.get(id);
+    const rec = this.store().actions.get(id);
     if (!rec) return notFound('The action does not exist.');
     const bad = checkCommon(body, UPDATE_KEYS);
     if (bad) return bad;
@@ -306,7 +163,7 @@ const handlers = {
       if (b) return b;
     }
     if (body.name !== undefined && body.name !== rec.name &&
-      [...this.actionsStore().actions.values()].some((r) => r.name === body.name)) {
+      [...this.store().actions.values()].some((r) => r.name === body.name)) {
       return apiError(409, 'Conflict', `An action with the name '${body.name}' already exists.`, 'action_conflict');
     }
     const t = now();
@@ -326,10 +183,10 @@ const handlers = {
       rec.build = { status: 'pending', at: Date.now(), polls: 0 };
     }
     return { status: 200, body: this.publicAction(rec, false) };
-  },
+  }
 
   deployAction([id]) {
-    const rec = this.actionsStore().actions.get(id);
+    const rec = this.store().actions.get(id);
     if (!rec) return notFound('The action does not exist.');
     const status = this.advanceBuild(rec.build, false);
     if (status !== 'built') {
@@ -337,29 +194,29 @@ const handlers = {
     }
     const v = newVersion(rec);
     return { status: 202, body: this.publicVersion(rec, v, false) };
-  },
+  }
 
   listBindings([trigger], query) {
     if (!TRIGGERS.includes(trigger)) return badRequest(`Path validation error: invalid triggerId ${trigger}`, 'invalid_uri');
     const p = checkQuery(query, ['page', 'per_page']);
     if (p.status) return p;
-    const st = this.actionsStore();
+    const st = this.store();
     const list = st.bindings[trigger] || [];
-    const per_page = Math.min(p.per_page, this.actionsOpts().maxPerPage);
+    const per_page = Math.min(p.per_page, this.opts().maxPerPage);
     const slice = list.slice(p.page * per_page, (p.page + 1) * per_page);
     return { status: 200, body: { bindings: slice.map((b) => this.publicBinding(trigger, b)), page: p.page, per_page, total: list.length } };
-  },
+  }
 
   publicBinding(trigger, b) {
     return {
       id: b.id,
       trigger_id: trigger,
       display_name: b.display_name,
-      action: this.publicAction(this.actionsStore().actions.get(b.action_id), false),
+      action: this.publicAction(this.store().actions.get(b.action_id), false),
       created_at: b.created_at,
       updated_at: b.updated_at,
     };
-  },
+  }
 
   /** Replaces EVERY binding of the trigger with the list sent. */
   updateBindings([trigger], _query, body) {
@@ -367,7 +224,7 @@ const handlers = {
     if (!isObject(body) || Object.keys(body).some((k) => k !== 'bindings') || !Array.isArray(body.bindings)) {
       return badRequest('Payload validation error: expected {"bindings": [...]}');
     }
-    const st = this.actionsStore();
+    const st = this.store();
     const old = st.bindings[trigger] || [];
     const next = [];
     const t = now();
@@ -401,30 +258,38 @@ const handlers = {
     }
     st.bindings[trigger] = next;
     return { status: 200, body: { bindings: next.map((b) => this.publicBinding(trigger, b)) } };
-  },
+  }
 
   /** Test support: an action's secrets with their values, by action name. */
-  actionSecrets(name) {
-    const rec = [...this.actionsStore().actions.values()].find((r) => r.name === name);
+  secrets(name) {
+    const rec = [...this.store().actions.values()].find((r) => r.name === name);
     return rec ? Object.fromEntries(rec.secrets.map((s) => [s.name, s.value])) : undefined;
-  },
+  }
 
   /** Test support: the action names bound to a trigger, in order. */
-  boundActionNames(trigger) {
-    const st = this.actionsStore();
+  boundNames(trigger) {
+    const st = this.store();
     return (st.bindings[trigger] || []).map((b) => st.actions.get(b.action_id).name);
-  },
-};
+  }
+}
+
+/** The emulator's ActionsApi, made at its first use. */
+const apis = new WeakMap();
+function actionsOf(emulator) {
+  if (!apis.has(emulator)) apis.set(emulator, new ActionsApi(emulator));
+  return apis.get(emulator);
+}
 
 const ID = '([^/]+)';
+const serve = (name) => (emulator, params, query, body) => actionsOf(emulator)[name](params, query, body);
 const routes = [
-  ['GET', /^\/api\/v2\/actions\/actions$/, 'listActions', 'read:actions'],
-  ['POST', /^\/api\/v2\/actions\/actions$/, 'createAction', 'create:actions'],
-  ['POST', new RegExp(`^/api/v2/actions/actions/${ID}/deploy$`), 'deployAction', 'create:actions'],
-  ['GET', new RegExp(`^/api/v2/actions/actions/${ID}$`), 'getAction', 'read:actions'],
-  ['PATCH', new RegExp(`^/api/v2/actions/actions/${ID}$`), 'updateAction', 'update:actions'],
-  ['GET', new RegExp(`^/api/v2/actions/triggers/${ID}/bindings$`), 'listBindings', 'read:actions'],
-  ['PATCH', new RegExp(`^/api/v2/actions/triggers/${ID}/bindings$`), 'updateBindings', 'update:actions'],
+  ['GET', /^\/api\/v2\/actions\/actions$/, serve('listActions'), 'read:actions'],
+  ['POST', /^\/api\/v2\/actions\/actions$/, serve('createAction'), 'create:actions'],
+  ['POST', new RegExp(`^/api/v2/actions/actions/${ID}/deploy$`), serve('deployAction'), 'create:actions'],
+  ['GET', new RegExp(`^/api/v2/actions/actions/${ID}$`), serve('getAction'), 'read:actions'],
+  ['PATCH', new RegExp(`^/api/v2/actions/actions/${ID}$`), serve('updateAction'), 'update:actions'],
+  ['GET', new RegExp(`^/api/v2/actions/triggers/${ID}/bindings$`), serve('listBindings'), 'read:actions'],
+  ['PATCH', new RegExp(`^/api/v2/actions/triggers/${ID}/bindings$`), serve('updateBindings'), 'update:actions'],
 ];
 
-module.exports = { routes, handlers, TRIGGERS };
+module.exports = { routes, actionsOf };

@@ -1,7 +1,7 @@
 'use strict';
 // The read endpoints the Auth0 Deploy CLI (a0deploy) calls besides the Actions ones, mounted by
-// server.js like actions-api.js: `routes` are [method, path RegExp, handler name, scopes], and
-// `handlers` are methods mixed into TenantEmulator ((params, query, body) → {status, body}).
+// server.js's routing table like actions-api.js: `routes` are [method, path RegExp, handler
+// (emulator, params, query, body) → {status, body}, scopes].
 // - GET /api/v2/actions/triggers: a0deploy export lists the triggers, then reads the bindings
 //   of each; without it the export writes `triggers.json` as [] and still says it succeeded.
 // - GET /api/v2/actions/modules: read on every import (module ids for actions using modules).
@@ -19,7 +19,7 @@
 // Seeding (optional fixture section): `action_modules: [{name, code?}]`. Clients are the
 // fixture's `clients` (machine-to-machine: app_type non_interactive) and `applications`.
 const crypto = require('node:crypto');
-const { TRIGGERS } = require('./actions-api.js');
+const { TRIGGERS } = require('./actions-store.js');
 
 // Current trigger versions, as actions-api.js seeds actions without one (a test keeps the two
 // in step); the triggers not listed are at v1.
@@ -142,10 +142,19 @@ const handlers = {
   },
 };
 
+// Each emulator gets its own view of these handlers (its state, e.g. the modules list, kept
+// there), so the emulator's prototype is never patched.
+const views = new WeakMap();
+function viewOf(emu) {
+  if (!views.has(emu)) views.set(emu, Object.assign(Object.create(emu), handlers));
+  return views.get(emu);
+}
+const serve = (name) => (emu, params, query, body) => viewOf(emu)[name](params, query, body);
+
 const routes = [
-  ['GET', /^\/api\/v2\/actions\/triggers$/, 'listTriggers', 'read:actions'],
-  ['GET', /^\/api\/v2\/actions\/modules$/, 'listActionModules', 'read:actions'],
-  ['GET', /^\/api\/v2\/clients$/, 'listClients', 'read:clients read:client_keys read:client_credentials read:client_summary'],
+  ['GET', /^\/api\/v2\/actions\/triggers$/, serve('listTriggers'), 'read:actions'],
+  ['GET', /^\/api\/v2\/actions\/modules$/, serve('listActionModules'), 'read:actions'],
+  ['GET', /^\/api\/v2\/clients$/, serve('listClients'), 'read:clients read:client_keys read:client_credentials read:client_summary'],
 ];
 
-module.exports = { routes, handlers };
+module.exports = { routes, handlers, viewOf };

@@ -279,7 +279,8 @@ class TenantEmulator {
           return apiError(403, 'Forbidden', `Insufficient scope, expected any of: ${any.join(',')}`, 'insufficient_scope');
         }
       }
-      return this[handler](params, url.searchParams, entry.body);
+      // A function is a mounted module's handler (see the end of this file); a name, a method here.
+      return typeof handler === 'function' ? handler(this, params, url.searchParams, entry.body) : this[handler](params, url.searchParams, entry.body);
     }
     return apiError(404, 'Not Found', 'Not Found');
   }
@@ -567,13 +568,9 @@ function parseBody(contentType = '', raw) {
   return JSON.parse(raw);
 }
 
-// The Actions endpoints (deployment) live in their own module: routes + handler methods.
-const actionsApi = require('./actions-api.js');
-ROUTES.push(...actionsApi.routes);
-Object.assign(TenantEmulator.prototype, actionsApi.handlers);
-// The other endpoints the Deploy CLI reads (triggers, action modules, clients), mounted alike.
-const deployCliApi = require('./deploy-cli-api.js');
-ROUTES.push(...deployCliApi.routes);
-Object.assign(TenantEmulator.prototype, deployCliApi.handlers);
+// Endpoints in their own modules (the Actions API, for deployment) are mounted in the routing
+// table: each route's handler is a function of (emulator, params, query, body), the module
+// keeping its own state per emulator.
+ROUTES.push(...require('./actions-api.js').routes, ...require('./deploy-cli-api.js').routes);
 
 module.exports = { TenantEmulator, TokenBucket, mergeFirstLevel, routeOf };
