@@ -100,6 +100,23 @@ test('a server that never answers: each request times out, the run ends by its d
   assert.match(r.logs[0], /POST \/oauth\/token timed out/);
 });
 
+test('a hanging request times out even when a garbage collection runs while it waits', async () => {
+  // Node holds AbortSignal.timeout (and fetch its signal) weakly: an unheld timeout signal can
+  // be collected before it fires, and the request then waits for the 16 s watchdog.
+  require('node:v8').setFlagsFromString('--expose-gc');
+  const gc = require('node:vm').runInNewContext('gc');
+  const { emu, runner } = await start({ secrets: { TIMEOUT_MS: '1500' } });
+  emu.injectFault({ path: '/oauth/token', mode: 'hang', times: Infinity });
+  for (let i = 0; i < 3; i++) {
+    const login = runner.login(USERS.ada);
+    await new Promise((r) => setTimeout(r, 300));
+    gc();
+    const r = await login;
+    assert.ok(r.ms < 1500 + 250, `run ${i}: ${r.ms} ms`);
+    assert.match(r.logs[0], /POST \/oauth\/token timed out/);
+  }
+});
+
 test('malformed JSON in a 200 reply: a typed error, no trap, healed next login', async () => {
   const { emu, runner } = await start();
   emu.injectFault({ path: '/api/v2/roles', mode: 'truncated' });

@@ -50,14 +50,19 @@ fn aborted(signal: &JsValue) -> bool {
 }
 
 /// The request's signal: its timeout joined to the execution's `ended` signal (when the
-/// host has `AbortSignal.any`: Node 18.17+/20.3+; else the timeout alone).
-fn signal(timeout_ms: f64, ended: &JsValue) -> Result<JsValue, Error> {
+/// host has `AbortSignal.any`: Node 18.17+/20.3+; else the timeout alone). Returned with the
+/// timeout signal itself: the caller must hold both until the exchange is over. Node holds
+/// an `AbortSignal.timeout` weakly, and so do fetch (undici) and `AbortSignal.any` for their
+/// signals: one that only they refer to can be collected before it fires, and the request
+/// then hangs until the watchdog (seen: 7 of 15 hanging token requests, under GC pressure).
+fn signal(timeout_ms: f64, ended: &JsValue) -> Result<(JsValue, JsValue), Error> {
     let timeout = abort_signal_timeout(timeout_ms)?;
     if ended.is_undefined() || ended.is_null() {
-        return Ok(timeout);
+        return Ok((timeout.clone(), timeout));
     }
     let both: js_sys::Array = [ended.clone(), timeout.clone()].iter().collect();
-    Ok(abort_signal_any(&both).unwrap_or(timeout))
+    let joined = abort_signal_any(&both).unwrap_or_else(|_| timeout.clone());
+    Ok((joined, timeout))
 }
 
 /// `obj[name]()`. The stream methods are reached through the host's own `Reflect.get` and
@@ -142,7 +147,9 @@ pub async fn send(
         None => {}
     }
     set(&init, "headers", &headers);
-    set(&init, "signal", &signal(timeout_ms, ended)?);
+    // Held (in this future) until the reply is read: see `signal`.
+    let (sig, _timeout) = signal(timeout_ms, ended)?;
+    set(&init, "signal", &sig);
     let mut url = String::from(origin);
     url.push_str(&req.path);
 
