@@ -174,6 +174,13 @@ fn recording_api() -> Api {
 
 const POLICY: &str = r#"{"claims_namespace":"https://example.com/","on_error":"deny","rules":[{"name":"g","when":{"provider":"google-oauth2"},"assign_roles":["Premium User"]}]}"#;
 
+/// The outcome of `execute`: returned at once, or through a Promise when it sent requests.
+async fn settled(v: JsValue) -> JsValue {
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&v))
+        .await
+        .unwrap()
+}
+
 #[wasm_bindgen_test]
 async fn execute_without_network_for_a_returning_user() {
     let api = recording_api();
@@ -187,8 +194,9 @@ async fn execute_without_network_for_a_returning_user() {
         api.clone().unchecked_into(),
         Some(POLICY.into()),
         JsValue::UNDEFINED,
-    )
-    .await;
+    );
+    // No request needed: the outcome itself, synchronously (no future on this path).
+    assert!(!out.is_instance_of::<js_sys::Promise>());
     assert_eq!(get(&out, "requests").as_f64(), Some(0.0));
     assert!(get(&out, "error").is_null());
     let claim = get(&api, "rec.claims").unchecked_into::<js_sys::Object>();
@@ -202,13 +210,13 @@ async fn execute_applies_on_error_for_a_config_error() {
     let event = js(
         r#"{user: {user_id: "google-oauth2|2"}, connection: {strategy: "google-oauth2"}, secrets: {}}"#,
     );
-    let out = execute(
+    let out = settled(execute(
         "post-login".into(),
         event,
         api.clone().unchecked_into(),
         Some(POLICY.into()),
         JsValue::UNDEFINED,
-    )
+    ))
     .await;
     let err = get(&out, "error").as_string().unwrap();
     assert!(err.contains("AUTH0_DOMAIN is missing"), "{err}");
