@@ -44,7 +44,9 @@ function backoffMs(attempt, retryAfter, ratelimitReset, nowMs, jitter = Math.ran
   }
   if (wait === null) {
     const exp = BASE_BACKOFF_MS * 2 ** Math.min(Math.max(attempt - 1, 0), 8);
-    wait = exp * (0.5 + Math.min(Math.max(jitter, 0), 1) / 2);
+    // A NaN jitter counts as the middle, as in the Action.
+    const j = Number.isNaN(jitter) ? 0.5 : Math.min(Math.max(jitter, 0), 1);
+    wait = exp * (0.5 + j / 2);
   }
   return Math.min(Math.max(wait, 0), MAX_WAIT_MS);
 }

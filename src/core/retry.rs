@@ -14,17 +14,25 @@ pub const MIN_ATTEMPT_MS: f64 = 300.0;
 /// (`Wed, 21 Oct 2015 07:28:00 GMT`).
 pub fn retry_after_ms(value: &str, now_ms: f64) -> Option<f64> {
     let v = value.trim();
-    if let Ok(secs) = v.parse::<u32>() {
-        return Some(f64::from(secs) * 1000.0);
+    if let Some(secs) = digits(v) {
+        return Some(secs * 1000.0);
     }
     http_date_ms(v).map(|at| (at - now_ms).max(0.0))
+}
+
+/// A number written as ASCII digits only (RFC 9110's delta-seconds: no sign, no fraction),
+/// however long (a huge value is a long wait, clamped later, not an unreadable one).
+fn digits(v: &str) -> Option<f64> {
+    (!v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()))
+        .then(|| v.bytes().fold(0.0, |n, b| n * 10.0 + f64::from(b - b'0')))
 }
 
 /// Epoch ms of an IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
 pub fn http_date_ms(v: &str) -> Option<f64> {
     let rest = v.split_once(", ")?.1;
     let parts: Vec<&str> = rest.split(' ').collect();
-    if parts.len() != 5 || parts[4] != "GMT" {
+    // Two-digit day, as IMF-fixdate writes it.
+    if parts.len() != 5 || parts[4] != "GMT" || parts[0].len() != 2 {
         return None;
     }
     let day: u32 = parts[0].parse().ok()?;
@@ -74,9 +82,9 @@ pub fn backoff_ms(
         .and_then(|v| retry_after_ms(v, now_ms))
         .or_else(|| {
             ratelimit_reset
-                .and_then(|r| r.trim().parse::<u32>().ok())
+                .and_then(|r| digits(r.trim()))
                 // +50 ms: the bucket refills at the reset second, not before.
-                .map(|epoch_s| f64::from(epoch_s) * 1000.0 - now_ms + 50.0)
+                .map(|epoch_s| epoch_s * 1000.0 - now_ms + 50.0)
         });
     let wait = match hinted {
         Some(ms) => ms,
