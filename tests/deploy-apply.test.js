@@ -4,6 +4,9 @@
 // cannot finish is a DeployError (deploy.js: exit 1, one line, no stack).
 const { test, after } = require('node:test');
 const assert = require('node:assert/strict');
+// Random, as real secrets are: the secret scan flags any 8-character piece of a secret, so a
+// word-like one would match ordinary output (client ids, tool names).
+const randomSecret = () => require('node:crypto').randomBytes(24).toString('base64url');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
@@ -106,7 +109,7 @@ after(async () => {
 
 test('deploy.js: a timeout exits 1 with one line (no stack) and sends no bind', async () => {
   const fixture = JSON.parse(fs.readFileSync(path.join(ROOT, 'pkg-scripts/emulator/fixture.json'), 'utf8'));
-  const deployer = { client_id: 'deployer-apply-test', client_secret: 'deployer-apply-test-secret-51e0', scopes: ['read:actions', 'create:actions', 'update:actions'] };
+  const deployer = { client_id: 'deployer-apply-test', client_secret: randomSecret(), scopes: ['read:actions', 'create:actions', 'update:actions'] };
   fixture.clients.push(deployer);
   emu = new TenantEmulator(fixture);
   actionsOf(emu).options = { buildPolls: Infinity, buildMs: Infinity };

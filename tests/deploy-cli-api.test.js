@@ -5,6 +5,9 @@
 // query errors. tests/deploy-cli.test.js runs the real Deploy CLI against the same endpoints.
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+// Random, as real secrets are: the secret scan flags any 8-character piece of a secret, so a
+// word-like one would match ordinary output (client ids, tool names).
+const randomSecret = () => require('node:crypto').randomBytes(24).toString('base64url');
 const { ajv, API_ERROR, ptr, schemaAt, operation } = require('./openapi.js');
 const { TenantEmulator } = require('../pkg-scripts/emulator/server.js');
 const { TRIGGERS } = require('../pkg-scripts/emulator/actions-store.js');
@@ -13,9 +16,9 @@ const { actionsOf } = require('../pkg-scripts/emulator/actions-api.js');
 const FIXTURE = require('../pkg-scripts/emulator/fixture.json');
 
 const clone = (x) => JSON.parse(JSON.stringify(x));
-const READER = { client_id: 'cli-reader', client_secret: 'cli-reader-secret-3b9e1f', scopes: ['read:actions', 'read:clients'] };
-const ROLES_ONLY = { client_id: 'roles-only', client_secret: 'roles-only-secret-77a0c2', scopes: ['read:roles'] };
-const SUMMARY = { client_id: 'summary-reader', client_secret: 'summary-secret-0d4e5a', scopes: ['read:client_summary'] };
+const READER = { client_id: 'cli-reader', client_secret: randomSecret(), scopes: ['read:actions', 'read:clients'] };
+const ROLES_ONLY = { client_id: 'roles-only', client_secret: randomSecret(), scopes: ['read:roles'] };
+const SUMMARY = { client_id: 'summary-reader', client_secret: randomSecret(), scopes: ['read:client_summary'] };
 
 function fixture(extra = {}) {
   const f = clone(FIXTURE);

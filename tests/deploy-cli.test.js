@@ -39,8 +39,11 @@ const NAME = 'provision-access';
 const PROVISION = FIXTURE.clients[0];
 // Only the three Actions scopes on tenant T: import and export need no other. U's deployer
 // also has read:clients, for the dry run.
-const DEPLOYER_T = { client_id: 'a0deploy-t', client_secret: 'a0deploy-t-secret-4c1d9e77', scopes: ['read:actions', 'create:actions', 'update:actions'] };
-const DEPLOYER_U = { client_id: 'a0deploy-u', client_secret: 'a0deploy-u-secret-b2e05f13', scopes: ['read:actions', 'create:actions', 'update:actions', 'read:clients'] };
+// Random, as real secrets are: the suite's secret scan flags any 8-character piece of one, so a
+// word-like secret ('a0deploy…') would match the CLI's own output.
+const randomSecret = () => crypto.randomBytes(24).toString('base64url');
+const DEPLOYER_T = { client_id: 'a0deploy-t', client_secret: randomSecret(), scopes: ['read:actions', 'create:actions', 'update:actions'] };
+const DEPLOYER_U = { client_id: 'a0deploy-u', client_secret: randomSecret(), scopes: ['read:actions', 'create:actions', 'update:actions', 'read:clients'] };
 const [major, minor] = process.versions.node.split('.').map(Number);
 const TOO_OLD = (major < 20 || (major === 20 && minor < 19)) && `a0deploy ${CLI_VERSION} needs Node >= 20.19 (this is ${process.version})`;
 

@@ -6,6 +6,9 @@
 // fault injection.
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+// Random, as real secrets are: the secret scan flags any 8-character piece of a secret, so a
+// word-like one would match ordinary output (client ids, tool names).
+const randomSecret = () => require('node:crypto').randomBytes(24).toString('base64url');
 const fs = require('node:fs');
 const path = require('node:path');
 const { SPEC, ajv, API_ERROR, ptr, schemaAt, operation } = require('./openapi.js');
@@ -369,8 +372,8 @@ describe('conformance to the Management API spec', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('authentication and scopes', () => {
-  const limited = { client_id: 'reader-only', client_secret: 'reader-secret', scopes: ['read:roles'] };
-  const assigner = { client_id: 'assign-only', client_secret: 'assign-secret', scopes: ['create:role_members'] };
+  const limited = { client_id: 'reader-only', client_secret: randomSecret(), scopes: ['read:roles'] };
+  const assigner = { client_id: 'assign-only', client_secret: randomSecret(), scopes: ['create:role_members'] };
   let emu, origin;
   before(async () => {
     const f = clone(FIXTURE);
