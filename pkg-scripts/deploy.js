@@ -19,6 +19,7 @@ const { readTenant } = require('./deploy/read.js');
 const { desiredFor, planDeploy, planUndeploy, scopesOf } = require('./deploy/plan.js');
 const { Applier } = require('./deploy/apply.js');
 const { headline, planLines, dryRunLines } = require('./deploy/print.js');
+const { checkTenant, actionClient, report } = require('./lib/tenant-check.js');
 
 const USAGE = `Usage: npm run deploy -- [options]
 
@@ -92,6 +93,28 @@ function desiredAction(allEnv, args, { say, warn, redactor, triggers }) {
   };
 }
 
+/**
+ * `policy check --tenant` before any change: a role name with a typo or a missing
+ * permission would otherwise fail at every login. A client Auth0 refuses is a warning: its
+ * secret may be rotating, and the Action's own checks report it at login.
+ */
+async function tenantCheck(allEnv, desired, { say, warn, redactor }) {
+  const policy = JSON.parse(desired.secrets.find((s) => s.name === 'POLICY').value);
+  const client = actionClient(allEnv, { say, redactor });
+  let findings;
+  try {
+    findings = await checkTenant(client, policy);
+  } catch (e) {
+    if (e instanceof ApiError && e.path === '/oauth/token') {
+      warn(`warning: tenant check skipped: the Action's client could not get a token (${e.message})`);
+      return;
+    }
+    throw e;
+  }
+  const problems = findings.filter((f) => f.level !== 'ok');
+  if (report(problems, say)) throw new ConfigError('the policy names what the tenant lacks (the errors above, from `policy check --tenant`). Nothing was changed.');
+}
+
 async function main(argv, { stdout = process.stdout, stderr = process.stderr, env = process.env } = {}) {
   const redactor = new Redactor();
   const say = (l) => stdout.write(redactor.text(l) + '\n');
@@ -125,6 +148,7 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr, en
       say('dry run: sent no request (not even the token request); `--plan` reads the tenant and prints the exact changes');
       return 0;
     }
+    if (desired && desired.secrets.some((s) => s.name === 'POLICY')) await tenantCheck(allEnv, desired, { say, warn, redactor });
     await mgmt.authenticate();
     const missingRead = mgmt.missingScopes(['read:actions']);
     if (missingRead.length) throw new ConfigError(`the deployer application lacks the scope read:actions (its token grants: ${mgmt.scopes.join(' ') || 'nothing'})`);

@@ -12,7 +12,7 @@ const { ROOT } = require('./helpers.js');
 
 const BIN = path.join(ROOT, 'target/release/policy');
 const EXAMPLES = path.join(ROOT, 'pkg-scripts/policies');
-const examples = fs.readdirSync(EXAMPLES).filter((f) => f.endsWith('.json'));
+const examples = fs.readdirSync(EXAMPLES).filter((f) => f.endsWith('.json') && !f.endsWith('.test.json'));
 const schema = new Ajv2020({ strict: false, allErrors: true }).compile(JSON.parse(fs.readFileSync(path.join(ROOT, 'pkg-scripts/policy.schema.json'), 'utf8')));
 
 function policyCli(...args) {

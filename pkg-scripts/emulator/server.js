@@ -27,6 +27,9 @@ const ROUTES = [
   ['POST', /^\/api\/v2\/guardian\/enrollments\/ticket$/, 'mfaTicket', 'create:guardian_enrollment_tickets'],
   ['GET', /^\/api\/v2\/users\/([^/]+)$/, 'getUser', 'read:users'],
   ['PATCH', /^\/api\/v2\/users\/([^/]+)$/, 'updateUser', 'update:users update:users_app_metadata'],
+  ['GET', /^\/api\/v2\/resource-servers$/, 'listResourceServers', 'read:resource_servers'],
+  ['GET', /^\/api\/v2\/organizations\/name\/([^/]+)$/, 'getOrganizationByName', 'read:organizations'],
+  ['GET', /^\/api\/v2\/organizations\/([^/]+)$/, 'getOrganization', 'read:organizations'],
 ];
 
 /** Route template for logs and counts, e.g. "POST /api/v2/users/{id}/roles". */
@@ -85,6 +88,7 @@ class TenantEmulator {
     this.connections = f.connections || [];
     this.roles = f.roles || [];
     this.resourceServers = f.resource_servers || [];
+    this.organizations = f.organizations || [];
     this.tickets = [];
     this.users = new Map();
     for (const u of f.users || []) this.addUser(u);
@@ -482,6 +486,29 @@ class TenantEmulator {
     }
     user.updated_at = new Date().toISOString();
     return { status: 200, body: this.publicUser(user) };
+  }
+
+  listResourceServers(_params, query) {
+    const p = this.paging(query);
+    if (p.error) return apiError(400, 'Bad Request', `Query validation error: invalid ${p.error}`, 'invalid_query_string');
+    const all = this.resourceServers.map(({ identifier, name, scopes }, i) => ({ id: `rs_${i + 1}`, identifier, name, scopes: scopes || [] }));
+    const start = p.page * p.per_page;
+    const slice = all.slice(start, start + p.per_page);
+    return { status: 200, body: p.totals ? { resource_servers: slice, start, limit: p.per_page, total: all.length } : slice };
+  }
+
+  organizationBy(key, value) {
+    const org = this.organizations.find((o) => o[key] === value);
+    if (!org) return apiError(404, 'Not Found', 'No organization found by that ' + key, 'inexistent_organization');
+    return { status: 200, body: { id: org.id, name: org.name, display_name: org.display_name || org.name } };
+  }
+
+  getOrganization([id]) {
+    return this.organizationBy('id', id);
+  }
+
+  getOrganizationByName([name]) {
+    return this.organizationBy('name', name);
   }
 
   /** The user as the Management API shows it (UserResponseSchema fields). */
