@@ -16,6 +16,7 @@
 
 use auth0_provision::core::config::{self, ConfigError};
 use auth0_provision::core::encode;
+use auth0_provision::core::error::{clip, Call, Error};
 use auth0_provision::core::event::{self, Event, EventError, Trigger};
 use auth0_provision::core::json::Json;
 use auth0_provision::core::mgmt::{self, Body, Lookup, MAX_ROLE_PAGES};
@@ -26,7 +27,6 @@ use auth0_provision::core::policy::{
 };
 use auth0_provision::core::redact::{self, MIN_FRAGMENT};
 use auth0_provision::core::retry::{self, BASE_BACKOFF_MS, MAX_WAIT_MS};
-use auth0_provision::error::{clip, Call, Error};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};

@@ -10,6 +10,7 @@ use super::log::sanitize;
 use super::raw::Api;
 use super::shared::once;
 use crate::core::config::{tenant, timeout_ms};
+use crate::core::error::{clip, Error};
 use crate::core::event::{Event, PENDING_KEY};
 use crate::core::json::Json;
 use crate::core::mgmt::{
@@ -19,7 +20,6 @@ use crate::core::mgmt::{
 use crate::core::plan::{missing_roles, rules_where, Decision, ResolvedRole, WantedRole};
 use crate::core::policy::Policy;
 use crate::core::steps::{claims_after, metadata_writes, steps, Progress, Step, Via};
-use crate::error::{clip, Error};
 use js_sys::{Object, Reflect};
 use std::rc::Rc;
 use wasm_bindgen::JsValue;

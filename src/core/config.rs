@@ -57,7 +57,7 @@ fn err(secret: &'static str, message: &str) -> ConfigError {
 /// add (the keyword is a name, never a credential).
 pub fn keyword_err(secret: &'static str, keyword: &str) -> ConfigError {
     let mut message = String::from("is an unresolved Deploy CLI keyword: add ");
-    message.push_str(crate::error::clip(keyword, 64));
+    message.push_str(super::error::clip(keyword, 64));
     message.push_str(" to AUTH0_KEYWORD_REPLACE_MAPPINGS");
     ConfigError { secret, message }
 }

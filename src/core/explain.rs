@@ -1,13 +1,13 @@
 //! A readable account of a decision: which rules matched and why the others did not, and
 //! the plan's steps — the ones the Action carries out — without sending anything.
 
+use super::error::Call;
 use super::event::{Event, PENDING_KEY};
 use super::json::Json;
 use super::mgmt::list_roles_request;
 use super::plan::{Decision, WantedRole};
 use super::policy::{Policy, RoleRef};
 use super::steps::{assume_success, claims_after, metadata_writes, steps, Step, Via};
-use crate::error::Call;
 
 fn role_list(ws: &[&WantedRole]) -> String {
     ws.iter()

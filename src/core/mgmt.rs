@@ -3,10 +3,10 @@
 
 use super::config::Tenant;
 use super::encode::{form, segment};
+use super::error::{Call, Error};
 use super::json::{obj, Json};
 use super::plan::ResolvedRole;
 use super::policy::{Permission, Ticket, TicketKind};
-use crate::error::{Call, Error};
 
 /// Roles per page when looking a role up by name (the API's maximum).
 pub const ROLES_PER_PAGE: u32 = 100;

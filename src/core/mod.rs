@@ -2,6 +2,7 @@
 
 pub mod config;
 pub mod encode;
+pub mod error;
 pub mod event;
 pub mod explain;
 pub mod json;

@@ -1,9 +1,9 @@
 //! The one error type of the crate. Pure (no JS types); the bindings add `From<JsValue>`
 //! conversions both ways so `?` crosses the JS boundary.
 
-use crate::core::config::ConfigError;
-use crate::core::event::EventError;
-use crate::core::policy::PolicyError;
+use super::config::ConfigError;
+use super::event::EventError;
+use super::policy::PolicyError;
 use std::fmt;
 
 /// Which Management API call failed.
