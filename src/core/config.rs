@@ -1,8 +1,8 @@
 //! The Action's configuration contract (its secrets), checked before anything is sent.
 
 use super::json::Json;
+use super::policy::parse_policy;
 use super::policy::SECRET_MAX_CHARS;
-use super::policy_parse::parse_policy;
 
 /// Per-run deadline default and ceiling (ms): the whole login flow has 20 s.
 pub const DEFAULT_TIMEOUT_MS: f64 = 8000.0;

@@ -9,7 +9,6 @@ pub mod json;
 pub mod mgmt;
 pub mod plan;
 pub mod policy;
-pub mod policy_parse;
 pub mod redact;
 pub mod retry;
 pub mod steps;

@@ -1,0 +1,171 @@
+//! Claim namespaces and full claim names: which host they put claims under, and whether
+//! Auth0 would keep claims there.
+
+/// The host a namespace or full claim name puts claims under, read as a URL parser reads it
+/// (lower case, without userinfo, port or trailing dot), so that `https://x@AUTH0.COM.:443/`
+/// is recognised as the restricted domain it is; or why it has none we can trust.
+pub(super) fn claim_host(url: &str) -> Result<String, &'static str> {
+    let rest = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+        .ok_or("must be a URL-like namespace starting with https:// (Auth0 drops other claims)")?;
+    // For http(s) a URL parser ends the authority at `\` too.
+    let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or_default();
+    let host_port = authority.rsplit('@').next().unwrap_or_default();
+    let host = match host_port.rsplit_once(':') {
+        Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
+        _ => host_port,
+    };
+    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    if host.is_empty() {
+        return Err("must name a host, e.g. https://example.com/");
+    }
+    // Escapes, IDNs and IP literals could be read as another host: only plain names pass.
+    if !host
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
+    {
+        return Err("the host must be a plain DNS name (letters, digits, '-' and '.')");
+    }
+    if ["auth0.com", "webtask.io", "webtask.run"]
+        .iter()
+        .any(|d| host == *d || host.ends_with(&[".", d].concat()))
+    {
+        return Err("auth0.com, webtask.io and webtask.run namespaces are restricted by Auth0");
+    }
+    Ok(host)
+}
+
+pub(super) fn check_namespace(ns: &str) -> Result<(), &'static str> {
+    claim_host(ns)?;
+    if !ns.ends_with('/') {
+        return Err("must end with \"/\": claim names are appended to it as they are");
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::parse_policy;
+    use super::super::testing::{doc, errors};
+
+    fn namespace_errors(ns: &str) -> Vec<String> {
+        let text = serde_json::json!({ "claims_namespace": ns, "rules": [] }).to_string();
+        match parse_policy(&doc(&text)) {
+            Ok(_) => Vec::new(),
+            Err(_) => errors(&text),
+        }
+    }
+
+    #[test]
+    fn restricted_hosts_are_recognised_however_written() {
+        for ns in [
+            "https://auth0.com/",
+            "https://AUTH0.COM./",
+            "https://auth0.com:443/",
+            "https://x@auth0.com/",
+            "https://user:pw@Tenant.EU.Auth0.com.:8443/",
+            "https://auth0.com\\@example.com/",
+            "https://webtask.io./",
+            "https://x.WEBTASK.run:443/",
+            "http://y@sandbox.webtask.io/",
+        ] {
+            let errs = namespace_errors(ns);
+            assert_eq!(errs.len(), 1, "{ns}: {errs:?}");
+            assert!(
+                errs[0].starts_with("claims_namespace: ") && errs[0].contains("restricted"),
+                "{ns}: {errs:?}"
+            );
+        }
+        // Escaped or non-ASCII hosts could be read as a restricted one: refused as such.
+        for ns in [
+            "https://auth0%2Ecom/",
+            "https://\u{ff41}uth0.com/",
+            "https://auth0.com:x/",
+            "https://[::1]/",
+            "https://./",
+            "https://@/",
+        ] {
+            let errs = namespace_errors(ns);
+            assert_eq!(errs.len(), 1, "{ns}: {errs:?}");
+            assert!(errs[0].starts_with("claims_namespace: "), "{ns}: {errs:?}");
+        }
+        for ns in [
+            "https://example.com/",
+            "https://example.com/ns/",
+            "https://auth0.com.example.com/",
+            "https://myauth0.com/",
+            "http://localhost:3000/",
+            "https://Example.COM./",
+        ] {
+            assert_eq!(namespace_errors(ns), Vec::<String>::new(), "{ns}");
+        }
+    }
+
+    #[test]
+    fn the_namespace_ends_with_a_slash() {
+        // Names are appended as is: "https://example.com" + "plan" would be one glued name.
+        for ns in [
+            "https://example.com",
+            "https://example.com/ns",
+            "https://example.com/#",
+        ] {
+            let errs = namespace_errors(ns);
+            assert_eq!(errs.len(), 1, "{ns}: {errs:?}");
+            assert!(errs[0].contains("end with \"/\""), "{ns}: {errs:?}");
+        }
+    }
+
+    #[test]
+    fn full_claim_names_are_checked_like_namespaces() {
+        let claims = |ns: &str, name: &str| {
+            let text = serde_json::json!({ "claims_namespace": ns, "rules": [
+                { "name": "r", "when": { "trigger": "post-login" }, "claims": { name: 1 } }
+            ] })
+            .to_string();
+            errors(&text)
+        };
+        for name in [
+            "https://AUTH0.com./plan",
+            "https://x@auth0.com/plan",
+            "https://a.webtask.run:443/p",
+        ] {
+            let errs = claims("https://example.com/", name);
+            assert_eq!(errs.len(), 1, "{name}: {errs:?}");
+            assert!(
+                errs[0].starts_with(&["rules[0].claims.", name, ": "].concat())
+                    && errs[0].contains("restricted"),
+                "{name}: {errs:?}"
+            );
+        }
+        // The roles claim, whether named short or in full, is the Action's own.
+        for name in ["roles", "https://example.com/roles"] {
+            let errs = claims("https://example.com/", name);
+            assert_eq!(errs.len(), 1, "{name}: {errs:?}");
+            assert!(
+                errs[0].starts_with(&["rules[0].claims.", name, ": "].concat())
+                    && errs[0].contains("roles claim"),
+                "{name}: {errs:?}"
+            );
+        }
+        let ok = parse_policy(&doc(
+            r#"{"claims_namespace":"https://example.com/","rules":[{"name":"r","when":{"trigger":"post-login"},
+                "claims":{"https://other.example/roles":1,"https://example.com/plan":2,"role":3}}]}"#,
+        ))
+        .unwrap();
+        let names: Vec<&str> = ok.rules[0]
+            .effects
+            .claims
+            .iter()
+            .map(|(n, _)| n.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "https://other.example/roles",
+                "https://example.com/plan",
+                "https://example.com/role"
+            ]
+        );
+    }
+}

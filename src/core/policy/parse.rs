@@ -1,0 +1,369 @@
+//! Parsing a policy document: the top level and each rule, delegating `when` and the
+//! effects to their own modules.
+
+use super::effects::{parse_effects, EFFECT_KEYS};
+use super::error::{index, join, Errors, PolicyError};
+use super::namespace::check_namespace;
+use super::when::parse_when;
+use super::{Effects, OnError, Policy, Rule, When};
+use crate::core::event::Trigger;
+use crate::core::json::Json;
+
+/// Keys of the policy document (kept in sync with `pkg-scripts/policy.schema.json` by a test).
+pub const TOP_KEYS: &[&str] = &["version", "claims_namespace", "on_error", "rules"];
+/// Keys of a rule.
+pub const RULE_KEYS: &[&str] = &[
+    "name",
+    "when",
+    "stop",
+    "assign_roles",
+    "remove_roles",
+    "assign_permissions",
+    "set_app_metadata",
+    "set_user_metadata",
+    "claims",
+    "require_mfa",
+    "password_reset_ticket",
+    "mfa_enrollment_ticket",
+    "deny",
+];
+
+/// The `on_error` a policy asks for, read leniently so that even an invalid policy's
+/// failure follows its author's intent: absent → allow; anything but "allow" → deny.
+pub fn on_error_of(doc: &Json) -> OnError {
+    match doc.get("on_error") {
+        None | Some(Json::Null) => OnError::Allow,
+        Some(v) if v.as_str() == Some("allow") => OnError::Allow,
+        Some(_) => OnError::Deny,
+    }
+}
+
+/// Validates and converts a parsed policy document; returns every error found.
+pub fn parse_policy(doc: &Json) -> Result<Policy, Vec<PolicyError>> {
+    let mut errs = Errors(Vec::new());
+    if !matches!(doc, Json::Obj(_)) {
+        errs.kind("$", "expected a JSON object", doc);
+        return Err(errs.0);
+    }
+    errs.unknown_keys("", doc, TOP_KEYS);
+    match doc.get("version") {
+        None | Some(Json::Null) => {}
+        Some(Json::Num(n)) if *n == 1.0 => {}
+        Some(_) => errs.add("version", "unsupported version; this Action understands 1"),
+    }
+    let claims_namespace = match doc.get("claims_namespace") {
+        None | Some(Json::Null) => None,
+        Some(Json::Str(ns)) => {
+            if let Err(msg) = check_namespace(ns) {
+                errs.add("claims_namespace", msg);
+            }
+            Some(ns.clone())
+        }
+        Some(v) => {
+            errs.kind(
+                "claims_namespace",
+                "expected a string such as \"https://example.com/\"",
+                v,
+            );
+            None
+        }
+    };
+    let on_error = match doc.get("on_error") {
+        None | Some(Json::Null) => OnError::Allow,
+        Some(v) => match v.as_str() {
+            Some("allow") => OnError::Allow,
+            Some("deny") => OnError::Deny,
+            _ => {
+                errs.add("on_error", "expected \"allow\" or \"deny\"");
+                OnError::Deny
+            }
+        },
+    };
+    let mut rules: Vec<Rule> = Vec::new();
+    match doc.get("rules") {
+        Some(Json::Arr(items)) => {
+            for (i, item) in items.iter().enumerate() {
+                let path = index("rules", i);
+                if let Some(rule) = parse_rule(&path, item, claims_namespace.as_deref(), &mut errs)
+                {
+                    if rules.iter().any(|r| r.name == rule.name) {
+                        errs.add(
+                            &join(&path, "name"),
+                            "duplicate rule name; names must be unique",
+                        );
+                    }
+                    rules.push(rule);
+                }
+            }
+        }
+        None => errs.add("rules", "missing; expected a list of rules"),
+        Some(v) => errs.kind("rules", "expected a list of rules", v),
+    }
+    if errs.0.is_empty() {
+        Ok(Policy {
+            claims_namespace,
+            on_error,
+            rules,
+        })
+    } else {
+        Err(errs.0)
+    }
+}
+
+fn parse_rule(path: &str, item: &Json, ns: Option<&str>, errs: &mut Errors) -> Option<Rule> {
+    if !matches!(item, Json::Obj(_)) {
+        errs.kind(path, "expected a rule object", item);
+        return None;
+    }
+    errs.unknown_keys(path, item, RULE_KEYS);
+    let name = match item.get("name") {
+        Some(Json::Str(s)) if !s.trim().is_empty() => s.clone(),
+        Some(v) => {
+            errs.kind(&join(path, "name"), "expected a non-empty string", v);
+            String::new()
+        }
+        None => {
+            errs.add(
+                &join(path, "name"),
+                "missing; every rule needs a unique name",
+            );
+            String::new()
+        }
+    };
+    let when = match item.get("when") {
+        None | Some(Json::Null) => When::default(),
+        Some(w @ Json::Obj(_)) => parse_when(&join(path, "when"), w, errs),
+        Some(v) => {
+            errs.kind(&join(path, "when"), "expected an object", v);
+            When::default()
+        }
+    };
+    let stop = match item.get("stop") {
+        None | Some(Json::Null) => false,
+        Some(Json::Bool(b)) => *b,
+        Some(v) => {
+            errs.kind(&join(path, "stop"), "expected true or false", v);
+            false
+        }
+    };
+    let effects = parse_effects(path, item, ns, errs);
+    if effects == Effects::default() && EFFECT_KEYS.iter().all(|k| item.get(k).is_none()) {
+        errs.add(
+            path,
+            "rule has no effect; add assign_roles, remove_roles, assign_permissions, set_app_metadata, \
+             set_user_metadata, claims, require_mfa, a ticket or deny",
+        );
+    }
+    let in_registration = when
+        .trigger
+        .as_ref()
+        .is_none_or(|t| t.contains(&Trigger::PostUserRegistration));
+    if let (true, Some(effect)) = (in_registration, effects.post_login_only()) {
+        let mut m = String::from(effect);
+        m.push_str(
+            " is impossible in post-user-registration; add \"trigger\": \"post-login\" to this rule's when",
+        );
+        errs.add(&join(path, effect), m);
+    }
+    Some(Rule {
+        name,
+        when,
+        effects,
+        stop,
+    })
+}
+
+/// A string or a non-empty list of non-empty strings (`one_ok`: a bare string is allowed).
+pub(super) fn string_list(
+    path: &str,
+    v: &Json,
+    errs: &mut Errors,
+    one_ok: bool,
+) -> Option<Vec<String>> {
+    match v {
+        Json::Str(s) if one_ok && !s.is_empty() => Some(vec![s.clone()]),
+        Json::Arr(items) if !items.is_empty() => {
+            let mut out = Vec::with_capacity(items.len());
+            for (i, item) in items.iter().enumerate() {
+                match item {
+                    Json::Str(s) if !s.is_empty() => out.push(s.clone()),
+                    other => errs.kind(&index(path, i), "expected a non-empty string", other),
+                }
+            }
+            Some(out)
+        }
+        Json::Arr(_) => {
+            errs.add(path, "expected at least one value");
+            None
+        }
+        other => {
+            let expected = if one_ok {
+                "expected a string or a list of strings"
+            } else {
+                "expected a list of strings"
+            };
+            errs.kind(path, expected, other);
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::testing::{doc, errors};
+    use super::super::*;
+    use super::*;
+
+    #[test]
+    fn parses_the_seed_policy() {
+        let p = parse_policy(&doc(
+            r#"{"claims_namespace":"https://example.com/","on_error":"allow","rules":[
+              {"name":"premium-for-google","when":{"provider":["google-oauth2"]},"assign_roles":["Premium User","rol_42"]}]}"#,
+        ))
+        .unwrap();
+        assert_eq!(p.on_error, OnError::Allow);
+        assert_eq!(p.claims_namespace.as_deref(), Some("https://example.com/"));
+        let r = &p.rules[0];
+        assert_eq!(r.when.provider, Some(vec!["google-oauth2".to_string()]));
+        assert_eq!(
+            r.effects.assign_roles,
+            vec![
+                RoleRef::Name("Premium User".into()),
+                RoleRef::Id("rol_42".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn parses_every_condition_and_effect() {
+        let p = parse_policy(&doc(
+            r#"{"claims_namespace":"https://example.com/","rules":[{
+              "name":"all","stop":true,
+              "when":{"trigger":"post-login","provider":"auth0","connection":["db"],"email_domain":"@Example.COM",
+                      "email_verified":true,"client_id":"app","first_login":false,"organization":["org_1","acme"],
+                      "app_metadata":{"plan":"pro","billing.tier":{"exists":true}},"user_metadata":{"beta":true},
+                      "has_role":"Admin","lacks_role":["Premium User"],"protocol":"oidc-basic-profile",
+                      "not":{"connection":"legacy"}},
+              "assign_roles":["A"],"remove_roles":["rol_B"],
+              "assign_permissions":[{"resource_server_identifier":"https://api/","permission_name":"read:x"}],
+              "set_app_metadata":{"plan":"pro","old":null},"set_user_metadata":{"theme":"dark"},
+              "claims":{"plan":{"from":"app_metadata.plan"},"https://other.example/tier":3,"fixed":{"a":1}},
+              "require_mfa":{"provider":"duo","allow_remember_browser":true},
+              "password_reset_ticket":{"store":"app_metadata.invite_url","result_url":"https://app/welcome","ttl_sec":86400},
+              "mfa_enrollment_ticket":{"store":"log"},
+              "deny":"Not today"}]}"#,
+        ))
+        .unwrap();
+        let r = &p.rules[0];
+        assert!(r.stop);
+        let w = &r.when;
+        assert_eq!(w.trigger, Some(vec![Trigger::PostLogin]));
+        assert_eq!(w.email_domain, Some(vec!["example.com".to_string()]));
+        assert_eq!(w.email_verified, Some(true));
+        assert_eq!(w.organization.as_ref().map(Vec::len), Some(2));
+        assert_eq!(
+            w.app_metadata[1],
+            ("billing.tier".to_string(), Expect::Exists(true))
+        );
+        assert_eq!(
+            w.user_metadata[0],
+            ("beta".to_string(), Expect::Equals(Json::Bool(true)))
+        );
+        assert_eq!(
+            w.not.as_ref().unwrap().connection,
+            Some(vec!["legacy".to_string()])
+        );
+        let e = &r.effects;
+        assert_eq!(e.remove_roles, vec![RoleRef::Id("rol_B".into())]);
+        assert_eq!(e.assign_permissions[0].permission_name, "read:x");
+        assert_eq!(e.set_app_metadata[1], ("old".to_string(), Json::Null));
+        assert_eq!(
+            e.claims[0],
+            (
+                "https://example.com/plan".to_string(),
+                ClaimValue::From("app_metadata.plan".into())
+            )
+        );
+        assert_eq!(e.claims[1].0, "https://other.example/tier");
+        assert_eq!(
+            e.require_mfa,
+            Some(Mfa {
+                provider: "duo".into(),
+                allow_remember_browser: true
+            })
+        );
+        assert_eq!(e.tickets.len(), 2);
+        assert_eq!(e.tickets[0].store_key.as_deref(), Some("invite_url"));
+        assert_eq!(
+            e.tickets[1],
+            Ticket {
+                kind: TicketKind::MfaEnrollment,
+                store_key: None,
+                result_url: None,
+                ttl_sec: None
+            }
+        );
+        assert_eq!(e.deny.as_deref(), Some("Not today"));
+    }
+
+    #[test]
+    fn every_error_names_its_path() {
+        let errs = errors(
+            r#"{"on_error":"block","claims_namespace":"roles","extra":1,"rules":[
+                 {"name":"a","when":{"provider":5,"colour":"red","first_login":"yes"},"assign_roles":[""]},
+                 {"name":"a","assign_roles":"Premium"},
+                 {"when":{}},
+                 7]}"#,
+        );
+        let want = [
+            "extra: unknown key",
+            "claims_namespace: must be a URL-like namespace",
+            "on_error: expected \"allow\" or \"deny\"",
+            "rules[0].when.colour: unknown key",
+            "rules[0].when.provider: expected a string or a list of strings, got a number",
+            "rules[0].when.first_login: expected true or false, got a string",
+            "rules[0].assign_roles[0]: expected a non-empty string",
+            "rules[1].assign_roles: expected a list of strings, got a string",
+            "rules[1].name: duplicate rule name",
+            "rules[2].name: missing",
+            "rules[2]: rule has no effect",
+            "rules[3]: expected a rule object, got a number",
+        ];
+        for w in want {
+            assert!(
+                errs.iter().any(|e| e.starts_with(w)),
+                "missing {w:?} in {errs:#?}"
+            );
+        }
+        assert_eq!(errs.len(), want.len(), "{errs:#?}");
+    }
+
+    #[test]
+    fn rejects_restricted_namespaces_and_non_objects() {
+        assert!(
+            errors(r#"{"claims_namespace":"https://x.auth0.com/","rules":[]}"#)[0]
+                .contains("restricted")
+        );
+        assert!(errors("[1]")[0].starts_with("$: expected a JSON object"));
+        assert!(errors(r#"{"rules":{}}"#)[0].starts_with("rules: expected a list"));
+        assert!(errors(r#"{}"#)[0].starts_with("rules: missing"));
+        assert!(errors(r#"{"version":2,"rules":[]}"#)[0].starts_with("version:"));
+    }
+
+    #[test]
+    fn a_rule_is_a_name_when_and_stop_plus_its_effects() {
+        assert_eq!(RULE_KEYS[..3], ["name", "when", "stop"]);
+        assert_eq!(RULE_KEYS[3..], *EFFECT_KEYS);
+    }
+
+    #[test]
+    fn on_error_is_read_even_from_invalid_policies() {
+        assert_eq!(
+            on_error_of(&doc(r#"{"on_error":"deny","rules":5}"#)),
+            OnError::Deny
+        );
+        assert_eq!(on_error_of(&doc(r#"{"rules":5}"#)), OnError::Allow);
+        assert_eq!(on_error_of(&doc(r#"{"on_error":"Deny"}"#)), OnError::Deny);
+        assert_eq!(on_error_of(&doc("3")), OnError::Allow);
+    }
+}
