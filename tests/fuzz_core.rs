@@ -19,8 +19,8 @@ use auth0_provision::core::encode;
 use auth0_provision::core::error::{clip, Call, Error};
 use auth0_provision::core::event::{self, Event, EventError, Trigger};
 use auth0_provision::core::json::Json;
-use auth0_provision::core::mgmt::{self, Body, Lookup, MAX_ROLE_PAGES};
-use auth0_provision::core::plan::{self, Decision, ResolvedRole};
+use auth0_provision::core::mgmt::{self, Body, Lookup, ResolvedRole, MAX_ROLE_PAGES};
+use auth0_provision::core::plan::{self, Decision};
 use auth0_provision::core::policy::{
     self, ClaimValue, Expect, OnError, Permission, Policy, PolicyError, RoleRef, Rule, Ticket,
     TicketKind, When,

@@ -5,7 +5,6 @@ use super::config::Tenant;
 use super::encode::{form, segment};
 use super::error::{Call, Error};
 use super::json::{obj, Json};
-use super::plan::ResolvedRole;
 use super::policy::{Permission, Ticket, TicketKind};
 
 /// Roles per page when looking a role up by name (the API's maximum).
@@ -109,6 +108,15 @@ pub fn list_roles_request(name: &str, page: u32) -> Request {
         path,
         body: None,
     }
+}
+
+/// A role resolved against the tenant.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ResolvedRole {
+    /// Role id (`rol_…`).
+    pub id: String,
+    /// Role name.
+    pub name: String,
 }
 
 /// One page of roles.

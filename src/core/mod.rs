@@ -11,4 +11,3 @@ pub mod plan;
 pub mod policy;
 pub mod redact;
 pub mod retry;
-pub mod steps;
