@@ -3,6 +3,8 @@
 //! Layers, arrows pointing one way: the JS shim → [`bindings`] (JS types, `fetch`, `api`) →
 //! [`core`] (pure decisions, wire formats and the crate's one error type).
 
+#![warn(missing_docs)]
+
 pub mod core;
 
 #[cfg(target_arch = "wasm32")]
