@@ -172,6 +172,13 @@ fn recording_api() -> Api {
     .unchecked_into()
 }
 
+/// `execute` returns the outcome itself when no request is needed, a Promise otherwise.
+async fn settled(out: JsValue) -> JsValue {
+    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&out))
+        .await
+        .unwrap()
+}
+
 const POLICY: &str = r#"{"claims_namespace":"https://example.com/","on_error":"deny","rules":[{"name":"g","when":{"provider":"google-oauth2"},"assign_roles":["Premium User"]}]}"#;
 
 #[wasm_bindgen_test]
@@ -187,8 +194,8 @@ async fn execute_without_network_for_a_returning_user() {
         api.clone().unchecked_into(),
         Some(POLICY.into()),
         JsValue::UNDEFINED,
-    )
-    .await;
+    );
+    let out = settled(out).await;
     assert_eq!(get(&out, "requests").as_f64(), Some(0.0));
     assert!(get(&out, "error").is_null());
     let claim = get(&api, "rec.claims").unchecked_into::<js_sys::Object>();
@@ -208,8 +215,8 @@ async fn execute_applies_on_error_for_a_config_error() {
         api.clone().unchecked_into(),
         Some(POLICY.into()),
         JsValue::UNDEFINED,
-    )
-    .await;
+    );
+    let out = settled(out).await;
     let err = get(&out, "error").as_string().unwrap();
     assert!(err.contains("AUTH0_DOMAIN is missing"), "{err}");
     assert!(get(&api, "rec.denied").is_string());
