@@ -134,7 +134,7 @@ impl fmt::Display for Error {
                     if i > 0 {
                         f.write_str("; ")?;
                     }
-                    write!(f, "{}: {}", clip(&e.path, 48), clip(&e.message, 80))?;
+                    write!(f, "{}: {}", clip(&e.path, 48), clip(&e.message(), 80))?;
                 }
                 if errs.len() > 2 {
                     write!(f, " (+{} more)", errs.len() - 2)?;

@@ -14,6 +14,8 @@ pub struct SecretProblem {
     pub path: Option<String>,
     /// What is wrong (or, for a note, worth knowing).
     pub message: String,
+    /// For `POLICY`: how to fix it ([`crate::core::policy::PolicyError::help`]).
+    pub help: Option<&'static str>,
 }
 
 /// What [`check_secrets`] found, and what the Action will use.
@@ -36,6 +38,7 @@ fn problem(secret: &str, path: Option<String>, message: String) -> SecretProblem
         secret: secret.to_owned(),
         path,
         message,
+        help: None,
     }
 }
 
@@ -146,11 +149,11 @@ pub fn check_secrets(
             )),
             Ok(doc) => match parse_policy(&doc) {
                 Ok(p) => r.policy_rules = Some(p.rules.len()),
-                Err(errors) => r.problems.extend(
-                    errors
-                        .into_iter()
-                        .map(|e| problem("POLICY", Some(e.path), e.message)),
-                ),
+                Err(errors) => r.problems.extend(errors.into_iter().map(|e| SecretProblem {
+                    help: Some(e.help()),
+                    message: e.message(),
+                    ..problem("POLICY", Some(e.path), String::new())
+                })),
             },
         }
     }

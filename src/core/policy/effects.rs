@@ -1,6 +1,6 @@
 //! Parsing a rule's effects: what it does when it matches.
 
-use super::error::{index, join, Errors};
+use super::error::{index, join, Errors, PolicyErrorKind};
 use super::namespace::claim_host;
 use super::parse::string_list;
 use super::{ClaimValue, Effects, Mfa, Permission, RoleRef, Ticket, TicketKind};
@@ -52,9 +52,9 @@ pub(super) fn parse_effects(
             })
             .collect(),
         Some(v) => {
-            errs.kind(
+            errs.wrong_type(
                 &join(path, "assign_permissions"),
-                "expected a non-empty list of {resource_server_identifier, permission_name}",
+                "a non-empty list of {resource_server_identifier, permission_name}",
                 v,
             );
             Vec::new()
@@ -86,9 +86,9 @@ pub(super) fn parse_effects(
         Some(Json::Bool(true)) => Some("Access denied.".to_owned()),
         Some(Json::Str(s)) if !s.trim().is_empty() && s.len() <= 200 => Some(s.clone()),
         Some(v) => {
-            errs.kind(
+            errs.wrong_type(
                 &join(path, "deny"),
-                "expected true or a reason of 1 to 200 characters",
+                "true or a reason of 1 to 200 characters",
                 v,
             );
             None
@@ -109,20 +109,16 @@ pub(super) fn parse_effects(
 
 fn parse_permission(path: &str, v: &Json, errs: &mut Errors) -> Option<Permission> {
     if !matches!(v, Json::Obj(_)) {
-        errs.kind(
-            path,
-            "expected {resource_server_identifier, permission_name}",
-            v,
-        );
+        errs.wrong_type(path, "{resource_server_identifier, permission_name}", v);
         return None;
     }
     errs.unknown_keys(path, v, PERMISSION_KEYS);
     let field = |k: &str, errs: &mut Errors| match v.get(k) {
         Some(Json::Str(s)) if !s.is_empty() => Some(s.clone()),
         other => {
-            errs.kind(
+            errs.wrong_type(
                 &join(path, k),
-                "expected a non-empty string",
+                "a non-empty string",
                 other.unwrap_or(&Json::Null),
             );
             None
@@ -142,18 +138,15 @@ fn metadata_changes(path: &str, v: Option<&Json>, errs: &mut Errors) -> Vec<(Str
         Some(Json::Obj(members)) if !members.is_empty() => {
             for (k, _) in members {
                 if k.is_empty() || k == PENDING_KEY || k == DONE_KEY {
-                    errs.add(
-                        &join(path, k),
-                        "empty or reserved key (used by the Action's own markers)",
-                    );
+                    errs.add(&join(path, k), PolicyErrorKind::ReservedKey);
                 }
             }
             members.clone()
         }
         Some(v) => {
-            errs.kind(
+            errs.wrong_type(
                 path,
-                "expected a non-empty object of first-level keys (null deletes a key)",
+                "a non-empty object of first-level keys (null deletes a key)",
                 v,
             );
             Vec::new()
@@ -171,11 +164,7 @@ fn parse_claims(
         None | Some(Json::Null) => return Vec::new(),
         Some(Json::Obj(m)) if !m.is_empty() => m,
         Some(v) => {
-            errs.kind(
-                path,
-                "expected a non-empty object of claim names to values",
-                v,
-            );
+            errs.wrong_type(path, "a non-empty object of claim names to values", v);
             return Vec::new();
         }
     };
@@ -183,25 +172,19 @@ fn parse_claims(
     for (k, value) in members {
         let p = join(path, k);
         let full = if k.starts_with("https://") || k.starts_with("http://") {
-            if let Err(msg) = claim_host(k) {
-                errs.add(&p, msg);
+            if let Err(problem) = claim_host(k) {
+                errs.add(&p, PolicyErrorKind::Namespace(problem));
             }
             k.clone()
         } else if let Some(ns) = ns {
             [ns, k].concat()
         } else {
-            errs.add(
-                &p,
-                "claims need a namespace: set claims_namespace or use a full https:// claim name",
-            );
+            errs.add(&p, PolicyErrorKind::ClaimWithoutNamespace);
             continue;
         };
         // Set after the policy's claims, it would silently overwrite this one.
         if ns.is_some_and(|ns| full == [ns, "roles"].concat()) {
-            errs.add(
-                &p,
-                "\"roles\" is the Action's own roles claim under claims_namespace; pick another name",
-            );
+            errs.add(&p, PolicyErrorKind::RolesClaim);
         }
         let from = match value {
             Json::Obj(m) if m.len() == 1 && m[0].0 == "from" => Some(&m[0].1),
@@ -216,7 +199,9 @@ fn parse_claims(
             Some(_) => {
                 errs.add(
                     &join(&p, "from"),
-                    "expected \"app_metadata.<path>\" or \"user_metadata.<path>\"",
+                    PolicyErrorKind::Invalid {
+                        expected: "\"app_metadata.<path>\" or \"user_metadata.<path>\"",
+                    },
                 );
                 continue;
             }
@@ -240,28 +225,22 @@ fn parse_mfa(path: &str, v: Option<&Json>, errs: &mut Errors) -> Option<Mfa> {
             match o.get("provider") {
                 None => {}
                 Some(Json::Str(p)) if !p.is_empty() => mfa.provider = p.clone(),
-                Some(v) => errs.kind(
+                Some(v) => errs.wrong_type(
                     &join(path, "provider"),
-                    "expected a provider such as \"any\" or \"duo\"",
+                    "a provider such as \"any\" or \"duo\"",
                     v,
                 ),
             }
             match o.get("allow_remember_browser") {
                 None => {}
                 Some(Json::Bool(b)) => mfa.allow_remember_browser = *b,
-                Some(v) => errs.kind(
-                    &join(path, "allow_remember_browser"),
-                    "expected true or false",
-                    v,
-                ),
+                Some(v) => {
+                    errs.wrong_type(&join(path, "allow_remember_browser"), "true or false", v)
+                }
             }
         }
         Some(v) => {
-            errs.kind(
-                path,
-                "expected true or {provider, allow_remember_browser}",
-                v,
-            );
+            errs.wrong_type(path, "true or {provider, allow_remember_browser}", v);
             return None;
         }
     }
@@ -278,9 +257,9 @@ fn parse_ticket(
         None | Some(Json::Null) | Some(Json::Bool(false)) => return None,
         Some(o @ Json::Obj(_)) => o,
         Some(v) => {
-            errs.kind(
+            errs.wrong_type(
                 path,
-                "expected {\"store\": \"app_metadata.<key>\" | \"log\", ...}",
+                "{\"store\": \"app_metadata.<key>\" | \"log\", ...}",
                 v,
             );
             return None;
@@ -296,13 +275,20 @@ fn parse_ticket(
             _ => {
                 errs.add(
                     &join(path, "store"),
-                    "expected \"log\" or \"app_metadata.<first-level key>\"",
+                    PolicyErrorKind::Invalid {
+                        expected: "\"log\" or \"app_metadata.<first-level key>\"",
+                    },
                 );
                 None
             }
         },
         None => {
-            errs.add(&join(path, "store"), "missing; expected \"log\" or \"app_metadata.<key>\" (tickets never go into tokens)");
+            errs.add(
+                &join(path, "store"),
+                PolicyErrorKind::Missing {
+                    expected: "\"log\" or \"app_metadata.<key>\" (tickets never go into tokens)",
+                },
+            );
             None
         }
     };
@@ -314,7 +300,9 @@ fn parse_ticket(
         Some(_) => {
             errs.add(
                 &join(path, "result_url"),
-                "expected an https:// URL (password reset tickets only)",
+                PolicyErrorKind::Invalid {
+                    expected: "an https:// URL (password reset tickets only)",
+                },
             );
             None
         }
@@ -323,11 +311,7 @@ fn parse_ticket(
         None => None,
         Some(Json::Num(n)) if n.fract() == 0.0 && *n >= 0.0 && *n <= 2_592_000.0 => Some(*n as u32),
         Some(v) => {
-            errs.kind(
-                &join(path, "ttl_sec"),
-                "expected whole seconds (0 to 2592000)",
-                v,
-            );
+            errs.wrong_type(&join(path, "ttl_sec"), "whole seconds (0 to 2592000)", v);
             None
         }
     };

@@ -12,7 +12,7 @@ mod parse;
 mod when;
 
 pub use effects::{EFFECT_KEYS, MFA_KEYS, PERMISSION_KEYS, TICKET_KEYS};
-pub use error::PolicyError;
+pub use error::{NamespaceProblem, PolicyError, PolicyErrorKind};
 pub use parse::{on_error_of, parse_policy, RULE_KEYS, TOP_KEYS};
 pub use when::WHEN_KEYS;
 
@@ -232,7 +232,7 @@ mod testing {
         parse_policy(&doc(s))
             .unwrap_err()
             .into_iter()
-            .map(|e| format!("{}: {}", e.path, e.message))
+            .map(|e| format!("{}: {}", e.path, e.message()))
             .collect()
     }
 }

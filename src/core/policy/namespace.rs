@@ -1,14 +1,16 @@
 //! Claim namespaces and full claim names: which host they put claims under, and whether
 //! Auth0 would keep claims there.
 
+use super::error::NamespaceProblem;
+
 /// The host a namespace or full claim name puts claims under, read as a URL parser reads it
 /// (lower case, without userinfo, port or trailing dot), so that `https://x@AUTH0.COM.:443/`
 /// is recognised as the restricted domain it is; or why it has none we can trust.
-pub(super) fn claim_host(url: &str) -> Result<String, &'static str> {
+pub(super) fn claim_host(url: &str) -> Result<String, NamespaceProblem> {
     let rest = url
         .strip_prefix("https://")
         .or_else(|| url.strip_prefix("http://"))
-        .ok_or("must be a URL-like namespace starting with https:// (Auth0 drops other claims)")?;
+        .ok_or(NamespaceProblem::NotUrl)?;
     // For http(s) a URL parser ends the authority at `\` too.
     let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or_default();
     let host_port = authority.rsplit('@').next().unwrap_or_default();
@@ -18,28 +20,28 @@ pub(super) fn claim_host(url: &str) -> Result<String, &'static str> {
     };
     let host = host.trim_end_matches('.').to_ascii_lowercase();
     if host.is_empty() {
-        return Err("must name a host, e.g. https://example.com/");
+        return Err(NamespaceProblem::NoHost);
     }
     // Escapes, IDNs and IP literals could be read as another host: only plain names pass.
     if !host
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'.')
     {
-        return Err("the host must be a plain DNS name (letters, digits, '-' and '.')");
+        return Err(NamespaceProblem::NotPlainHost);
     }
     if ["auth0.com", "webtask.io", "webtask.run"]
         .iter()
         .any(|d| host == *d || host.ends_with(&[".", d].concat()))
     {
-        return Err("auth0.com, webtask.io and webtask.run namespaces are restricted by Auth0");
+        return Err(NamespaceProblem::Restricted);
     }
     Ok(host)
 }
 
-pub(super) fn check_namespace(ns: &str) -> Result<(), &'static str> {
+pub(super) fn check_namespace(ns: &str) -> Result<(), NamespaceProblem> {
     claim_host(ns)?;
     if !ns.ends_with('/') {
-        return Err("must end with \"/\": claim names are appended to it as they are");
+        return Err(NamespaceProblem::NoTrailingSlash);
     }
     Ok(())
 }

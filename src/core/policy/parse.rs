@@ -2,7 +2,7 @@
 //! effects to their own modules.
 
 use super::effects::{parse_effects, EFFECT_KEYS};
-use super::error::{index, join, Errors, PolicyError};
+use super::error::{index, join, Errors, PolicyError, PolicyErrorKind};
 use super::namespace::check_namespace;
 use super::when::parse_when;
 use super::{Effects, OnError, Policy, Rule, When};
@@ -42,27 +42,27 @@ pub fn on_error_of(doc: &Json) -> OnError {
 pub fn parse_policy(doc: &Json) -> Result<Policy, Vec<PolicyError>> {
     let mut errs = Errors(Vec::new());
     if !matches!(doc, Json::Obj(_)) {
-        errs.kind("$", "expected a JSON object", doc);
+        errs.wrong_type("$", "a JSON object", doc);
         return Err(errs.0);
     }
     errs.unknown_keys("", doc, TOP_KEYS);
     match doc.get("version") {
         None | Some(Json::Null) => {}
         Some(Json::Num(n)) if *n == 1.0 => {}
-        Some(_) => errs.add("version", "unsupported version; this Action understands 1"),
+        Some(_) => errs.add("version", PolicyErrorKind::UnsupportedVersion),
     }
     let claims_namespace = match doc.get("claims_namespace") {
         None | Some(Json::Null) => None,
         Some(Json::Str(ns)) => {
-            if let Err(msg) = check_namespace(ns) {
-                errs.add("claims_namespace", msg);
+            if let Err(problem) = check_namespace(ns) {
+                errs.add("claims_namespace", PolicyErrorKind::Namespace(problem));
             }
             Some(ns.clone())
         }
         Some(v) => {
-            errs.kind(
+            errs.wrong_type(
                 "claims_namespace",
-                "expected a string such as \"https://example.com/\"",
+                "a string such as \"https://example.com/\"",
                 v,
             );
             None
@@ -74,7 +74,12 @@ pub fn parse_policy(doc: &Json) -> Result<Policy, Vec<PolicyError>> {
             Some("allow") => OnError::Allow,
             Some("deny") => OnError::Deny,
             _ => {
-                errs.add("on_error", "expected \"allow\" or \"deny\"");
+                errs.add(
+                    "on_error",
+                    PolicyErrorKind::Invalid {
+                        expected: "\"allow\" or \"deny\"",
+                    },
+                );
                 OnError::Deny
             }
         },
@@ -87,17 +92,19 @@ pub fn parse_policy(doc: &Json) -> Result<Policy, Vec<PolicyError>> {
                 if let Some(rule) = parse_rule(&path, item, claims_namespace.as_deref(), &mut errs)
                 {
                     if rules.iter().any(|r| r.name == rule.name) {
-                        errs.add(
-                            &join(&path, "name"),
-                            "duplicate rule name; names must be unique",
-                        );
+                        errs.add(&join(&path, "name"), PolicyErrorKind::DuplicateName);
                     }
                     rules.push(rule);
                 }
             }
         }
-        None => errs.add("rules", "missing; expected a list of rules"),
-        Some(v) => errs.kind("rules", "expected a list of rules", v),
+        None => errs.add(
+            "rules",
+            PolicyErrorKind::Missing {
+                expected: "a list of rules",
+            },
+        ),
+        Some(v) => errs.wrong_type("rules", "a list of rules", v),
     }
     if errs.0.is_empty() {
         Ok(Policy {
@@ -112,21 +119,18 @@ pub fn parse_policy(doc: &Json) -> Result<Policy, Vec<PolicyError>> {
 
 fn parse_rule(path: &str, item: &Json, ns: Option<&str>, errs: &mut Errors) -> Option<Rule> {
     if !matches!(item, Json::Obj(_)) {
-        errs.kind(path, "expected a rule object", item);
+        errs.wrong_type(path, "a rule object", item);
         return None;
     }
     errs.unknown_keys(path, item, RULE_KEYS);
     let name = match item.get("name") {
         Some(Json::Str(s)) if !s.trim().is_empty() => s.clone(),
         Some(v) => {
-            errs.kind(&join(path, "name"), "expected a non-empty string", v);
+            errs.wrong_type(&join(path, "name"), "a non-empty string", v);
             String::new()
         }
         None => {
-            errs.add(
-                &join(path, "name"),
-                "missing; every rule needs a unique name",
-            );
+            errs.add(&join(path, "name"), PolicyErrorKind::MissingName);
             String::new()
         }
     };
@@ -134,7 +138,7 @@ fn parse_rule(path: &str, item: &Json, ns: Option<&str>, errs: &mut Errors) -> O
         None | Some(Json::Null) => When::default(),
         Some(w @ Json::Obj(_)) => parse_when(&join(path, "when"), w, errs),
         Some(v) => {
-            errs.kind(&join(path, "when"), "expected an object", v);
+            errs.wrong_type(&join(path, "when"), "an object", v);
             When::default()
         }
     };
@@ -142,28 +146,23 @@ fn parse_rule(path: &str, item: &Json, ns: Option<&str>, errs: &mut Errors) -> O
         None | Some(Json::Null) => false,
         Some(Json::Bool(b)) => *b,
         Some(v) => {
-            errs.kind(&join(path, "stop"), "expected true or false", v);
+            errs.wrong_type(&join(path, "stop"), "true or false", v);
             false
         }
     };
     let effects = parse_effects(path, item, ns, errs);
     if effects == Effects::default() && EFFECT_KEYS.iter().all(|k| item.get(k).is_none()) {
-        errs.add(
-            path,
-            "rule has no effect; add assign_roles, remove_roles, assign_permissions, set_app_metadata, \
-             set_user_metadata, claims, require_mfa, a ticket or deny",
-        );
+        errs.add(path, PolicyErrorKind::NoEffect);
     }
     let in_registration = when
         .trigger
         .as_ref()
         .is_none_or(|t| t.contains(&Trigger::PostUserRegistration));
     if let (true, Some(effect)) = (in_registration, effects.post_login_only()) {
-        let mut m = String::from(effect);
-        m.push_str(
-            " is impossible in post-user-registration; add \"trigger\": \"post-login\" to this rule's when",
+        errs.add(
+            &join(path, effect),
+            PolicyErrorKind::PostLoginOnly { effect },
         );
-        errs.add(&join(path, effect), m);
     }
     Some(Rule {
         name,
@@ -187,22 +186,27 @@ pub(super) fn string_list(
             for (i, item) in items.iter().enumerate() {
                 match item {
                     Json::Str(s) if !s.is_empty() => out.push(s.clone()),
-                    other => errs.kind(&index(path, i), "expected a non-empty string", other),
+                    other => errs.wrong_type(&index(path, i), "a non-empty string", other),
                 }
             }
             Some(out)
         }
         Json::Arr(_) => {
-            errs.add(path, "expected at least one value");
+            errs.add(
+                path,
+                PolicyErrorKind::Invalid {
+                    expected: "at least one value",
+                },
+            );
             None
         }
         other => {
             let expected = if one_ok {
-                "expected a string or a list of strings"
+                "a string or a list of strings"
             } else {
-                "expected a list of strings"
+                "a list of strings"
             };
-            errs.kind(path, expected, other);
+            errs.wrong_type(path, expected, other);
             None
         }
     }

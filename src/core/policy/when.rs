@@ -1,6 +1,6 @@
 //! Parsing a rule's `when`: the conditions it matches on.
 
-use super::error::{index, join, Errors};
+use super::error::{index, join, Errors, PolicyErrorKind};
 use super::parse::string_list;
 use super::{Expect, When};
 use crate::core::event::Trigger;
@@ -35,7 +35,7 @@ pub(super) fn parse_when(path: &str, w: &Json, errs: &mut Errors) -> When {
         None | Some(Json::Null) => None,
         Some(Json::Bool(b)) => Some(*b),
         Some(v) => {
-            errs.kind(&join(path, key), "expected true or false", v);
+            errs.wrong_type(&join(path, key), "true or false", v);
             None
         }
     };
@@ -46,7 +46,9 @@ pub(super) fn parse_when(path: &str, w: &Json, errs: &mut Errors) -> When {
                 if parsed.is_none() {
                     errs.add(
                         &join(path, "trigger"),
-                        "expected \"post-login\" or \"post-user-registration\"",
+                        PolicyErrorKind::Invalid {
+                            expected: "\"post-login\" or \"post-user-registration\"",
+                        },
                     );
                 }
                 parsed
@@ -63,7 +65,9 @@ pub(super) fn parse_when(path: &str, w: &Json, errs: &mut Errors) -> When {
             if d.is_empty() || d.contains('@') || d.contains(char::is_whitespace) {
                 errs.add(
                     &index(&join(path, "email_domain"), i),
-                    "expected a domain such as example.com",
+                    PolicyErrorKind::Invalid {
+                        expected: "a domain such as example.com",
+                    },
                 );
             }
         }
@@ -72,7 +76,7 @@ pub(super) fn parse_when(path: &str, w: &Json, errs: &mut Errors) -> When {
         None | Some(Json::Null) => None,
         Some(n @ Json::Obj(_)) => Some(Box::new(parse_when(&join(path, "not"), n, errs))),
         Some(v) => {
-            errs.kind(&join(path, "not"), "expected a nested when object", v);
+            errs.wrong_type(&join(path, "not"), "a nested when object", v);
             None
         }
     };
@@ -107,7 +111,9 @@ fn metadata_conditions(path: &str, v: Option<&Json>, errs: &mut Errors) -> Vec<(
                 if k.is_empty() || k.split('.').any(str::is_empty) {
                     errs.add(
                         &join(path, k),
-                        "expected a dotted path such as plan or billing.tier",
+                        PolicyErrorKind::Invalid {
+                            expected: "a dotted path such as plan or billing.tier",
+                        },
                     );
                     return None;
                 }
@@ -118,11 +124,7 @@ fn metadata_conditions(path: &str, v: Option<&Json>, errs: &mut Errors) -> Vec<(
                 match exists {
                     Some(Json::Bool(b)) => Some((k.clone(), Expect::Exists(*b))),
                     Some(other) => {
-                        errs.kind(
-                            &join(&join(path, k), "exists"),
-                            "expected true or false",
-                            other,
-                        );
+                        errs.wrong_type(&join(&join(path, k), "exists"), "true or false", other);
                         None
                     }
                     None => Some((k.clone(), Expect::Equals(v.clone()))),
@@ -130,9 +132,9 @@ fn metadata_conditions(path: &str, v: Option<&Json>, errs: &mut Errors) -> Vec<(
             })
             .collect(),
         Some(v) => {
-            errs.kind(
+            errs.wrong_type(
                 path,
-                "expected an object of dotted paths to values or {\"exists\": bool}",
+                "an object of dotted paths to values or {\"exists\": bool}",
                 v,
             );
             Vec::new()
