@@ -325,40 +325,87 @@ fn parse_ticket(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::errors;
+    use super::super::testing::kinds;
+    use super::super::PolicyErrorKind as K;
 
     #[test]
     fn effect_errors_name_their_path() {
+        let wrong = |expected, got| K::WrongType { expected, got };
+        let invalid = |expected| K::Invalid { expected };
         let cases = [
-            (r#"{"name":"r","deny":"x"}"#, "rules[0].deny: deny is impossible in post-user-registration"),
-            (r#"{"name":"r","when":{"trigger":["post-login","post-user-registration"]},"require_mfa":true}"#, "rules[0].require_mfa: require_mfa is impossible"),
-            (r#"{"name":"r","when":{"trigger":"post-login"},"claims":{"x":1}}"#, "rules[0].claims.x: claims need a namespace"),
-            (r#"{"name":"r","when":{"trigger":"login"},"assign_roles":["A"]}"#, "rules[0].when.trigger: expected \"post-login\""),
-            (r#"{"name":"r","set_app_metadata":{"provisioning_pending":1}}"#, "rules[0].set_app_metadata.provisioning_pending: empty or reserved key"),
-            (r#"{"name":"r","set_user_metadata":[]}"#, "rules[0].set_user_metadata: expected a non-empty object"),
-            (r#"{"name":"r","assign_permissions":[{"permission_name":"x"}]}"#, "rules[0].assign_permissions[0].resource_server_identifier: expected a non-empty string"),
-            (r#"{"name":"r","password_reset_ticket":{"store":"id_token"}}"#, "rules[0].password_reset_ticket.store: expected \"log\""),
-            (r#"{"name":"r","mfa_enrollment_ticket":{}}"#, "rules[0].mfa_enrollment_ticket.store: missing"),
-            (r#"{"name":"r","mfa_enrollment_ticket":{"store":"log","result_url":"https://x"}}"#, "rules[0].mfa_enrollment_ticket.result_url: expected an https:// URL (password reset tickets only)"),
-            (r#"{"name":"r","when":{"app_metadata":{"a..b":1}},"assign_roles":["A"]}"#, "rules[0].when.app_metadata.a..b: expected a dotted path"),
-            (r#"{"name":"r","when":{"user_metadata":{"a":{"exists":"yes"}}},"assign_roles":["A"]}"#, "rules[0].when.user_metadata.a.exists: expected true or false"),
-            (r#"{"name":"r","when":{"not":"x"},"assign_roles":["A"]}"#, "rules[0].when.not: expected a nested when object"),
-            (r#"{"name":"r","when":{"not":{"bogus":1}},"assign_roles":["A"]}"#, "rules[0].when.not.bogus: unknown key"),
-            (r#"{"name":"r","stop":1,"assign_roles":["A"]}"#, "rules[0].stop: expected true or false"),
-            (r#"{"name":"r","when":{"trigger":"post-login"},"deny":""}"#, "rules[0].deny: expected true or a reason"),
+            (
+                r#"{"name":"r","deny":"x"}"#,
+                "rules[0].deny",
+                K::PostLoginOnly { effect: "deny" },
+            ),
+            (
+                r#"{"name":"r","when":{"trigger":["post-login","post-user-registration"]},"require_mfa":true}"#,
+                "rules[0].require_mfa",
+                K::PostLoginOnly {
+                    effect: "require_mfa",
+                },
+            ),
+            (
+                r#"{"name":"r","when":{"trigger":"post-login"},"claims":{"x":1}}"#,
+                "rules[0].claims.x",
+                K::ClaimWithoutNamespace,
+            ),
+            (
+                r#"{"name":"r","set_app_metadata":{"provisioning_pending":1}}"#,
+                "rules[0].set_app_metadata.provisioning_pending",
+                K::ReservedKey,
+            ),
+            (
+                r#"{"name":"r","set_user_metadata":[]}"#,
+                "rules[0].set_user_metadata",
+                wrong(
+                    "a non-empty object of first-level keys (null deletes a key)",
+                    "an array",
+                ),
+            ),
+            (
+                r#"{"name":"r","assign_permissions":[{"permission_name":"x"}]}"#,
+                "rules[0].assign_permissions[0].resource_server_identifier",
+                wrong("a non-empty string", "null"),
+            ),
+            (
+                r#"{"name":"r","password_reset_ticket":{"store":"id_token"}}"#,
+                "rules[0].password_reset_ticket.store",
+                invalid("\"log\" or \"app_metadata.<first-level key>\""),
+            ),
+            (
+                r#"{"name":"r","mfa_enrollment_ticket":{}}"#,
+                "rules[0].mfa_enrollment_ticket.store",
+                K::Missing {
+                    expected: "\"log\" or \"app_metadata.<key>\" (tickets never go into tokens)",
+                },
+            ),
+            (
+                r#"{"name":"r","mfa_enrollment_ticket":{"store":"log","result_url":"https://x"}}"#,
+                "rules[0].mfa_enrollment_ticket.result_url",
+                invalid("an https:// URL (password reset tickets only)"),
+            ),
+            (
+                r#"{"name":"r","stop":1,"assign_roles":["A"]}"#,
+                "rules[0].stop",
+                wrong("true or false", "a number"),
+            ),
+            (
+                r#"{"name":"r","when":{"trigger":"post-login"},"deny":""}"#,
+                "rules[0].deny",
+                wrong("true or a reason of 1 to 200 characters", "a string"),
+            ),
         ];
-        for (rule, want) in cases {
-            let errs = errors(&format!(r#"{{"rules":[{rule}]}}"#));
+        for (rule, path, kind) in cases {
+            let errs = kinds(&format!(r#"{{"rules":[{rule}]}}"#));
             assert!(
-                errs.iter().any(|e| e.starts_with(want)),
-                "{rule}: missing {want:?} in {errs:#?}"
+                errs.iter().any(|(p, k)| p == path && *k == kind),
+                "{rule}: missing {path}: {kind:?} in {errs:#?}"
             );
         }
-        let errs = errors(
+        let errs = kinds(
             r#"{"claims_namespace":"https://e.com/","rules":[{"name":"r","when":{"trigger":"post-login"},"claims":{"roles":1}}]}"#,
         );
-        assert!(
-            errs[0].starts_with("rules[0].claims.roles: \"roles\" is the Action's own roles claim")
-        );
+        assert_eq!(errs, [("rules[0].claims.roles".into(), K::RolesClaim)]);
     }
 }

@@ -242,3 +242,85 @@ pub(super) fn join(path: &str, key: &str) -> String {
 pub(super) fn index(path: &str, i: usize) -> String {
     [path, "[", &i.to_string(), "]"].concat()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::{TOP_KEYS, WHEN_KEYS};
+    use super::NamespaceProblem::*;
+    use super::PolicyErrorKind as K;
+    use super::*;
+
+    fn at(path: &str, kind: PolicyErrorKind) -> PolicyError {
+        PolicyError {
+            path: path.into(),
+            kind,
+        }
+    }
+
+    /// The Action logs these lines (tests/*.test.js match some): each kind's wording is fixed.
+    #[test]
+    fn every_kind_reads_as_one_line() {
+        let cases = [
+            (K::WrongType { expected: "true or false", got: "a number" }, "expected true or false, got a number"),
+            (K::Invalid { expected: "\"allow\" or \"deny\"" }, "expected \"allow\" or \"deny\""),
+            (K::Missing { expected: "a list of rules" }, "missing; expected a list of rules"),
+            (K::MissingName, "missing; every rule needs a unique name"),
+            (K::UnknownKey { allowed: TOP_KEYS }, "unknown key; expected one of: version, claims_namespace, on_error, rules"),
+            (K::UnsupportedVersion, "unsupported version; this Action understands 1"),
+            (K::DuplicateName, "duplicate rule name; names must be unique"),
+            (K::NoEffect, "rule has no effect; add assign_roles, remove_roles, assign_permissions, set_app_metadata, set_user_metadata, claims, require_mfa, a ticket or deny"),
+            (K::PostLoginOnly { effect: "deny" }, "deny is impossible in post-user-registration; add \"trigger\": \"post-login\" to this rule's when"),
+            (K::Namespace(Restricted), "auth0.com, webtask.io and webtask.run namespaces are restricted by Auth0"),
+            (K::Namespace(NoTrailingSlash), "must end with \"/\": claim names are appended to it as they are"),
+            (K::ClaimWithoutNamespace, "claims need a namespace: set claims_namespace or use a full https:// claim name"),
+            (K::RolesClaim, "\"roles\" is the Action's own roles claim under claims_namespace; pick another name"),
+            (K::ReservedKey, "empty or reserved key (used by the Action's own markers)"),
+            (K::NoPolicy, "no policy: set the POLICY secret or build with --policy FILE"),
+            (K::Empty, "is empty"),
+            (K::NotJson { baked: false, why: "x".repeat(100) }, &["the POLICY secret is not valid JSON (", &"x".repeat(80), ")"].concat()),
+            (K::NotJson { baked: true, why: "EOF".into() }, "the baked-in policy is not valid JSON (EOF)"),
+            (K::UnresolvedKeyword { keyword: "P".into() }, "the POLICY secret is an unresolved Deploy CLI keyword: add P to AUTH0_KEYWORD_REPLACE_MAPPINGS"),
+        ];
+        for (kind, want) in cases {
+            assert_eq!(PolicyError::document(kind).message(), want);
+        }
+    }
+
+    #[test]
+    fn help_follows_the_kind_then_the_path() {
+        let spelling = at("rules[0].when.colour", K::UnknownKey { allowed: WHEN_KEYS }).help();
+        assert!(spelling.starts_with("check the spelling"), "{spelling}");
+        let trigger = at("rules[0].deny", K::PostLoginOnly { effect: "deny" }).help();
+        assert!(trigger.contains("no tokens"), "{trigger}");
+        for e in [
+            at("claims_namespace", K::Namespace(NotUrl)),
+            at("rules[0].claims.x", K::ClaimWithoutNamespace),
+            at("rules[0].claims.roles", K::RolesClaim),
+            at(
+                "rules[0].claims",
+                K::WrongType {
+                    expected: "an object",
+                    got: "a number",
+                },
+            ),
+        ] {
+            assert_eq!(e.help(), CLAIMS_HELP, "{e:?}");
+        }
+        for e in [
+            at("rules[1].name", K::DuplicateName),
+            at("rules[1].name", K::MissingName),
+            at(
+                "rules[1].name",
+                K::WrongType {
+                    expected: "a non-empty string",
+                    got: "null",
+                },
+            ),
+        ] {
+            assert_eq!(e.help(), NAMES_HELP, "{e:?}");
+        }
+        assert!(at("on_error", K::Invalid { expected: "x" })
+            .help()
+            .contains("README"));
+    }
+}

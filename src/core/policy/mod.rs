@@ -220,19 +220,19 @@ pub struct Policy {
 /// Helpers for the parser's tests in the submodules.
 #[cfg(test)]
 mod testing {
-    use super::parse_policy;
+    use super::{parse_policy, PolicyErrorKind};
     use crate::core::json::Json;
 
     pub fn doc(s: &str) -> Json {
         serde_json::from_str(s).unwrap()
     }
 
-    /// Every error of an invalid policy, as `path: message`.
-    pub fn errors(s: &str) -> Vec<String> {
+    /// Every error of an invalid policy, as `(path, kind)`.
+    pub fn kinds(s: &str) -> Vec<(String, PolicyErrorKind)> {
         parse_policy(&doc(s))
             .unwrap_err()
             .into_iter()
-            .map(|e| format!("{}: {}", e.path, e.message()))
+            .map(|e| (e.path, e.kind))
             .collect()
     }
 }

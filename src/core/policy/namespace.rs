@@ -48,14 +48,22 @@ pub(super) fn check_namespace(ns: &str) -> Result<(), NamespaceProblem> {
 
 #[cfg(test)]
 mod tests {
-    use super::super::parse_policy;
-    use super::super::testing::{doc, errors};
+    use super::super::testing::{doc, kinds};
+    use super::super::{parse_policy, PolicyErrorKind};
+    use super::NamespaceProblem::{self, *};
 
-    fn namespace_errors(ns: &str) -> Vec<String> {
+    /// The problems found with a namespace (all of them at `claims_namespace`).
+    fn namespace_errors(ns: &str) -> Vec<NamespaceProblem> {
         let text = serde_json::json!({ "claims_namespace": ns, "rules": [] }).to_string();
         match parse_policy(&doc(&text)) {
             Ok(_) => Vec::new(),
-            Err(_) => errors(&text),
+            Err(_) => kinds(&text)
+                .into_iter()
+                .map(|(path, kind)| match kind {
+                    PolicyErrorKind::Namespace(p) if path == "claims_namespace" => p,
+                    other => panic!("{ns}: {path}: {other:?}"),
+                })
+                .collect(),
         }
     }
 
@@ -72,12 +80,7 @@ mod tests {
             "https://x.WEBTASK.run:443/",
             "http://y@sandbox.webtask.io/",
         ] {
-            let errs = namespace_errors(ns);
-            assert_eq!(errs.len(), 1, "{ns}: {errs:?}");
-            assert!(
-                errs[0].starts_with("claims_namespace: ") && errs[0].contains("restricted"),
-                "{ns}: {errs:?}"
-            );
+            assert_eq!(namespace_errors(ns), [Restricted], "{ns}");
         }
         // Escaped or non-ASCII hosts could be read as a restricted one: refused as such.
         for ns in [
@@ -90,7 +93,7 @@ mod tests {
         ] {
             let errs = namespace_errors(ns);
             assert_eq!(errs.len(), 1, "{ns}: {errs:?}");
-            assert!(errs[0].starts_with("claims_namespace: "), "{ns}: {errs:?}");
+            assert!(matches!(errs[0], NotPlainHost | NoHost), "{ns}: {errs:?}");
         }
         for ns in [
             "https://example.com/",
@@ -100,7 +103,7 @@ mod tests {
             "http://localhost:3000/",
             "https://Example.COM./",
         ] {
-            assert_eq!(namespace_errors(ns), Vec::<String>::new(), "{ns}");
+            assert_eq!(namespace_errors(ns), [], "{ns}");
         }
     }
 
@@ -112,9 +115,7 @@ mod tests {
             "https://example.com/ns",
             "https://example.com/#",
         ] {
-            let errs = namespace_errors(ns);
-            assert_eq!(errs.len(), 1, "{ns}: {errs:?}");
-            assert!(errs[0].contains("end with \"/\""), "{ns}: {errs:?}");
+            assert_eq!(namespace_errors(ns), [NoTrailingSlash], "{ns}");
         }
     }
 
@@ -125,29 +126,29 @@ mod tests {
                 { "name": "r", "when": { "trigger": "post-login" }, "claims": { name: 1 } }
             ] })
             .to_string();
-            errors(&text)
+            kinds(&text)
         };
         for name in [
             "https://AUTH0.com./plan",
             "https://x@auth0.com/plan",
             "https://a.webtask.run:443/p",
         ] {
-            let errs = claims("https://example.com/", name);
-            assert_eq!(errs.len(), 1, "{name}: {errs:?}");
-            assert!(
-                errs[0].starts_with(&["rules[0].claims.", name, ": "].concat())
-                    && errs[0].contains("restricted"),
-                "{name}: {errs:?}"
+            assert_eq!(
+                claims("https://example.com/", name),
+                [(
+                    ["rules[0].claims.", name].concat(),
+                    PolicyErrorKind::Namespace(Restricted)
+                )]
             );
         }
         // The roles claim, whether named short or in full, is the Action's own.
         for name in ["roles", "https://example.com/roles"] {
-            let errs = claims("https://example.com/", name);
-            assert_eq!(errs.len(), 1, "{name}: {errs:?}");
-            assert!(
-                errs[0].starts_with(&["rules[0].claims.", name, ": "].concat())
-                    && errs[0].contains("roles claim"),
-                "{name}: {errs:?}"
+            assert_eq!(
+                claims("https://example.com/", name),
+                [(
+                    ["rules[0].claims.", name].concat(),
+                    PolicyErrorKind::RolesClaim
+                )]
             );
         }
         let ok = parse_policy(&doc(

@@ -214,7 +214,7 @@ pub(super) fn string_list(
 
 #[cfg(test)]
 mod tests {
-    use super::super::testing::{doc, errors};
+    use super::super::testing::{doc, kinds};
     use super::super::*;
     use super::*;
 
@@ -239,80 +239,10 @@ mod tests {
     }
 
     #[test]
-    fn parses_every_condition_and_effect() {
-        let p = parse_policy(&doc(
-            r#"{"claims_namespace":"https://example.com/","rules":[{
-              "name":"all","stop":true,
-              "when":{"trigger":"post-login","provider":"auth0","connection":["db"],"email_domain":"@Example.COM",
-                      "email_verified":true,"client_id":"app","first_login":false,"organization":["org_1","acme"],
-                      "app_metadata":{"plan":"pro","billing.tier":{"exists":true}},"user_metadata":{"beta":true},
-                      "has_role":"Admin","lacks_role":["Premium User"],"protocol":"oidc-basic-profile",
-                      "not":{"connection":"legacy"}},
-              "assign_roles":["A"],"remove_roles":["rol_B"],
-              "assign_permissions":[{"resource_server_identifier":"https://api/","permission_name":"read:x"}],
-              "set_app_metadata":{"plan":"pro","old":null},"set_user_metadata":{"theme":"dark"},
-              "claims":{"plan":{"from":"app_metadata.plan"},"https://other.example/tier":3,"fixed":{"a":1}},
-              "require_mfa":{"provider":"duo","allow_remember_browser":true},
-              "password_reset_ticket":{"store":"app_metadata.invite_url","result_url":"https://app/welcome","ttl_sec":86400},
-              "mfa_enrollment_ticket":{"store":"log"},
-              "deny":"Not today"}]}"#,
-        ))
-        .unwrap();
-        let r = &p.rules[0];
-        assert!(r.stop);
-        let w = &r.when;
-        assert_eq!(w.trigger, Some(vec![Trigger::PostLogin]));
-        assert_eq!(w.email_domain, Some(vec!["example.com".to_string()]));
-        assert_eq!(w.email_verified, Some(true));
-        assert_eq!(w.organization.as_ref().map(Vec::len), Some(2));
-        assert_eq!(
-            w.app_metadata[1],
-            ("billing.tier".to_string(), Expect::Exists(true))
-        );
-        assert_eq!(
-            w.user_metadata[0],
-            ("beta".to_string(), Expect::Equals(Json::Bool(true)))
-        );
-        assert_eq!(
-            w.not.as_ref().unwrap().connection,
-            Some(vec!["legacy".to_string()])
-        );
-        let e = &r.effects;
-        assert_eq!(e.remove_roles, vec![RoleRef::Id("rol_B".into())]);
-        assert_eq!(e.assign_permissions[0].permission_name, "read:x");
-        assert_eq!(e.set_app_metadata[1], ("old".to_string(), Json::Null));
-        assert_eq!(
-            e.claims[0],
-            (
-                "https://example.com/plan".to_string(),
-                ClaimValue::From("app_metadata.plan".into())
-            )
-        );
-        assert_eq!(e.claims[1].0, "https://other.example/tier");
-        assert_eq!(
-            e.require_mfa,
-            Some(Mfa {
-                provider: "duo".into(),
-                allow_remember_browser: true
-            })
-        );
-        assert_eq!(e.tickets.len(), 2);
-        assert_eq!(e.tickets[0].store_key.as_deref(), Some("invite_url"));
-        assert_eq!(
-            e.tickets[1],
-            Ticket {
-                kind: TicketKind::MfaEnrollment,
-                store_key: None,
-                result_url: None,
-                ttl_sec: None
-            }
-        );
-        assert_eq!(e.deny.as_deref(), Some("Not today"));
-    }
-
-    #[test]
     fn every_error_names_its_path() {
-        let errs = errors(
+        use PolicyErrorKind as K;
+        let wrong = |expected, got| K::WrongType { expected, got };
+        let errs = kinds(
             r#"{"on_error":"block","claims_namespace":"roles","extra":1,"rules":[
                  {"name":"a","when":{"provider":5,"colour":"red","first_login":"yes"},"assign_roles":[""]},
                  {"name":"a","assign_roles":"Premium"},
@@ -320,23 +250,40 @@ mod tests {
                  7]}"#,
         );
         let want = [
-            "extra: unknown key",
-            "claims_namespace: must be a URL-like namespace",
-            "on_error: expected \"allow\" or \"deny\"",
-            "rules[0].when.colour: unknown key",
-            "rules[0].when.provider: expected a string or a list of strings, got a number",
-            "rules[0].when.first_login: expected true or false, got a string",
-            "rules[0].assign_roles[0]: expected a non-empty string",
-            "rules[1].assign_roles: expected a list of strings, got a string",
-            "rules[1].name: duplicate rule name",
-            "rules[2].name: missing",
-            "rules[2]: rule has no effect",
-            "rules[3]: expected a rule object, got a number",
+            ("extra", K::UnknownKey { allowed: TOP_KEYS }),
+            ("claims_namespace", K::Namespace(NamespaceProblem::NotUrl)),
+            (
+                "on_error",
+                K::Invalid {
+                    expected: "\"allow\" or \"deny\"",
+                },
+            ),
+            ("rules[0].when.colour", K::UnknownKey { allowed: WHEN_KEYS }),
+            (
+                "rules[0].when.provider",
+                wrong("a string or a list of strings", "a number"),
+            ),
+            (
+                "rules[0].when.first_login",
+                wrong("true or false", "a string"),
+            ),
+            (
+                "rules[0].assign_roles[0]",
+                wrong("a non-empty string", "a string"),
+            ),
+            (
+                "rules[1].assign_roles",
+                wrong("a list of strings", "a string"),
+            ),
+            ("rules[1].name", K::DuplicateName),
+            ("rules[2].name", K::MissingName),
+            ("rules[2]", K::NoEffect),
+            ("rules[3]", wrong("a rule object", "a number")),
         ];
-        for w in want {
+        for (path, kind) in &want {
             assert!(
-                errs.iter().any(|e| e.starts_with(w)),
-                "missing {w:?} in {errs:#?}"
+                errs.iter().any(|(p, k)| p == path && k == kind),
+                "missing {path}: {kind:?} in {errs:#?}"
             );
         }
         assert_eq!(errs.len(), want.len(), "{errs:#?}");
@@ -344,14 +291,30 @@ mod tests {
 
     #[test]
     fn rejects_restricted_namespaces_and_non_objects() {
-        assert!(
-            errors(r#"{"claims_namespace":"https://x.auth0.com/","rules":[]}"#)[0]
-                .contains("restricted")
+        use PolicyErrorKind as K;
+        let first = |s: &str| kinds(s).remove(0);
+        assert_eq!(
+            first(r#"{"claims_namespace":"https://x.auth0.com/","rules":[]}"#).1,
+            K::Namespace(NamespaceProblem::Restricted)
         );
-        assert!(errors("[1]")[0].starts_with("$: expected a JSON object"));
-        assert!(errors(r#"{"rules":{}}"#)[0].starts_with("rules: expected a list"));
-        assert!(errors(r#"{}"#)[0].starts_with("rules: missing"));
-        assert!(errors(r#"{"version":2,"rules":[]}"#)[0].starts_with("version:"));
+        let not_object = K::WrongType {
+            expected: "a JSON object",
+            got: "an array",
+        };
+        assert_eq!(first("[1]"), ("$".into(), not_object));
+        let not_list = K::WrongType {
+            expected: "a list of rules",
+            got: "an object",
+        };
+        assert_eq!(first(r#"{"rules":{}}"#), ("rules".into(), not_list));
+        let missing = K::Missing {
+            expected: "a list of rules",
+        };
+        assert_eq!(first(r#"{}"#), ("rules".into(), missing));
+        assert_eq!(
+            first(r#"{"version":2,"rules":[]}"#),
+            ("version".into(), K::UnsupportedVersion)
+        );
     }
 
     #[test]
