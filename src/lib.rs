@@ -1,10 +1,11 @@
 //! An Auth0 Action that provisions access from a declarative policy, in Rust compiled to wasm.
 //!
 //! Layers, arrows pointing one way: the JS shim → [`bindings`] (JS types, `fetch`, `api`) →
-//! [`core`] (pure decisions and wire formats) and [`error`].
+//! [`core`] (pure decisions, wire formats and the crate's one error type).
+
+#![warn(missing_docs)]
 
 pub mod core;
-pub mod error;
 
 #[cfg(target_arch = "wasm32")]
 pub mod bindings;

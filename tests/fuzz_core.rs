@@ -16,17 +16,17 @@
 
 use auth0_provision::core::config::{self, ConfigError};
 use auth0_provision::core::encode;
+use auth0_provision::core::error::{clip, Call, Error};
 use auth0_provision::core::event::{self, Event, EventError, Trigger};
 use auth0_provision::core::json::Json;
-use auth0_provision::core::mgmt::{self, Body, Lookup, MAX_ROLE_PAGES};
-use auth0_provision::core::plan::{self, Decision, ResolvedRole};
+use auth0_provision::core::mgmt::{self, Body, Lookup, ResolvedRole, MAX_ROLE_PAGES};
+use auth0_provision::core::plan::{self, Decision};
 use auth0_provision::core::policy::{
-    self, ClaimValue, Expect, OnError, Permission, Policy, PolicyError, RoleRef, Rule, Ticket,
-    TicketKind, When,
+    self, ClaimValue, Expect, OnError, Permission, Policy, PolicyError, PolicyErrorKind, RoleRef,
+    Rule, Ticket, TicketKind, When,
 };
 use auth0_provision::core::redact::{self, MIN_FRAGMENT};
 use auth0_provision::core::retry::{self, BASE_BACKOFF_MS, MAX_WAIT_MS};
-use auth0_provision::error::{clip, Call, Error};
 use proptest::prelude::*;
 use proptest::sample::Index;
 use proptest::test_runner::{Config, RngAlgorithm, TestCaseError, TestRng, TestRunner};
@@ -1085,7 +1085,8 @@ fn check_policy(doc: &Json) -> Check {
         Err(errs) => {
             prop_assert!(!errs.is_empty(), "Err with no errors");
             for e in errs {
-                prop_assert!(!e.message.is_empty(), "empty message: {:?}", e);
+                prop_assert!(!e.message().is_empty(), "empty message: {:?}", e);
+                prop_assert!(!e.help().is_empty(), "no help: {:?}", e);
                 prop_assert!(!e.path.is_empty(), "empty path: {:?}", e);
             }
             check_display(&Error::Policy(errs.clone()))?;
@@ -2551,7 +2552,11 @@ fn fuzz_error_display() {
             Error::Policy(
                 perrs
                     .into_iter()
-                    .map(|(path, message)| PolicyError { path, message })
+                    .map(|(path, why)| PolicyError {
+                        path,
+                        // The one kind that carries free text (a JSON parser's reason).
+                        kind: PolicyErrorKind::NotJson { baked: false, why },
+                    })
                     .collect(),
             ),
         ];

@@ -19,20 +19,6 @@ fn read_json(path: &str) -> Result<(String, Json), String> {
     Ok((text, json))
 }
 
-fn hint(path: &str, message: &str) -> &'static str {
-    if message.starts_with("unknown key") {
-        "check the spelling; pkg-scripts/policy.schema.json gives your editor completion"
-    } else if message.contains("impossible in post-user-registration") {
-        "that trigger has no tokens, no MFA and cannot deny"
-    } else if path.contains("claims") {
-        "claims must be namespaced URLs so Auth0 keeps them"
-    } else if path.ends_with(".name") {
-        "rule names appear in logs and in app_metadata markers"
-    } else {
-        "see README.md, section Policy"
-    }
-}
-
 fn load_policy(path: &str) -> Result<Policy, ExitCode> {
     let (_, doc) = read_json(path).map_err(|e| {
         eprintln!("{e}");
@@ -40,12 +26,7 @@ fn load_policy(path: &str) -> Result<Policy, ExitCode> {
     })?;
     parse_policy(&doc).map_err(|errors| {
         for e in &errors {
-            eprintln!(
-                "error: {}: {}\n  hint: {}",
-                e.path,
-                e.message,
-                hint(&e.path, &e.message)
-            );
+            eprintln!("error: {}: {}\n  hint: {}", e.path, e.message(), e.help());
         }
         eprintln!("{path}: {} error(s)", errors.len());
         ExitCode::FAILURE
@@ -128,7 +109,9 @@ fn report_json(r: &SecretsReport) -> String {
         let mut o = serde_json::json!({ "secret": p.secret, "message": p.message });
         if let Some(path) = &p.path {
             o["path"] = path.as_str().into();
-            o["hint"] = hint(path, &p.message).into();
+        }
+        if let Some(help) = p.help {
+            o["hint"] = help.into();
         }
         o
     };
@@ -203,7 +186,7 @@ fn check_secrets_cmd(args: &[&str]) -> ExitCode {
                     "error: {}: {path}: {}\n  hint: {}",
                     p.secret,
                     p.message,
-                    hint(path, &p.message)
+                    p.help.unwrap_or_default()
                 ),
                 None => eprintln!("error: {}: {}", p.secret, p.message),
             }

@@ -1,4 +1,4 @@
-//! Carries out a plan's steps (`core::steps`), one `match` per step: role and permission
+//! Carries out a plan's steps (`core::plan::steps`), one `match` per step: role and permission
 //! changes and tickets through the Management API, metadata through `api.user` (post-login)
 //! or `PATCH /users/{id}` (post-user-registration), claims, MFA and denial through `api`.
 //! What a step writes (markers included) is the core's to say, from the steps' results.
@@ -10,16 +10,19 @@ use super::log::sanitize;
 use super::raw::Api;
 use super::shared::once;
 use crate::core::config::{tenant, timeout_ms};
+use crate::core::error::{clip, Error};
 use crate::core::event::{Event, PENDING_KEY};
 use crate::core::json::Json;
+use crate::core::mgmt::ResolvedRole;
 use crate::core::mgmt::{
     assign_roles_request, parse_ticket_url, remove_roles_request, update_user_request, Body,
     Request,
 };
-use crate::core::plan::{missing_roles, rules_where, Decision, ResolvedRole, WantedRole};
+use crate::core::plan::{
+    claims_after, metadata_writes, missing_roles, rules_where, steps, Decision, Progress, Step,
+    Via, WantedRole,
+};
 use crate::core::policy::Policy;
-use crate::core::steps::{claims_after, metadata_writes, steps, Progress, Step, Via};
-use crate::error::{clip, Error};
 use js_sys::{Object, Reflect};
 use std::rc::Rc;
 use wasm_bindgen::JsValue;

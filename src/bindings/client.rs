@@ -10,15 +10,15 @@ use super::throttle;
 use super::time::sleep;
 use crate::core::config::Tenant;
 use crate::core::encode::fnv_hex;
+use crate::core::error::{Call, Error};
 use crate::core::json::Json;
+use crate::core::mgmt::ResolvedRole;
 use crate::core::mgmt::{
     api_error, get_role_request, list_roles_request, lookup_step, parse_role, parse_roles_page,
     parse_token, token_request, token_ttl_ms, Lookup, Request,
 };
-use crate::core::plan::ResolvedRole;
 use crate::core::policy::RoleRef;
 use crate::core::retry::{backoff_ms, may_retry};
-use crate::error::{Call, Error};
 use js_sys::Date;
 use std::cell::RefCell;
 use std::rc::Rc;

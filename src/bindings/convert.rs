@@ -1,7 +1,7 @@
 //! Conversions across the JS boundary: errors both ways, and JS values into the core's `Json`.
 
+use crate::core::error::Error;
 use crate::core::json::Json;
-use crate::error::Error;
 use wasm_bindgen::{JsCast, JsValue};
 
 impl From<JsValue> for Error {

@@ -6,13 +6,15 @@ use super::convert::{parse_json_text, str_array};
 use super::log::{pin_sensitive, sanitize};
 use super::raw::Api;
 use super::read::{read_event, ReadEvent};
-use crate::core::config::{keyword_err, unresolved_keyword};
+use crate::core::config::unresolved_keyword;
+use crate::core::error::{clip, Error};
 use crate::core::event::Event;
 use crate::core::event::{parse_event_with, Trigger};
 use crate::core::json::Json;
 use crate::core::plan::{decide, needs_management_api, Decision};
-use crate::core::policy::{on_error_of, parse_policy, OnError, Policy, PolicyError};
-use crate::error::{clip, Error};
+use crate::core::policy::{
+    on_error_of, parse_policy, OnError, Policy, PolicyError, PolicyErrorKind,
+};
 use js_sys::{Date, Object, Reflect};
 use std::cell::RefCell;
 use std::rc::Rc;
@@ -203,8 +205,7 @@ fn load_policy(secrets: &Json, baked: Option<&str>) -> Loaded {
         _ => match baked {
             Some(b) => (b, false),
             None => {
-                let e =
-                    policy_error("no policy: set the POLICY secret or build with --policy FILE");
+                let e = policy_error(PolicyErrorKind::NoPolicy);
                 return (Rc::new(Err(e)), OnError::Allow);
             }
         },
@@ -220,23 +221,17 @@ fn load_policy(secrets: &Json, baked: Option<&str>) -> Loaded {
     }
     let doc = if let Some(k) = unresolved_keyword(text) {
         // A Deploy CLI import without this keyword's mapping stored the placeholder itself.
-        let mut m = String::from("the POLICY secret ");
-        m.push_str(&keyword_err("POLICY", k).message);
-        Err(policy_error(&m))
+        Err(policy_error(PolicyErrorKind::UnresolvedKeyword {
+            keyword: k.to_owned(),
+        }))
     } else {
         match parse_json_text(text) {
             Ok(Some(doc)) => Ok(doc),
-            Ok(None) => Err(policy_error("is empty")),
-            Err(why) => {
-                let source = if from_secret {
-                    "POLICY secret"
-                } else {
-                    "baked-in policy"
-                };
-                Err(policy_error(
-                    &["the ", source, " is not valid JSON (", clip(&why, 80), ")"].concat(),
-                ))
-            }
+            Ok(None) => Err(policy_error(PolicyErrorKind::Empty)),
+            Err(why) => Err(policy_error(PolicyErrorKind::NotJson {
+                baked: !from_secret,
+                why,
+            })),
         }
     };
     let on_error = match &doc {
@@ -264,11 +259,8 @@ fn shallow_on_error(text: &str) -> OnError {
     on_error_of(&Json::Obj(vec![("on_error".into(), j)]))
 }
 
-fn policy_error(message: &str) -> Error {
-    Error::Policy(vec![PolicyError {
-        path: "$".into(),
-        message: message.into(),
-    }])
+fn policy_error(kind: PolicyErrorKind) -> Error {
+    Error::Policy(vec![PolicyError::document(kind)])
 }
 
 /// The event and the decision for it (sync: no I/O).

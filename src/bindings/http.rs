@@ -3,9 +3,9 @@
 
 use super::convert::{describe, parse_json_text, stringify};
 use super::raw::{abort_signal_any, abort_signal_timeout, fetch, Response, TextDecoder};
+use crate::core::error::Error;
 use crate::core::json::Json;
 use crate::core::mgmt::{check_path, Body, Request};
-use crate::error::Error;
 use js_sys::{Function, Object, Promise, Reflect};
 use wasm_bindgen::{JsCast, JsValue};
 use wasm_bindgen_futures::JsFuture;

@@ -1,8 +1,8 @@
 //! The Action's log: one short line per execution, with secrets and tokens redacted.
 
 use super::raw::console_log;
+use crate::core::error::Error;
 use crate::core::redact::{redact, Secret};
-use crate::error::Error;
 use std::cell::RefCell;
 
 /// Auth0 keeps 256 characters of an Action's console output.
@@ -59,7 +59,7 @@ pub fn sanitize(line: &str) -> String {
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
-    crate::error::clip(&out, MAX_LINE).to_owned()
+    crate::core::error::clip(&out, MAX_LINE).to_owned()
 }
 
 /// Writes one sanitized line to the Action's log.

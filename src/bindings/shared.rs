@@ -2,7 +2,7 @@
 //! the first caller starts it, later callers await the same result (node-auth0's token
 //! provider does this for tokens; we also do it for role look-ups).
 
-use crate::error::Error;
+use crate::core::error::Error;
 use js_sys::Promise;
 use std::cell::RefCell;
 use std::future::Future;

@@ -4,8 +4,8 @@
 //! requests. It closes again once a reply shows spare rate-limit capacity.
 
 use super::time::{sleep, sleep_promise};
+use crate::core::error::Error;
 use crate::core::retry::{MAX_WAIT_MS, MIN_ATTEMPT_MS};
-use crate::error::Error;
 use js_sys::{Function, Promise};
 use std::cell::RefCell;
 use wasm_bindgen::JsValue;

@@ -146,7 +146,7 @@ pub fn parse_event_with(
         .find(|p| !METADATA_ROOTS.iter().any(|r| is_under(p, r)))
     {
         let mut message = String::from("cannot be read at event.");
-        message.push_str(crate::error::clip(p, 80));
+        message.push_str(super::error::clip(p, 80));
         return Err(EventError {
             field: "event",
             message,

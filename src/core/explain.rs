@@ -1,13 +1,14 @@
 //! A readable account of a decision: which rules matched and why the others did not, and
 //! the plan's steps — the ones the Action carries out — without sending anything.
 
+use super::error::Call;
 use super::event::{Event, PENDING_KEY};
 use super::json::Json;
 use super::mgmt::list_roles_request;
-use super::plan::{Decision, WantedRole};
+use super::plan::{
+    assume_success, claims_after, metadata_writes, steps, Decision, Step, Via, WantedRole,
+};
 use super::policy::{Policy, RoleRef};
-use super::steps::{assume_success, claims_after, metadata_writes, steps, Step, Via};
-use crate::error::Call;
 
 fn role_list(ws: &[&WantedRole]) -> String {
     ws.iter()
@@ -35,7 +36,7 @@ fn lookups(out: &mut Vec<String>, ws: &[&WantedRole]) {
     }
 }
 
-/// Lines describing `d` for `ev`: the rules, then each step of `core::steps::steps` — the
+/// Lines describing `d` for `ev`: the rules, then each step of `core::plan::steps` — the
 /// same list the Action carries out — with what it writes if every step succeeds (`json`
 /// renders JSON values, e.g. serde_json).
 pub fn explain(

@@ -2,13 +2,12 @@
 
 pub mod config;
 pub mod encode;
+pub mod error;
 pub mod event;
 pub mod explain;
 pub mod json;
 pub mod mgmt;
 pub mod plan;
 pub mod policy;
-pub mod policy_parse;
 pub mod redact;
 pub mod retry;
-pub mod steps;

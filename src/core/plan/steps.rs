@@ -2,14 +2,14 @@
 //! say what a step writes given what the steps before it did. The Action's bindings carry
 //! the steps out and `explain` prints them; neither decides anything of its own.
 
-use super::event::{Event, Trigger, DONE_KEY, PENDING_KEY};
-use super::json::Json;
-use super::mgmt::{assign_permissions_request, ticket_request, Request};
-use super::plan::{
+use super::{
     done_after, needs_management_api, pending_after, role_changes, roles_after, same_names,
-    Decision, ResolvedRole, WantedRole,
+    Decision, WantedRole,
 };
-use super::policy::{Mfa, Policy};
+use crate::core::event::{Event, Trigger, DONE_KEY, PENDING_KEY};
+use crate::core::json::Json;
+use crate::core::mgmt::{assign_permissions_request, ticket_request, Request, ResolvedRole};
+use crate::core::policy::{Mfa, Policy};
 
 /// First-level metadata changes (`null` deletes a key).
 pub type Changes = Vec<(String, Json)>;

@@ -1,9 +1,9 @@
 //! The one error type of the crate. Pure (no JS types); the bindings add `From<JsValue>`
 //! conversions both ways so `?` crosses the JS boundary.
 
-use crate::core::config::ConfigError;
-use crate::core::event::EventError;
-use crate::core::policy::PolicyError;
+use super::config::ConfigError;
+use super::event::EventError;
+use super::policy::PolicyError;
 use std::fmt;
 
 /// Which Management API call failed.
@@ -134,7 +134,7 @@ impl fmt::Display for Error {
                     if i > 0 {
                         f.write_str("; ")?;
                     }
-                    write!(f, "{}: {}", clip(&e.path, 48), clip(&e.message, 80))?;
+                    write!(f, "{}: {}", clip(&e.path, 48), clip(&e.message(), 80))?;
                 }
                 if errs.len() > 2 {
                     write!(f, " (+{} more)", errs.len() - 2)?;

@@ -1,48 +1,11 @@
-//! The Management API wire protocol, without I/O: request construction and defensive
-//! response parsing. The bindings layer only moves these bytes.
+//! The requests: method, path and body of each Management API call the Action makes.
 
-use super::config::Tenant;
-use super::encode::{form, segment};
-use super::json::{obj, Json};
-use super::plan::ResolvedRole;
-use super::policy::{Permission, Ticket, TicketKind};
-use crate::error::{Call, Error};
-
-/// Roles per page when looking a role up by name (the API's maximum).
-pub const ROLES_PER_PAGE: u32 = 100;
-/// Upper bound on pages read for one name look-up (bounds the requests a login can make).
-pub const MAX_ROLE_PAGES: u32 = 10;
-
-/// One HTTP request to the tenant.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Request {
-    /// Which call this is (for errors and logs).
-    pub call: Call,
-    /// HTTP method.
-    pub method: &'static str,
-    /// Path and query, starting with `/`.
-    pub path: String,
-    /// Body, when any.
-    pub body: Option<Body>,
-}
-
-/// A request body.
-#[derive(Clone, Debug, PartialEq)]
-pub enum Body {
-    /// `application/x-www-form-urlencoded`.
-    Form(String),
-    /// `application/json` (serialised by the host's `JSON.stringify`).
-    Json(Json),
-}
-
-/// A Management API access token with its lifetime.
-#[derive(Clone, Debug, PartialEq)]
-pub struct Token {
-    /// The bearer token (never logged).
-    pub access_token: String,
-    /// Lifetime in seconds (`expires_in`).
-    pub expires_in: f64,
-}
+use super::{Body, Request, ROLES_PER_PAGE};
+use crate::core::config::Tenant;
+use crate::core::encode::{form, segment};
+use crate::core::error::{Call, Error};
+use crate::core::json::{obj, Json};
+use crate::core::policy::{Permission, Ticket, TicketKind};
 
 /// `POST /oauth/token` with the client-credentials grant (form-encoded, as RFC 6749 says).
 pub fn token_request(t: &Tenant) -> Request {
@@ -58,40 +21,6 @@ pub fn token_request(t: &Tenant) -> Request {
             ("audience", &audience),
         ]))),
     }
-}
-
-fn bad(call: Call, message: &'static str) -> Error {
-    Error::BadResponse { call, message }
-}
-
-/// Reads `{access_token, expires_in}`; a missing `expires_in` means Auth0's default, 24 h.
-pub fn parse_token(body: &Json) -> Result<Token, Error> {
-    let access_token = match body.get("access_token") {
-        Some(Json::Str(s)) if !s.is_empty() => s.clone(),
-        _ => return Err(bad(Call::Token, "no access_token")),
-    };
-    let expires_in = match body.get("expires_in") {
-        None | Some(Json::Null) => 86400.0,
-        Some(Json::Num(n)) if n.is_finite() && *n > 0.0 => *n,
-        Some(_) => return Err(bad(Call::Token, "expires_in is not a positive number")),
-    };
-    Ok(Token {
-        access_token,
-        expires_in,
-    })
-}
-
-/// How long (ms) a token may be reused: its lifetime minus a leeway of 10%, at most 60 s
-/// (proportional, so that even a token living 30 s serves the login that fetched it),
-/// capped at api.cache's 24 h maximum. 0 means "do not cache".
-pub fn token_ttl_ms(expires_in_s: f64) -> f64 {
-    // Bounded first: a huge expires_in would otherwise make inf - inf = NaN.
-    if expires_in_s.is_nan() || expires_in_s <= 0.0 {
-        return 0.0;
-    }
-    let life = expires_in_s.min(1e9) * 1000.0;
-    let ttl = life - (life / 10.0).min(60_000.0);
-    ttl.clamp(0.0, 86_400_000.0)
 }
 
 /// `GET /api/v2/roles?name_filter=…&per_page=100&page=N&include_totals=true`.
@@ -111,73 +40,6 @@ pub fn list_roles_request(name: &str, page: u32) -> Request {
     }
 }
 
-/// One page of roles.
-#[derive(Clone, Debug, PartialEq)]
-pub struct RolesPage {
-    /// Roles on this page.
-    pub roles: Vec<ResolvedRole>,
-    /// `total` when the server sent totals.
-    pub total: Option<f64>,
-}
-
-fn parse_role_obj(call: Call, v: &Json) -> Result<ResolvedRole, Error> {
-    match (
-        v.get("id").and_then(Json::as_str),
-        v.get("name").and_then(Json::as_str),
-    ) {
-        (Some(id), Some(name)) if !id.is_empty() => Ok(ResolvedRole {
-            id: id.to_owned(),
-            name: name.to_owned(),
-        }),
-        _ => Err(bad(call, "a role lacks a string id or name")),
-    }
-}
-
-/// Accepts both documented shapes: a bare array, or `{roles, start, limit, total}`.
-pub fn parse_roles_page(body: &Json) -> Result<RolesPage, Error> {
-    let (items, total) = match body {
-        Json::Arr(items) => (items.as_slice(), None),
-        Json::Obj(_) => match body.get("roles").and_then(Json::as_array) {
-            Some(items) => (items, body.get("total").and_then(Json::as_f64)),
-            None => return Err(bad(Call::ListRoles, "no roles array")),
-        },
-        _ => return Err(bad(Call::ListRoles, "expected an array or an object")),
-    };
-    let roles = items
-        .iter()
-        .map(|r| parse_role_obj(Call::ListRoles, r))
-        .collect::<Result<_, _>>()?;
-    Ok(RolesPage { roles, total })
-}
-
-/// What to do after reading page `page` while looking for `name`.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Lookup {
-    /// Found the role with exactly this name.
-    Found(ResolvedRole),
-    /// Read the next page.
-    Next(u32),
-    /// No role has exactly this name.
-    NotFound,
-}
-
-/// Exact, case-sensitive match (name_filter is a case-insensitive substring filter).
-pub fn lookup_step(name: &str, page: u32, p: &RolesPage) -> Lookup {
-    if let Some(r) = p.roles.iter().find(|r| r.name == name) {
-        return Lookup::Found(r.clone());
-    }
-    let seen = f64::from(page + 1) * f64::from(ROLES_PER_PAGE);
-    let more = match p.total {
-        Some(total) => seen < total,
-        None => p.roles.len() as u32 >= ROLES_PER_PAGE,
-    };
-    if more && !p.roles.is_empty() && page + 1 < MAX_ROLE_PAGES {
-        Lookup::Next(page + 1)
-    } else {
-        Lookup::NotFound
-    }
-}
-
 /// `GET /api/v2/roles/{id}`.
 pub fn get_role_request(id: &str) -> Request {
     let mut path = String::from("/api/v2/roles/");
@@ -188,11 +50,6 @@ pub fn get_role_request(id: &str) -> Request {
         path,
         body: None,
     }
-}
-
-/// Reads a `{id, name, description}` role.
-pub fn parse_role(body: &Json) -> Result<ResolvedRole, Error> {
-    parse_role_obj(Call::GetRole, body)
 }
 
 fn user_path(user_id: &str, tail: &str) -> String {
@@ -293,19 +150,6 @@ pub fn ticket_request(user_id: &str, t: &Ticket) -> Request {
     }
 }
 
-/// The ticket URL of a ticket reply (`ticket` or `ticket_url`).
-pub fn parse_ticket_url(call: Call, body: Option<&Json>) -> Result<String, Error> {
-    let b = body.ok_or(bad(call, "empty body"))?;
-    match b
-        .get("ticket")
-        .or_else(|| b.get("ticket_url"))
-        .and_then(Json::as_str)
-    {
-        Some(u) if u.starts_with("https://") || u.starts_with("http://") => Ok(u.to_owned()),
-        _ => Err(bad(call, "no ticket URL")),
-    }
-}
-
 /// Refuses a request whose path does not keep its template's segments (`call.label()`):
 /// every literal segment as written, every `{id}` one non-empty segment that a URL parser
 /// keeps — not `.` or `..`, however spelled (`%2E`, `%2e`, `.%2E`…), since `fetch` resolves
@@ -329,36 +173,11 @@ pub fn check_path(req: &Request) -> Result<(), Error> {
     }
 }
 
-/// Builds the typed error for a non-2xx reply from Auth0's `{statusCode, error, message,
-/// errorCode}` or OAuth's `{error, error_description}`; any other body is ignored.
-pub fn api_error(call: Call, status: u16, body: Option<&Json>) -> Error {
-    let field = |k: &str| {
-        body.and_then(|b| b.get(k))
-            .and_then(Json::as_str)
-            .map(str::to_owned)
-    };
-    Error::Api {
-        call,
-        status,
-        code: field("errorCode").or_else(|| field("error")),
-        message: field("message").or_else(|| field("error_description")),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    use super::super::testing::*;
+    use super::super::*;
     use super::*;
-
-    fn j(s: &str) -> Json {
-        serde_json::from_str(s).unwrap()
-    }
-
-    fn body_text(r: &Request) -> String {
-        match &r.body {
-            Some(Body::Json(b)) => serde_json::to_string(b).unwrap(),
-            other => panic!("not a JSON body: {other:?}"),
-        }
-    }
 
     #[test]
     fn effect_requests_match_the_api() {
@@ -441,86 +260,6 @@ mod tests {
     }
 
     #[test]
-    fn token_parsing_and_ttl() {
-        let t = parse_token(&j(
-            r#"{"access_token":"abc","expires_in":86400,"token_type":"Bearer"}"#,
-        ))
-        .unwrap();
-        assert_eq!(t.expires_in, 86400.0);
-        // The leeway is 10% of the lifetime, at most 60 s: short-lived tokens are reused.
-        assert_eq!(token_ttl_ms(86400.0), 86_340_000.0);
-        assert_eq!(token_ttl_ms(30.0), 27_000.0);
-        assert_eq!(token_ttl_ms(60.0), 54_000.0);
-        assert_eq!(token_ttl_ms(600.0), 540_000.0);
-        assert_eq!(token_ttl_ms(3600.0), 3_540_000.0);
-        assert_eq!(token_ttl_ms(1.0), 900.0);
-        for s in [1.0, 30.0, 66.0, 601.0, 86400.0, 200_000.0] {
-            let (life, ttl) = (s * 1000.0, token_ttl_ms(s));
-            assert!(ttl >= life * 0.9 || ttl == 86_400_000.0, "{s}: {ttl}");
-            assert!(ttl >= life - 60_000.0 || ttl == 86_400_000.0, "{s}: {ttl}");
-            assert!(ttl < life, "{s}: {ttl}");
-        }
-        assert_eq!(token_ttl_ms(1e308), 86_400_000.0);
-        assert_eq!(token_ttl_ms(f64::NAN), 0.0);
-        assert!(parse_token(&j(r#"{"expires_in":1}"#)).is_err());
-        assert!(parse_token(&j(r#"{"access_token":"a","expires_in":"soon"}"#)).is_err());
-        assert_eq!(
-            parse_token(&j(r#"{"access_token":"a"}"#))
-                .unwrap()
-                .expires_in,
-            86400.0
-        );
-    }
-
-    #[test]
-    fn role_lookup_is_exact_and_pages() {
-        let r = list_roles_request("Premium User", 2);
-        assert_eq!(
-            r.path,
-            "/api/v2/roles?name_filter=Premium%20User&per_page=100&page=2&include_totals=true"
-        );
-        let page = parse_roles_page(&j(r#"{"roles":[{"id":"rol_L","name":"Premium User (Legacy)"},{"id":"rol_l","name":"premium user"}],"start":0,"limit":100,"total":250}"#)).unwrap();
-        assert_eq!(lookup_step("Premium User", 0, &page), Lookup::Next(1));
-        assert_eq!(lookup_step("Premium User", 2, &page), Lookup::NotFound);
-        let found = parse_roles_page(&j(
-            r#"[{"id":"rol_P","name":"Premium User","description":"d"}]"#,
-        ))
-        .unwrap();
-        assert_eq!(
-            lookup_step("Premium User", 0, &found),
-            Lookup::Found(ResolvedRole {
-                id: "rol_P".into(),
-                name: "Premium User".into()
-            })
-        );
-        let short =
-            parse_roles_page(&j(r#"[{"id":"rol_L","name":"Premium User (Legacy)"}]"#)).unwrap();
-        assert_eq!(lookup_step("Premium User", 0, &short), Lookup::NotFound);
-    }
-
-    #[test]
-    fn garbage_role_pages_are_typed_errors() {
-        for body in [
-            r#"{"roles":"x"}"#,
-            r#"[{"id":1,"name":"a"}]"#,
-            r#""str""#,
-            r#"{"total":3}"#,
-            r#"[{"name":"a"}]"#,
-        ] {
-            assert!(
-                matches!(
-                    parse_roles_page(&j(body)),
-                    Err(Error::BadResponse {
-                        call: Call::ListRoles,
-                        ..
-                    })
-                ),
-                "{body}"
-            );
-        }
-    }
-
-    #[test]
     fn paths_keep_their_template_or_are_refused() {
         for id in ["auth0|1", "a/../b", "...", ".a", "%2E", "%2e%2E", "a.b"] {
             for r in [
@@ -590,35 +329,5 @@ mod tests {
         let r = assign_roles_request("auth0|a/../b", &["rol_1"]);
         assert_eq!(r.path, "/api/v2/users/auth0%7Ca%2F..%2Fb/roles");
         assert_eq!(body_text(&r), r#"{"roles":["rol_1"]}"#);
-    }
-
-    #[test]
-    fn error_bodies() {
-        let e = api_error(
-            Call::ListRoles,
-            429,
-            Some(&j(
-                r#"{"statusCode":429,"error":"Too Many Requests","message":"Global limit has been reached","errorCode":"too_many_requests"}"#,
-            )),
-        );
-        assert_eq!(
-            e.to_string(),
-            "GET /api/v2/roles failed: HTTP 429 too_many_requests (Global limit has been reached)"
-        );
-        let e = api_error(
-            Call::Token,
-            401,
-            Some(&j(
-                r#"{"error":"access_denied","error_description":"Unauthorized"}"#,
-            )),
-        );
-        assert_eq!(
-            e.to_string(),
-            "POST /oauth/token failed: HTTP 401 access_denied (Unauthorized)"
-        );
-        assert_eq!(
-            api_error(Call::GetRole, 502, None).to_string(),
-            "GET /api/v2/roles/{id} failed: HTTP 502"
-        );
     }
 }

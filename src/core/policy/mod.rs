@@ -1,10 +1,23 @@
-//! The declarative policy (version 1): its types. Parsing and validation, with an error
-//! per bad field named by its JSON path, are in `policy_parse`.
+//! The declarative policy (version 1): its types here; parsing and validation, with an error
+//! per bad field named by its JSON path, in the submodules. Everything is re-exported here,
+//! so `core::policy::…` is the one import path.
+//!
+//! Hand-written (not serde derive) so that messages name the exact field and the wasm stays
+//! small.
+
+mod effects;
+mod error;
+mod namespace;
+mod parse;
+mod when;
+
+pub use effects::{EFFECT_KEYS, MFA_KEYS, PERMISSION_KEYS, TICKET_KEYS};
+pub use error::{NamespaceProblem, PolicyError, PolicyErrorKind};
+pub use parse::{on_error_of, parse_policy, RULE_KEYS, TOP_KEYS};
+pub use when::WHEN_KEYS;
 
 use super::event::Trigger;
 use super::json::Json;
-
-pub use super::policy_parse::{on_error_of, parse_policy, PolicyError};
 
 /// The maximum length of an Action secret value (the `POLICY` secret).
 pub const SECRET_MAX_CHARS: usize = 4096;
@@ -202,4 +215,72 @@ pub struct Policy {
     pub on_error: OnError,
     /// Rules, in order.
     pub rules: Vec<Rule>,
+}
+
+/// Helpers for the parser's tests in the submodules.
+#[cfg(test)]
+mod testing {
+    use super::{parse_policy, PolicyErrorKind};
+    use crate::core::json::Json;
+
+    pub fn doc(s: &str) -> Json {
+        serde_json::from_str(s).unwrap()
+    }
+
+    /// Every error of an invalid policy, as `(path, kind)`.
+    pub fn kinds(s: &str) -> Vec<(String, PolicyErrorKind)> {
+        parse_policy(&doc(s))
+            .unwrap_err()
+            .into_iter()
+            .map(|e| (e.path, e.kind))
+            .collect()
+    }
+}
+
+/// The JSON Schema (`pkg-scripts/policy.schema.json`) lists exactly the keys the parser
+/// accepts, object by object, so the two cannot drift.
+#[cfg(test)]
+mod schema_drift {
+    use super::*;
+
+    fn keys(schema: &serde_json::Value, pointer: &str) -> Vec<String> {
+        let obj = schema
+            .pointer(pointer)
+            .unwrap_or_else(|| panic!("{pointer} missing"));
+        assert_eq!(
+            obj.get("additionalProperties"),
+            Some(&serde_json::Value::Bool(false)),
+            "{pointer}"
+        );
+        let mut k: Vec<String> = obj["properties"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .cloned()
+            .collect();
+        k.sort();
+        k
+    }
+
+    fn sorted(list: &[&str]) -> Vec<String> {
+        let mut v: Vec<String> = list.iter().map(|s| s.to_string()).collect();
+        v.sort();
+        v
+    }
+
+    #[test]
+    fn schema_keys_match_the_parser() {
+        let text = std::fs::read_to_string(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/pkg-scripts/policy.schema.json"
+        ))
+        .unwrap();
+        let schema: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(keys(&schema, ""), sorted(TOP_KEYS));
+        assert_eq!(keys(&schema, "/$defs/rule"), sorted(RULE_KEYS));
+        assert_eq!(keys(&schema, "/$defs/when"), sorted(WHEN_KEYS));
+        assert_eq!(keys(&schema, "/$defs/ticket"), sorted(TICKET_KEYS));
+        assert_eq!(keys(&schema, "/$defs/permission"), sorted(PERMISSION_KEYS));
+        assert_eq!(keys(&schema, "/$defs/mfa/oneOf/1"), sorted(MFA_KEYS));
+    }
 }

@@ -1,0 +1,109 @@
+//! The decision: event + policy in, a plan out. Pure: no I/O, so every branch is testable
+//! with `cargo test`, and `explain` prints the very plan the Action carries out.
+//!
+//! `matching` tells which rules hold for an event, `decide` merges their effects into a
+//! [`Decision`], `steps` orders it into the [`Step`]s the bindings carry out, and `markers`
+//! keeps the pending/done lists that make failed or once-only work resumable. Everything is
+//! re-exported here: `core::plan::…` is the one import path.
+
+mod decide;
+mod markers;
+mod matching;
+mod steps;
+
+pub use decide::{decide, merged, missing_roles, needs_management_api, role_changes, roles_after};
+pub use markers::{done_after, pending_after, rules_where, same_names};
+pub use matching::{check_when, UNKNOWN};
+pub use steps::{
+    assume_success, claims_after, metadata_writes, steps, Changes, Progress, Step, Via,
+};
+
+use super::json::Json;
+use super::policy::{Mfa, Permission, RoleRef, Ticket};
+
+/// How one rule fared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RuleOutcome {
+    /// Rule name.
+    pub name: String,
+    /// Whether its effects apply.
+    pub matched: bool,
+    /// Why: the failing condition, or how it matched.
+    pub reason: &'static str,
+}
+
+/// A role the plan adds or removes, with the rules asking for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WantedRole {
+    /// The role as written in the policy.
+    pub role: RoleRef,
+    /// Names of the matched rules that ask for it.
+    pub rules: Vec<String>,
+}
+
+/// Everything one execution should do.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Decision {
+    /// Every rule, in policy order.
+    pub rules: Vec<RuleOutcome>,
+    /// Roles to assign (first-mention order, no repeats); held ones are filtered later.
+    pub roles: Vec<WantedRole>,
+    /// Roles to remove; only held ones are sent.
+    pub remove: Vec<WantedRole>,
+    /// Permissions to grant, with the rule asking (rules already done are left out).
+    pub permissions: Vec<(Permission, String)>,
+    /// `app_metadata` keys whose value changes (unchanged ones are left out).
+    pub app_metadata: Vec<(String, Json)>,
+    /// `user_metadata` keys whose value changes.
+    pub user_metadata: Vec<(String, Json)>,
+    /// Custom claims (full names) and their values.
+    pub claims: Vec<(String, Json)>,
+    /// MFA to require.
+    pub mfa: Option<Mfa>,
+    /// Tickets to create, with the rule asking.
+    pub tickets: Vec<(Ticket, String)>,
+    /// Denial reason and the rule that denies.
+    pub deny: Option<(String, String)>,
+}
+
+/// Helpers for the tests of the submodules.
+#[cfg(test)]
+mod testing {
+    pub use super::decide;
+    pub use crate::core::event::{parse_event, Event, Trigger};
+    pub use crate::core::json::Json;
+    pub use crate::core::policy::{parse_policy, Policy};
+
+    pub fn policy(s: &str) -> Policy {
+        parse_policy(&serde_json::from_str(s).unwrap()).unwrap()
+    }
+    pub fn event_in(s: &str, t: Trigger) -> Event {
+        parse_event(&serde_json::from_str(s).unwrap(), t).unwrap()
+    }
+    pub fn event(s: &str) -> Event {
+        event_in(s, Trigger::PostLogin)
+    }
+    pub fn j(s: &str) -> Json {
+        serde_json::from_str(s).unwrap()
+    }
+    pub const SEED: &str = r#"{"claims_namespace":"https://example.com/","rules":[
+        {"name":"premium-for-google","when":{"provider":["google-oauth2"]},"assign_roles":["Premium User"]}]}"#;
+    pub const RICH: &str = r#"{"user":{"user_id":"u","email":"a@example.com","email_verified":true,
+        "app_metadata":{"plan":"pro","billing":{"tier":2}},"user_metadata":{"beta":true}},
+        "connection":{"name":"corp","strategy":"samlp"},"client":{"client_id":"app1"},"stats":{"logins_count":3},
+        "organization":{"id":"org_1","name":"acme"},"authorization":{"roles":["Admin"]},
+        "transaction":{"protocol":"oidc-basic-profile"}}"#;
+
+    pub fn google() -> Event {
+        event(
+            r#"{"user":{"user_id":"google-oauth2|1"},"connection":{"name":"google-oauth2","strategy":"google-oauth2"},"stats":{"logins_count":1}}"#,
+        )
+    }
+
+    pub fn reason(when: &str, ev: &Event) -> &'static str {
+        let p = policy(&format!(
+            r#"{{"rules":[{{"name":"r","when":{when},"assign_roles":["X"]}}]}}"#
+        ));
+        decide(&p, ev).rules[0].reason
+    }
+}
