@@ -11,7 +11,7 @@ const { readPolicyFile, compactPolicy } = require('./lib/policy-input.js');
 const { CODE_LIMIT: LIMIT } = require('./lib/action-code.js');
 
 const ROOT = path.resolve(__dirname, '..');
-const TARGET = 64 * 1024; // our own budget
+const TARGET = 64000; // our own budget (issue 14: 64,000 bytes)
 
 const USAGE = `Usage: node pkg-scripts/build.js [--policy FILE] [--out FILE] [--features test-hooks]
 

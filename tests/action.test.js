@@ -228,6 +228,8 @@ test('the Action file requires only Node built-ins and fits the size budget', ()
   assert.ok(requires.length > 0);
   for (const r of requires) assert.ok(require('node:module').isBuiltin(r), `non-builtin require: ${r}`);
   assert.ok(Buffer.byteLength(code) <= 100 * 1000, 'within Auth0\'s 100 kB limit');
+  // Security reviews of Actions flag dynamic code: none in the shipped file (the glue included).
+  assert.ok(!/\beval\s*\(|\bnew\s+Function\b|\bFunction\s*\(/.test(code), 'no eval or new Function');
 });
 
 test('a policy baked in with --policy works without the POLICY secret; the secret overrides it', async () => {
