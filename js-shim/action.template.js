@@ -7,6 +7,8 @@
 const { brotliDecompressSync } = require('node:zlib');
 
 const BAKED_POLICY = /*@POLICY@*/null;
+// The reason given when provisioning fails under on_error: deny (src/bindings/execute.rs).
+const DENY_REASON = /*@DENY_REASON@*/'';
 // The wasm runs its own deadline (TIMEOUT_MS, at most 15 s); this watchdog only guards
 // against an execution that never settles, inside Auth0's 20 s flow limit.
 const WATCHDOG_MS = 16000;
@@ -107,7 +109,7 @@ function internalFailure(trigger, event, api, err) {
   console.log(`provision error: internal failure on_error=${onError}: ${what}`);
   let denied = false;
   if (onError === 'deny' && trigger === 'post-login' && api && api.access) {
-    try { api.access.deny('Access could not be provisioned. Please try again later.'); denied = true; } catch (_) { /* best effort */ }
+    try { api.access.deny(DENY_REASON); denied = true; } catch (_) { /* best effort */ }
   }
   return { error: 'internal failure: ' + what, denied };
 }

@@ -134,7 +134,13 @@ async function main() {
     { cwd: ROOT, env, encoding: 'utf8' })).packages[0].version;
   const template = fs.readFileSync(path.join(ROOT, 'js-shim/action.template.js'), 'utf8');
   const encoded = z85(br);
+  // The shim's own deny (when the wasm itself failed) gives the reason the Rust side gives:
+  // taken from the one definition, so the two can never differ.
+  const rust = fs.readFileSync(path.join(ROOT, 'src/bindings/execute.rs'), 'utf8');
+  const denyReason = (rust.match(/pub const DENY_REASON: &str = ("[^"\\]*");/) || [])[1];
+  if (!denyReason || !template.includes("/*@DENY_REASON@*/''")) throw new Error('DENY_REASON not found in src/bindings/execute.rs or the shim');
   let code = template
+    .replace("/*@DENY_REASON@*/''", () => denyReason)
     .replace('/*@VERSION@*/', `auth0-provision ${version}`)
     .replace('/*@POLICY@*/null', () => policy)
     .replace('/*@GLUE@*/', () => glue.trim())

@@ -38,6 +38,8 @@ test('a panic under on_error=deny denies that login only', async () => {
   const { runner } = await start({ policy: { ...SEED_POLICY, on_error: 'deny' } });
   const bad = await runner.login(USERS.ada, { secrets: { TEST_PANIC: 'start' } });
   assert.equal(bad.denied, true);
+  // The shim's reason is the Rust side's (build.js takes it from src/bindings/execute.rs).
+  assert.equal(bad.denyReason, 'Access could not be provisioned. Please try again later.');
   const good = await runner.login(USERS.alan);
   assert.equal(good.denied, false);
   assert.equal(good.outcome.error, null);
