@@ -53,7 +53,7 @@ test('1. first Google sign-up: token, exact role look-up, assignment, roles clai
   assert.deepEqual(r.accessClaims[CLAIM], ['Premium User']);
   assert.equal(r.denied, false);
   assert.equal(r.logs.length, 1);
-  assert.match(r.logs[0], /^provision ok: user=google-oauth2\|101234567890123456789 assigned=Premium User rules=premium-for-google requests=3$/);
+  assert.match(r.logs[0], /^provision ok: policy=[0-9a-f]{8} user=google-oauth2\|101234567890123456789 assigned=Premium User rules=premium-for-google requests=3$/);
 });
 
 test('1. role ids are found by exact name across pages of name_filter results', async () => {
@@ -138,7 +138,7 @@ test('4. a failed assignment is logged, allowed, and completed at the next login
   assert.equal(r.threw, null);
   assert.equal(r.denied, false);
   assert.equal(r.logs.length, 1);
-  assert.match(r.logs[0], /^provision error: user=google-oauth2\|101234567890123456789 rules=premium-for-google on_error=allow \(retried next login\): POST \/api\/v2\/users\/\{id\}\/roles failed: HTTP 503/);
+  assert.match(r.logs[0], /^provision error: policy=[0-9a-f]{8} user=google-oauth2\|101234567890123456789 rules=premium-for-google on_error=allow \(retried next login\): POST \/api\/v2\/users\/\{id\}\/roles failed: HTTP 503/);
   assert.deepEqual(r.idClaims[CLAIM], [], 'the claim only lists roles actually held');
   assert.deepEqual(emu.users.get(USERS.ada).app_metadata.provisioning_pending, ['premium-for-google']);
   assert.deepEqual(emu.users.get(USERS.ada).roles, []);

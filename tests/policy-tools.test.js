@@ -78,3 +78,24 @@ test('`policy explain` shows matches, misses and the exact plan without sending 
   assert.equal(badEvent.code, 2);
   assert.match(badEvent.err, /event\.user\.user_id expected a string/);
 });
+
+test('the Action logs the hash `policy check` prints, and its line stays within 256 characters', async () => {
+  const { tenant, USERS } = require('./helpers.js');
+  const file = path.join(EXAMPLES, 'premium-for-google.json');
+  const check = policyCli('check', file);
+  assert.equal(check.code, 0, check.err);
+  const hash = check.out.match(/policy=([0-9a-f]{8})/)[1];
+  // The secret holds the compact form of the pretty-printed file: the same hash.
+  const t = await tenant({ policy: JSON.stringify(JSON.parse(fs.readFileSync(file, 'utf8'))) });
+  try {
+    const r = await t.runner.login(USERS.ada);
+    assert.match(r.logs[0], new RegExp(`^provision ok: policy=${hash} `));
+    // Long rule names: the line is clipped to Auth0's 256 characters, the policy hash kept.
+    const long = { rules: Array.from({ length: 6 }, (_, i) => ({ name: `rule-${i}-${'x'.repeat(60)}`, when: { provider: 'google-oauth2' }, assign_roles: ['Premium User'] })) };
+    const l = await t.runner.login(USERS.grace, { secrets: { POLICY: JSON.stringify(long) } });
+    assert.ok(l.logs[0].length <= 256, `${l.logs[0].length} characters`);
+    assert.match(l.logs[0], /^provision ok: policy=[0-9a-f]{8} user=/);
+  } finally {
+    await t.stop();
+  }
+});

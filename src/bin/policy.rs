@@ -4,6 +4,7 @@
 //! Action's secrets with the same Rust core the Action runs, compiled for the host.
 
 use auth0_provision::core::config::{check_secrets, SecretProblem, SecretsReport};
+use auth0_provision::core::encode::policy_hash;
 use auth0_provision::core::event::{parse_event, Trigger};
 use auth0_provision::core::explain::{explain, trace};
 use auth0_provision::core::json::Json;
@@ -45,7 +46,10 @@ fn check(path: &str) -> ExitCode {
         .map(|v| v.to_string())
         .unwrap_or_default();
     let chars = compact.chars().count();
-    println!("{path}: valid, {} rule(s); {chars} characters as a POLICY secret (limit {SECRET_MAX_CHARS})", policy.rules.len());
+    // The hash the Action logs (`policy=…`): whitespace outside strings does not count, so the
+    // file and its compact secret agree.
+    let hash = policy_hash(&std::fs::read_to_string(path).unwrap_or_default());
+    println!("{path}: valid, {} rule(s); {chars} characters as a POLICY secret (limit {SECRET_MAX_CHARS}); policy={hash}", policy.rules.len());
     if chars > SECRET_MAX_CHARS {
         eprintln!(
             "error: too long for the POLICY secret; bake it into the Action instead: npm run build -- --policy {path}"

@@ -52,6 +52,8 @@ pub struct Outcome {
     pub error: Option<String>,
     /// Whether the login was denied.
     pub denied: bool,
+    /// Hash of the policy in force (`core::encode::policy_hash`), for the log line.
+    pub policy: String,
     /// Log lines (sanitized), written by the shim only while the execution is live, so a
     /// line can never land outside the execution that wrote it.
     pub logs: Vec<String>,

@@ -7,6 +7,7 @@ use super::log::{pin_sensitive, sanitize};
 use super::raw::Api;
 use super::read::{read_event, ReadEvent};
 use crate::core::config::unresolved_keyword;
+use crate::core::encode::policy_hash;
 use crate::core::error::{clip, Error};
 use crate::core::event::Event;
 use crate::core::event::{parse_event_with, Trigger};
@@ -72,7 +73,10 @@ impl Outcome {
         if parts.is_empty() {
             return None;
         }
-        let mut line = String::from("provision ok: user=");
+        // The policy hash first: a clipped line still says which policy version decided.
+        let mut line = String::from("provision ok: policy=");
+        line.push_str(&self.policy);
+        line.push_str(" user=");
         line.push_str(clip(&self.user_id, 64));
         line.push_str(&parts);
         line.push_str(" rules=");
@@ -117,7 +121,7 @@ pub fn execute(
             pin_sensitive(s);
         }
     }
-    let (policy, on_error) = load_policy(&secrets, baked_policy.as_deref());
+    let (policy, on_error) = load_policy(&secrets, baked_policy.as_deref(), &mut out);
     let planned = plan(trigger, read, &secrets, &policy, &mut out);
     match planned {
         Ok((ev, d)) if needs_management_api(&d, &ev) => future_to_promise(async move {
@@ -156,7 +160,13 @@ fn conclude(
         }
         Err(e) => {
             let deny = on_error == OnError::Deny && trigger == Trigger::PostLogin;
-            let mut line = String::from("provision error: user=");
+            let mut line = String::from("provision error: policy=");
+            line.push_str(if out.policy.is_empty() {
+                "none"
+            } else {
+                &out.policy
+            });
+            line.push_str(" user=");
             line.push_str(if out.user_id.is_empty() {
                 "?"
             } else {
@@ -199,7 +209,7 @@ thread_local! {
 
 /// The policy: the `POLICY` secret when set, else the baked-in one (parsed by the host's
 /// JSON.parse, validated by the core), cached per container.
-fn load_policy(secrets: &Json, baked: Option<&str>) -> Loaded {
+fn load_policy(secrets: &Json, baked: Option<&str>, out: &mut Outcome) -> Loaded {
     let (text, from_secret) = match secrets.get("POLICY").and_then(Json::as_str) {
         Some(s) if !s.trim().is_empty() => (s, true),
         _ => match baked {
@@ -210,6 +220,7 @@ fn load_policy(secrets: &Json, baked: Option<&str>) -> Loaded {
             }
         },
     };
+    out.policy = policy_hash(text);
     let hit = POLICY.with(|c| {
         c.borrow()
             .as_ref()

@@ -60,9 +60,53 @@ pub fn fnv_hex(parts: &[&str]) -> String {
         .collect()
 }
 
+/// A short hash (8 hex digits) of a policy's text, whitespace outside strings ignored: a
+/// pretty-printed file and its compact `POLICY` secret hash alike, so the Action's log line
+/// (`policy=…`) says which policy version decided, and `policy check` prints the same.
+pub fn policy_hash(text: &str) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let (mut in_str, mut escaped) = (false, false);
+    for &b in text.as_bytes() {
+        if in_str {
+            match (escaped, b) {
+                (true, _) => escaped = false,
+                (false, b'\\') => escaped = true,
+                (false, b'"') => in_str = false,
+                _ => {}
+            }
+        } else if b.is_ascii_whitespace() {
+            continue;
+        } else if b == b'"' {
+            in_str = true;
+        }
+        h ^= u64::from(b);
+        h = h.wrapping_mul(0x100_0000_01b3);
+    }
+    (0..8)
+        .rev()
+        .map(|i| hex_digit((h >> (32 + i * 4)) as u8).to_ascii_lowercase())
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn policy_hash_ignores_formatting_not_content() {
+        let compact = r#"{"rules":[{"name":"a b","when":{}}]}"#;
+        let pretty = "{\n  \"rules\": [ { \"name\": \"a b\",\n \"when\": {} } ]\n}\n";
+        assert_eq!(policy_hash(compact), policy_hash(pretty));
+        assert_eq!(policy_hash(compact).len(), 8);
+        assert_ne!(
+            policy_hash(compact),
+            policy_hash(r#"{"rules":[{"name":"ab","when":{}}]}"#)
+        );
+        assert_ne!(
+            policy_hash(r#"{"a":"x\"y z"}"#),
+            policy_hash(r#"{"a":"x\"yz"}"#)
+        );
+    }
 
     #[test]
     fn hostile_ids_stay_one_segment() {
