@@ -140,7 +140,7 @@ test('an HTML error page forever: the log names the status without the page', as
   const { emu, runner } = await start({ secrets: { TIMEOUT_MS: '2000' } });
   emu.injectFault({ path: '/api/v2/roles', mode: 'html', status: 502, times: Infinity });
   const r = await runner.login(USERS.ada);
-  assert.match(r.logs[0], /GET \/api\/v2\/roles failed: HTTP 502$/);
+  assert.match(r.logs[0], /GET \/api\/v2\/roles failed: HTTP 502; rules=premium-for-google$/);
 });
 
 test('401 from the Management API: the cached token is dropped (module and api.cache) and refreshed once', async () => {

@@ -85,7 +85,7 @@ test('3. a token endpoint echoing the client secret in any encoding or as a frag
     const r = await runner.login(USERS.ada);
     assert.deepEqual(routes(r), [TOKEN], what);
     assert.equal(r.denied, true, what);
-    assert.match(r.logs[0], /POST \/oauth\/token failed: HTTP 401 access_denied \(bad client_secret=\[redacted\]\)$/, `${what}: ${r.logs[0]}`);
+    assert.match(r.logs[0], /POST \/oauth\/token failed: HTTP 401 access_denied \(bad client_secret=\[redacted\]\); rules=g$/, `${what}: ${r.logs[0]}`);
     assert.match(r.outcome.error, /\(bad client_secret=\[redacted\]\)$/, what);
     assertNoLeak(r, [SPECIAL]);
   }
@@ -204,7 +204,7 @@ test('7. a 50 MB roles page (chunked, or announced by content-length) is refused
     const r = await runner.login(USERS.ada);
     const what = contentLength ? 'with content-length' : 'chunked';
     assert.deepEqual(routes(r), [TOKEN, ROLES], what);
-    assert.match(r.logs[0], /GET \/api\/v2\/roles returned a malformed response: body over 1 MB$/, `${what}: ${r.logs[0]}`);
+    assert.match(r.logs[0], /GET \/api\/v2\/roles returned a malformed response: body over 1 MB; rules=premium-for-google$/, `${what}: ${r.logs[0]}`);
     assert.ok(r.ms < 2000, `${what}: ended in ${r.ms} ms`);
     assert.ok(fault.sent < 20 * MB, `${what}: ${fault.sent} bytes were written before the Action hung up`);
     assert.ok(wasmBytes() < base + 8 * MB, `${what}: wasm memory ${wasmBytes()} bytes (was ${base})`);

@@ -172,10 +172,6 @@ fn conclude(
             } else {
                 clip(&out.user_id, 64)
             });
-            if !out.matched.is_empty() {
-                line.push_str(" rules=");
-                line.push_str(clip(&out.matched.join(","), 48));
-            }
             line.push_str(if deny {
                 " on_error=deny"
             } else {
@@ -186,6 +182,12 @@ fn conclude(
             }
             line.push_str(": ");
             line.push_str(&e.to_string());
+            // The rules last: of Auth0's 256 characters, a long list is what gets clipped,
+            // never the error (a keyword error names the mapping to add at its end).
+            if !out.matched.is_empty() {
+                line.push_str("; rules=");
+                line.push_str(clip(&out.matched.join(","), 48));
+            }
             out.log(&line);
             if deny && !out.denied {
                 if let Some(access) = host.api.access() {
