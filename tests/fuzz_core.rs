@@ -2200,9 +2200,15 @@ fn fuzz_retry() {
     fuzz("retry", input, |(attempt, ra, reset, now, jitter)| {
         let w = retry::backoff_ms(attempt, ra.as_deref(), reset.as_deref(), now, jitter);
         prop_assert!((0.0..=MAX_WAIT_MS).contains(&w), "wait {}", w);
-        // Retry-After in delta-seconds wins over everything else.
-        if let Some(secs) = ra.as_deref().and_then(|v| v.trim().parse::<u32>().ok()) {
-            prop_assert_eq!(w, (f64::from(secs) * 1000.0).min(MAX_WAIT_MS));
+        // Retry-After in delta-seconds (RFC 9110: digits only, no sign, any length) wins over
+        // everything else.
+        let delta = ra
+            .as_deref()
+            .map(str::trim)
+            .filter(|v| !v.is_empty() && v.bytes().all(|b| b.is_ascii_digit()));
+        if let Some(v) = delta {
+            let secs = v.bytes().fold(0.0, |n, b| n * 10.0 + f64::from(b - b'0'));
+            prop_assert_eq!(w, (secs * 1000.0).min(MAX_WAIT_MS));
         }
         // No hint at all: jittered exponential backoff.
         if ra.is_none() && reset.is_none() {
