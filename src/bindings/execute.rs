@@ -125,8 +125,14 @@ pub fn execute(
     let planned = plan(trigger, read, &secrets, &policy, &mut out);
     match planned {
         Ok((ev, d)) if needs_management_api(&d, &ev) => future_to_promise(async move {
+            // A trap while other executions on the instance are in flight.
+            #[cfg(feature = "test-hooks")]
+            if secrets.get("TEST_PANIC").and_then(Json::as_str) == Some("late") {
+                super::time::sleep(300.0).await;
+                panic!("TEST_PANIC: deliberate late panic (test-hooks build)");
+            }
             let result = match policy.as_ref() {
-                Ok(p) => remote(p, &d, &ev, &secrets, &host, &mut out).await,
+                Ok(p) => apply(p, &d, &ev, &secrets, &host, &mut out).await,
                 Err(e) => Err(e.clone()),
             };
             Ok(conclude(result, trigger, on_error, &host, out))
@@ -301,22 +307,4 @@ fn plan(
         .map(|r| r.name.clone())
         .collect();
     Ok((ev, decision))
-}
-
-/// Carries out a plan that needs the Management API.
-async fn remote(
-    policy: &Policy,
-    d: &Decision,
-    ev: &Event,
-    secrets: &Json,
-    host: &Host,
-    out: &mut Outcome,
-) -> Result<(), Error> {
-    // A trap while other executions on the instance are in flight.
-    #[cfg(feature = "test-hooks")]
-    if secrets.get("TEST_PANIC").and_then(Json::as_str) == Some("late") {
-        super::time::sleep(300.0).await;
-        panic!("TEST_PANIC: deliberate late panic (test-hooks build)");
-    }
-    apply(policy, d, ev, secrets, host, out).await
 }

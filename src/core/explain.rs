@@ -58,7 +58,7 @@ pub fn explain(
     if all.is_empty() {
         out.push("  nothing to do: no Management API request, no api call".into());
     }
-    let success = assume_success(policy, d, ev);
+    let success = assume_success(d, ev);
     for step in &all {
         match step {
             Step::Deny { reason, rule } => out.push(
@@ -211,7 +211,7 @@ pub fn explain(
 /// runner's api recorder, so explain and the Action can never drift apart.
 pub fn trace(policy: &Policy, d: &Decision, ev: &Event) -> (Vec<&'static str>, Vec<Json>) {
     let (mut requests, mut calls) = (Vec::new(), Vec::new());
-    let success = assume_success(policy, d, ev);
+    let success = assume_success(d, ev);
     let call = |name: &str, args: Vec<Json>| {
         let mut v = vec![Json::Str(name.into())];
         v.extend(args);

@@ -1,9 +1,9 @@
 //! The matched rules' effects merged into one [`Decision`], and what of it needs the
 //! Management API.
 
-use super::matching::evaluate;
+use super::matching::{evaluate, unreadable_at};
 use super::{Decision, RuleOutcome, WantedRole};
-use crate::core::event::{is_under, Event, Trigger};
+use crate::core::event::{Event, Trigger};
 use crate::core::json::{same, Json};
 use crate::core::mgmt::ResolvedRole;
 use crate::core::policy::{ClaimValue, Policy, RoleRef};
@@ -123,13 +123,7 @@ pub fn decide(policy: &Policy, ev: &Event) -> Decision {
             ClaimValue::Fixed(v) => Some(v),
             // A claim never carries a value that could not be read in full.
             ClaimValue::From(src) => match src.split_once('.') {
-                _ if ev.unreadable.iter().any(|u| {
-                    let full = ["user.", src.as_str()].concat();
-                    is_under(u, &full) || is_under(&full, u)
-                }) =>
-                {
-                    None
-                }
+                _ if unreadable_at(ev, "user", &src) => None,
                 Some(("app_metadata", p)) => app_after.path(p).cloned(),
                 Some((_, p)) => user_after.path(p).cloned(),
                 None => None,

@@ -25,7 +25,7 @@ pub const UNKNOWN: &str = "unknown: a condition reads a metadata value that coul
 
 /// Whether a metadata value at `root.path` may be affected by an unreadable one: the
 /// unreadable path lies on it, above it (a cut ancestor) or below it (a cut descendant).
-fn unreadable_at(ev: &Event, root: &str, path: &str) -> bool {
+pub(super) fn unreadable_at(ev: &Event, root: &str, path: &str) -> bool {
     let full = [root, ".", path].concat();
     ev.unreadable
         .iter()

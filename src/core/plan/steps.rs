@@ -123,7 +123,7 @@ pub fn steps(policy: &Policy, d: &Decision, ev: &Event) -> Vec<Step> {
     }
     // Markers can change whenever a request can fail (pending) or a once-only effect can
     // complete (done), and whenever earlier markers are there to clear.
-    let writes = metadata_writes(policy, d, ev, &assume_success(policy, d, ev));
+    let writes = metadata_writes(policy, d, ev, &assume_success(d, ev));
     if !writes.0.is_empty() || !writes.1.is_empty() || network {
         out.push(Step::Metadata(if post_login {
             Via::Api
@@ -139,8 +139,7 @@ pub fn steps(policy: &Policy, d: &Decision, ev: &Event) -> Vec<Step> {
 
 /// The progress if every step succeeds (for `explain`): role changes as planned by name,
 /// once-only effects completed, ticket URLs stored as a placeholder.
-pub fn assume_success(policy: &Policy, d: &Decision, ev: &Event) -> Progress {
-    let _ = policy;
+pub fn assume_success(d: &Decision, ev: &Event) -> Progress {
     let (assign, remove) = role_changes(d, ev.held_roles());
     let by_name = |w: &&WantedRole| ResolvedRole {
         id: String::new(),
