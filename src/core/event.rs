@@ -245,7 +245,7 @@ pub fn parse_event_with(
     let roles_at = ev.path("authorization.roles");
     let roles_known = roles_at.is_some_and(|r| !r.is_null());
     let roles = str_list(roles_at, "event.authorization.roles")?;
-    let metadata = |key: &'static str| match user.get(&key[11..]) {
+    let metadata = |key: &'static str| match user.get(key.get(11..).unwrap_or_default()) {
         None | Some(Json::Null) => Ok(Json::Obj(Vec::new())),
         Some(m @ Json::Obj(_)) => Ok(m.clone()),
         Some(other) => Err(bad(key, "expected an object", Some(other))),
@@ -301,7 +301,7 @@ impl Event {
         }
         let email = self.email.as_deref()?;
         let at = email.rfind('@')?;
-        let domain = &email[at + 1..];
+        let domain = email.get(at + 1..).unwrap_or_default();
         (!domain.is_empty()).then(|| domain.to_ascii_lowercase())
     }
 }
