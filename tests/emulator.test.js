@@ -318,10 +318,15 @@ describe('conformance to the Management API spec', () => {
     check(API_ERROR, await r.json(), 'malformed JSON error');
     // Nothing was assigned by any of the above.
     assert.deepEqual(emu.roleNames(DENNIS), []);
-    // Assigning to a user that does not exist is a 400 (the spec lists no 404 for this operation).
+    // A user that does not exist: 404 (the spec lists it) on assigning, listing and removing.
     const nouser = await call(origin, 'POST', `/api/v2/users/${enc('auth0|nobody')}/roles`, { token, body: { roles: [ROLE_ADMIN] } });
     assertConforms(nouser, '/users/{id}/roles', 'post');
-    assertApiError(nouser, 400);
+    assertApiError(nouser, 404, 'inexistent_user');
+    for (const method of ['GET', 'DELETE']) {
+      const res = await call(origin, method, `/api/v2/users/${enc('auth0|nobody')}/roles`, method === 'GET' ? { token } : { token, body: { roles: [ROLE_ADMIN] } });
+      assertConforms(res, '/users/{id}/roles', method);
+      assertApiError(res, 404, 'inexistent_user');
+    }
   });
 
   test('GET /api/v2/users/{id} → user (GetUserResponseContent)', async () => {

@@ -16,7 +16,7 @@ const ajv = new Ajv2020({ strict: false, allErrors: true });
 ajv.addFormat('email', /^[^\s@]+@[^\s@]+$/);
 ajv.addFormat('date-time', (s) => /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:\d\d)$/i.test(s) && !Number.isNaN(Date.parse(s)));
 // Auth0's own formats (not JSON Schema's): accepted as is, the emulator never produces them.
-for (const f of ['client-id', 'user-id', 'organization-id', 'strict-uri', 'url', 'credential-id', 'connection-profile-id',
+for (const f of ['client-id', 'user-id', 'user-id-with-max-length', 'organization-id', 'strict-uri', 'url', 'credential-id', 'connection-profile-id',
   'user-attribute-profile-id', 'ec-initiate-login-uri-template-url', 'absolute-https-uri-or-empty',
   'absolute-https-uri-with-placeholders-or-empty']) ajv.addFormat(f, true);
 ajv.addSchema({ ...SPEC, $id: SPEC_ID });

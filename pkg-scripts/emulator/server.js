@@ -1,9 +1,12 @@
 'use strict';
 // A local Auth0 tenant: a real HTTP server on 127.0.0.1 speaking the Management API's wire
 // format (shapes per shared/reference/management-api-v2.subset.openapi.json), with in-memory
-// state seeded from a JSON fixture, a token-bucket rate limit and fault injection.
+// state seeded from a JSON fixture (plus, optionally, N generated users: seed.js), token-bucket
+// rate limits (ratelimit.js) and fault injection.
 const http = require('node:http');
 const crypto = require('node:crypto');
+const { TokenBucket, RateLimiter } = require('./ratelimit.js');
+const { UsersStore } = require('./users-store.js');
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 
@@ -12,6 +15,9 @@ function apiError(status, error, message, errorCode) {
   if (errorCode) body.errorCode = errorCode;
   return { status, body };
 }
+
+// An unknown (or deleted) user: 404 on every /users/{id} operation (the OpenAPI subset lists it).
+const noUser = () => apiError(404, 'Not Found', 'The user does not exist.', 'inexistent_user');
 
 const ROUTES = [
   ['POST', /^\/oauth\/token$/, 'token', null],
@@ -36,40 +42,10 @@ const ROUTES = [
 function routeOf(method, pathname) {
   const tpl = pathname
     .replace(/^\/api\/v2\/users\/[^/]+/, '/api/v2/users/{id}')
-    .replace(/^\/api\/v2\/roles\/[^/]+/, '/api/v2/roles/{id}');
+    .replace(/^\/api\/v2\/roles\/[^/]+/, '/api/v2/roles/{id}')
+    .replace(/^\/api\/v2\/jobs\/(?!users-exports$)[^/]+$/, '/api/v2/jobs/{id}')
+    .replace(/^\/exports\/[^/]+\/[^/]+$/, '/exports/{job}/{file}');
   return `${method} ${tpl}`;
-}
-
-class TokenBucket {
-  constructor({ burst, perSecond }, now = Date.now) {
-    this.burst = burst;
-    this.perSecond = perSecond;
-    this.now = now;
-    this.tokens = burst;
-    this.at = now();
-  }
-  refill() {
-    const t = this.now();
-    this.tokens = Math.min(this.burst, this.tokens + ((t - this.at) / 1000) * this.perSecond);
-    this.at = t;
-  }
-  take() {
-    this.refill();
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return true;
-    }
-    return false;
-  }
-  headers() {
-    const missing = this.burst - this.tokens;
-    const resetMs = this.at + (missing / this.perSecond) * 1000;
-    return {
-      'x-ratelimit-limit': String(this.burst),
-      'x-ratelimit-remaining': String(Math.max(0, Math.floor(this.tokens))),
-      'x-ratelimit-reset': String(Math.ceil(resetMs / 1000)),
-    };
-  }
 }
 
 class TenantEmulator {
@@ -77,7 +53,13 @@ class TenantEmulator {
    * @param {object} fixture clients, roles, users, connections, applications
    * @param {object} [opts] rateLimit: {burst, perSecond} | null; tokenLifetime (s);
    *   retryAfter: also send Retry-After on 429s; tokenPrefix: what issued tokens start with
-   *   (default "emu."; real Management API tokens are JWTs sharing a long header prefix)
+   *   (default "emu."; real Management API tokens are JWTs sharing a long header prefix);
+   *   seed: {users: N, seed?} generated users besides the fixture's (seed.js; those come first
+   *   in list order); rateProfile: 'none' | 'free' | 'essentials' | 'professional' |
+   *   'enterprise' | 'enterprise-nonprod' | {api?, endpoints?} (ratelimit.js), with rateSpeed
+   *   (refill multiplier, default 1), checked after rateLimit's single bucket when both are set;
+   *   requestLog: how many entries `requests` keeps (default all; routeStats() counts all);
+   *   exportJobMs, exportLinkMs, tenantName: export jobs (exports-api.js)
    */
   constructor(fixture, opts = {}) {
     const f = JSON.parse(JSON.stringify(fixture));
@@ -90,13 +72,18 @@ class TenantEmulator {
     this.resourceServers = f.resource_servers || [];
     this.organizations = f.organizations || [];
     this.tickets = [];
-    this.users = new Map();
+    const gen = opts.seed ? require('./seed.js').makeGenerator({ ...opts.seed, roles: this.roles }) : null;
+    this.users = new UsersStore(gen);
     for (const u of f.users || []) this.addUser(u);
+    this.options = opts;
     this.tokens = new Map();
     this.tokenLifetime = opts.tokenLifetime || 86400;
     this.tokenPrefix = opts.tokenPrefix || 'emu.';
     this.limiter = opts.rateLimit ? new TokenBucket(opts.rateLimit) : null;
+    this.setRateProfile(opts.rateProfile, opts.rateSpeed);
     this.retryAfter = !!opts.retryAfter;
+    this.requestLog = opts.requestLog === undefined ? Infinity : opts.requestLog;
+    this.counts = new Map();
     this.faults = [];
     this.requests = [];
     this.sockets = new Set();
@@ -120,6 +107,21 @@ class TenantEmulator {
 
   setRateLimit(rateLimit) {
     this.limiter = rateLimit ? new TokenBucket(rateLimit) : null;
+  }
+
+  /** Per-endpoint buckets by profile name (ratelimit.js PROFILES) and speed; null: none. */
+  setRateProfile(profile, speed = 1) {
+    this.rates = profile ? new RateLimiter(profile, { speed }) : null;
+  }
+
+  /** Requests and 429s per route template, counted from the start (unlike `requests`). */
+  routeStats() {
+    return Object.fromEntries(this.counts);
+  }
+
+  /** Test hook: the user is gone (404 everywhere, out of every list and export). */
+  deleteUser(id) {
+    return this.users.delete(id);
   }
 
   /**
@@ -186,16 +188,26 @@ class TenantEmulator {
       const route = routeOf(req.method, url.pathname);
       const entry = { method: req.method, path: req.url, route, status: 0, t: Date.now() };
       this.requests.push(entry);
+      if (this.requests.length > 2 * this.requestLog) this.requests.splice(0, this.requests.length - this.requestLog);
+      const counted = this.counts.get(route) || { requests: 0, limited: 0 };
+      this.counts.set(route, counted);
+      counted.requests += 1;
+      let rateHeaders = this.limiter ? null : {};
       // Test support: lets a test act between requests (revoke tokens, arm a fault).
       if (this.onRequest) this.onRequest(entry);
       const send = (status, body, headers = {}) => {
         entry.status = status;
         entry.response = body;
-        const h = { ...(this.limiter ? this.limiter.headers() : {}), ...headers };
+        const h = { ...(rateHeaders || this.limiter.headers()), ...headers };
         if (status === 204 || (status === 201 && body === undefined)) {
           // Real recording: 204 with an empty body, yet a JSON content type.
           res.writeHead(status, { 'content-type': JSON_TYPE, ...h });
           return res.end();
+        }
+        // A streamed reply (an export download): the handler writes and ends it.
+        if (typeof body === 'function') {
+          res.writeHead(status, h);
+          return body(res);
         }
         const text = body === undefined ? '' : JSON.stringify(body);
         res.writeHead(status, { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(text), ...h });
@@ -213,8 +225,20 @@ class TenantEmulator {
         const headers = {};
         if (this.retryAfter) headers['retry-after'] = String(Math.max(1, Math.ceil(1 / this.limiter.perSecond)));
         entry.limited = true;
+        counted.limited += 1;
         const e = apiError(429, 'Too Many Requests', 'Global limit has been reached', 'too_many_requests');
         return send(e.status, e.body, headers);
+      }
+      if (this.rates) {
+        const { refused, headers } = this.rates.take(req.method, url.pathname);
+        if (Object.keys(headers).length || !this.limiter) rateHeaders = headers;
+        if (refused) {
+          entry.limited = true;
+          counted.limited += 1;
+          const message = refused.name === 'api' ? 'Global limit has been reached' : `Rate limit of the ${refused.name} endpoints has been reached`;
+          const e = apiError(429, 'Too Many Requests', message, 'too_many_requests');
+          return send(e.status, e.body, this.retryAfter ? { 'retry-after': String(refused.retryAfter()) } : {});
+        }
       }
       let r;
       try {
@@ -349,8 +373,9 @@ class TenantEmulator {
   listUserRoles([id], query) {
     const p = this.paging(query);
     if (p.error) return apiError(400, 'Bad Request', `Query validation error: invalid ${p.error}`, 'invalid_query_string');
-    const user = this.users.get(id);
-    const held = user ? this.roles.filter((r) => user.roles.includes(r.id)) : [];
+    const user = this.users.peek(id);
+    if (!user) return noUser();
+    const held = this.roles.filter((r) => user.roles.includes(r.id));
     return this.pageOf(held, p, 'roles');
   }
 
@@ -368,7 +393,7 @@ class TenantEmulator {
     const bad = this.checkRolesBody(body);
     if (bad) return bad;
     const user = this.users.get(id);
-    if (!user) return apiError(400, 'Bad Request', 'The user does not exist.', 'invalid_uri');
+    if (!user) return noUser();
     for (const r of body.roles) if (!user.roles.includes(r)) user.roles.push(r);
     return { status: 204 };
   }
@@ -377,7 +402,8 @@ class TenantEmulator {
     const bad = this.checkRolesBody(body);
     if (bad) return bad;
     const user = this.users.get(id);
-    if (user) user.roles = user.roles.filter((r) => !body.roles.includes(r));
+    if (!user) return noUser();
+    user.roles = user.roles.filter((r) => !body.roles.includes(r));
     return { status: 204 };
   }
 
@@ -400,7 +426,7 @@ class TenantEmulator {
     const bad = this.checkPermissionsBody(body);
     if (bad) return bad;
     const user = this.users.get(id);
-    if (!user) return apiError(400, 'Bad Request', 'The user does not exist.', 'invalid_uri');
+    if (!user) return noUser();
     for (const p of body.permissions) {
       const held = user.permissions.some((q) => q.resource_server_identifier === p.resource_server_identifier && q.permission_name === p.permission_name);
       if (!held) user.permissions.push({ resource_server_identifier: p.resource_server_identifier, permission_name: p.permission_name });
@@ -412,17 +438,16 @@ class TenantEmulator {
     const bad = this.checkPermissionsBody(body);
     if (bad) return bad;
     const user = this.users.get(id);
-    if (user) {
-      user.permissions = user.permissions.filter((q) => !body.permissions.some((p) =>
-        p.resource_server_identifier === q.resource_server_identifier && p.permission_name === q.permission_name));
-    }
+    if (!user) return noUser();
+    user.permissions = user.permissions.filter((q) => !body.permissions.some((p) =>
+      p.resource_server_identifier === q.resource_server_identifier && p.permission_name === q.permission_name));
     return { status: 204 };
   }
 
   listUserPermissions([id], query) {
     const p = this.paging(query);
     if (p.error) return apiError(400, 'Bad Request', `Query validation error: invalid ${p.error}`, 'invalid_query_string');
-    const user = this.users.get(id);
+    const user = this.users.peek(id);
     if (!user) return apiError(404, 'Not Found', 'The user does not exist.', 'inexistent_user');
     const all = user.permissions.map((q) => {
       const rs = this.resourceServers.find((r) => r.identifier === q.resource_server_identifier) || {};
@@ -461,7 +486,7 @@ class TenantEmulator {
   }
 
   getUser([id]) {
-    const user = this.users.get(id);
+    const user = this.users.peek(id);
     if (!user) return apiError(404, 'Not Found', 'The user does not exist.', 'inexistent_user');
     return { status: 200, body: this.publicUser(user) };
   }
@@ -531,7 +556,7 @@ class TenantEmulator {
 
   /** Role names the user holds (what Auth0 puts in event.authorization.roles). */
   roleNames(user_id) {
-    const u = this.users.get(user_id);
+    const u = this.users.peek(user_id);
     return u ? this.roles.filter((r) => u.roles.includes(r.id)).map((r) => r.name) : [];
   }
 }
@@ -598,6 +623,7 @@ function parseBody(contentType = '', raw) {
 // Endpoints in their own modules (the Actions API, for deployment) are mounted in the routing
 // table: each route's handler is a function of (emulator, params, query, body), the module
 // keeping its own state per emulator.
-ROUTES.push(...require('./actions-api.js').routes, ...require('./deploy-cli-api.js').routes);
+ROUTES.push(...require('./actions-api.js').routes, ...require('./deploy-cli-api.js').routes, ...require('./users-api.js').routes,
+  ...require('./exports-api.js').routes);
 
 module.exports = { TenantEmulator, TokenBucket, mergeFirstLevel, routeOf };
