@@ -78,6 +78,16 @@ describe('seed generator', () => {
       await call(t.origin, 'PATCH', `/api/v2/users/${enc(t.emu.users.gen.idOf(9))}`, { token: t.token, body: { app_metadata: { x: 1 } } });
       assert.equal(written(), 1);
       assert.equal(t.emu.users.get(t.emu.users.gen.idOf(9)).app_metadata.x, 1, 'emu.users.get sees the write (and keeps mutations)');
+      // What is kept for a written user: its changeable fields; the rest reads as generated.
+      const id = t.emu.users.gen.idOf(12);
+      const kept = t.emu.users.get(id);
+      const fresh = t.emu.users.gen.make(12);
+      for (const k of Object.keys(fresh)) assert.deepEqual(kept[k], fresh[k], k);
+      assert.deepEqual(Object.keys(kept).sort(), ['app_metadata', 'logins_count', 'permissions', 'roles', 'updated_at', 'user_metadata']);
+      kept.name = 'Renamed';
+      kept.logins_count += 1;
+      const shown = (await call(t.origin, 'GET', `/api/v2/users/${enc(id)}`, { token: t.token })).json;
+      assert.deepEqual([shown.name, shown.logins_count, shown.email], ['Renamed', fresh.logins_count + 1, fresh.email]);
     } finally {
       await t.stop();
     }

@@ -46,7 +46,8 @@ const EMPTY = new Bitset(0);
 class UsersStore {
   /**
    * @param {object} [generator] users made on demand from their index: {count, idOf(i),
-   *   indexOf(id) → i or -1, make(i) → a fresh user object, roleIdsOf(i) → role ids}
+   *   indexOf(id) → i or -1, make(i) → a fresh user object, materialize?(i) → the object to
+   *   keep once written to (default make), roleIdsOf(i) → role ids}
    */
   constructor(generator = null) {
     this.gen = generator;
@@ -103,7 +104,7 @@ class UsersStore {
     if (pos < 0) return undefined;
     let u = this.written.get(id);
     if (!u) {
-      u = this.gen.make(pos);
+      u = this.gen.materialize ? this.gen.materialize(pos) : this.gen.make(pos);
       this.written.set(id, u);
       this.materialized.add(pos);
     }
@@ -116,10 +117,12 @@ class UsersStore {
     return pos < 0 ? undefined : this.at(pos);
   }
 
-  /** The user at a live position, for reading only (see peek). */
+  /** The user at a live position, for reading only (see peek): a generated user written to
+   * keeps only its own (changed) fields, so it is read as generated + those. */
   at(pos) {
-    if (this.materialized.has(pos)) return this.written.get(this.idAt(pos));
-    return this.gen.make(pos);
+    if (!this.materialized.has(pos)) return this.gen.make(pos);
+    const u = this.written.get(this.idAt(pos));
+    return pos < this.count ? Object.assign(this.gen.make(pos), u) : u;
   }
 
   /** Adds or replaces a user (a generated id keeps its position). */
