@@ -41,7 +41,7 @@ describe('users export jobs', () => {
   after(() => t.stop());
 
   test('pending → processing → completed, with percentage_done; location only when completed', async () => {
-    const slow = await seeded(20, { exportJobMs: 500 });
+    const slow = await seeded(20, { exportJobMs: 1500 }); // pending for its first 300 ms, even on a loaded machine
     try {
       const job = await newJob(slow, { format: 'json' });
       assert.match(job.id, /^job_[A-Za-z0-9]{16}$/);
@@ -54,7 +54,7 @@ describe('users export jobs', () => {
         assert.equal(typeof last.percentage_done, 'number');
         assert.equal('location' in last, last.status === 'completed', `location on ${last.status}`);
         if (last.status === 'processing') assert.ok(last.percentage_done >= 0 && last.percentage_done < 100 && last.time_left_seconds >= 1);
-        await sleep(25);
+        await sleep(40);
       }
       assert.deepEqual(seen, ['pending', 'processing', 'completed']);
       assert.equal(last.percentage_done, 100);
