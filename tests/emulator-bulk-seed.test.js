@@ -145,6 +145,18 @@ describe('npm run emulator (pkg-scripts/emulator/cli.js)', () => {
     assert.ok(!stderr().includes(env.AUTH0_CLIENT_SECRET), 'the secret is on stdout only');
   });
 
+  test('stops when its parent is gone (npm run\'s shell dies on SIGTERM without passing it on)', async () => {
+    const sh = spawn('/bin/sh', ['-c', `"${process.execPath}" "${CLI}" --users 5 & echo $!; wait`], { stdio: ['ignore', 'pipe', 'ignore'] });
+    const pid = await new Promise((resolve) => sh.stdout.once('data', (c) => resolve(Number(String(c).split('\n')[0]))));
+    assert.ok(pid > 0);
+    await new Promise((r) => setTimeout(r, 300));
+    sh.kill('SIGKILL');
+    const alive = () => { try { process.kill(pid, 0); return true; } catch (_) { return false; } };
+    for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 100));
+    if (alive()) process.kill(pid, 'SIGKILL');
+    assert.ok(!alive(), 'the orphaned emulator stopped by itself');
+  });
+
   test('a bad option is a usage error (exit 2) before anything starts', () => {
     for (const args of [['--rate', 'platinum'], ['--users', '-1'], ['--users', '1e3'], ['--speed', '0'], ['--port', '70000'], ['--nope']]) {
       const r = spawnSync(process.execPath, [CLI, ...args], { encoding: 'utf8', timeout: 10000 });

@@ -4,7 +4,9 @@
 // starts it on 127.0.0.1 with N generated users (seed.js) and prints exactly three lines on
 // stdout, the variables the tools read (AUTH0_DOMAIN as http://127.0.0.1:PORT: a bare host
 // would mean https to lib/check-secrets.js's rule, and http is allowed on loopback only),
-// then serves until SIGINT/SIGTERM. Everything else goes to stderr.
+// then serves until SIGINT/SIGTERM or until its parent process is gone. Everything else goes
+// to stderr. `npm run` adds its own banner to stdout: `npm run -s emulator` (or node
+// pkg-scripts/emulator/cli.js) prints the three lines alone.
 const { parseCommandLine } = require('../lib/args.js');
 const { UsageError, USAGE_EXIT } = require('../lib/errors.js');
 const { TenantEmulator } = require('./server.js');
@@ -100,6 +102,10 @@ async function main() {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  // `npm run` passes a SIGTERM to its shell, which dies without passing it on: an emulator
+  // whose parent is gone (re-parented) stops instead of serving on forever.
+  const parent = process.ppid;
+  setInterval(() => { if (process.ppid !== parent) stop('parent exited'); }, 250).unref();
 }
 
 main().catch((e) => {
