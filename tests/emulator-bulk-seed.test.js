@@ -147,9 +147,11 @@ describe('npm run emulator (pkg-scripts/emulator/cli.js)', () => {
 
   test('stops when its parent is gone (npm run\'s shell dies on SIGTERM without passing it on)', async () => {
     const sh = spawn('/bin/sh', ['-c', `"${process.execPath}" "${CLI}" --users 5 & echo $!; wait`], { stdio: ['ignore', 'pipe', 'ignore'] });
-    const pid = await new Promise((resolve) => sh.stdout.once('data', (c) => resolve(Number(String(c).split('\n')[0]))));
+    // Its pid, then its three lines: it is serving (and watching its parent).
+    let out = '';
+    await new Promise((resolve) => sh.stdout.on('data', (c) => { out += c; if (out.split('\n').length > 4) resolve(); }));
+    const pid = Number(out.split('\n')[0]);
     assert.ok(pid > 0);
-    await new Promise((r) => setTimeout(r, 300));
     sh.kill('SIGKILL');
     const alive = () => { try { process.kill(pid, 0); return true; } catch (_) { return false; } };
     for (let i = 0; i < 50 && alive(); i++) await new Promise((r) => setTimeout(r, 100));

@@ -57,6 +57,7 @@ function options(values) {
 }
 
 async function main() {
+  const parent = process.ppid; // see the end: the emulator stops when its parent is gone
   const spec = {};
   for (const k of ['users', 'port', 'rate', 'speed', 'seed', 'export-job-ms', 'export-link-ms', 'tenant']) spec[k] = { type: 'string' };
   spec.stats = { type: 'boolean' };
@@ -104,7 +105,6 @@ async function main() {
   process.on('SIGTERM', () => stop('SIGTERM'));
   // `npm run` passes a SIGTERM to its shell, which dies without passing it on: an emulator
   // whose parent is gone (re-parented) stops instead of serving on forever.
-  const parent = process.ppid;
   setInterval(() => { if (process.ppid !== parent) stop('parent exited'); }, 250).unref();
 }
 

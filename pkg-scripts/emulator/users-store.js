@@ -173,11 +173,16 @@ class UsersStore {
     return this.entries();
   }
 
+  /** Live positions from `from` on (no user is made). */
+  *positions(from = 0) {
+    for (let pos = Math.max(0, from); pos < this.end; pos++) {
+      if (!this.deleted.has(pos)) yield pos;
+    }
+  }
+
   /** [position, user] of live users from position `from` on, read-only (see peek). */
   *scan(from = 0) {
-    for (let pos = Math.max(0, from); pos < this.end; pos++) {
-      if (!this.deleted.has(pos)) yield [pos, this.at(pos)];
-    }
+    for (const pos of this.positions(from)) yield [pos, this.at(pos)];
   }
 
   /** Whether the user at a live position holds the role. */
@@ -186,11 +191,16 @@ class UsersStore {
     return (this.base.get(roleId) || EMPTY).has(pos);
   }
 
-  /**
-   * Up to `limit` [position, user] of the role's live holders at positions >= from, in
-   * position order; whole 32-position words without a candidate are skipped.
-   */
+  /** Up to `limit` [position, user] of the role's live holders at positions >= from (see rolePositions). */
   roleMembers(roleId, from = 0, limit = Infinity) {
+    return this.rolePositions(roleId, from, limit).map((pos) => [pos, this.at(pos)]);
+  }
+
+  /**
+   * Up to `limit` positions of the role's live holders at positions >= from, in order; whole
+   * 32-position words without a candidate are skipped, and no user is made.
+   */
+  rolePositions(roleId, from = 0, limit = Infinity) {
     const out = [];
     const base = this.base.get(roleId) || EMPTY;
     for (let w = Math.max(0, from) >>> 5; w <= this.lastWord && out.length < limit; w++) {
@@ -201,7 +211,7 @@ class UsersStore {
         cand &= cand - 1;
         const pos = w * 32 + bit;
         if (pos < from || pos >= this.end) continue;
-        if (this.holds(pos, roleId)) out.push([pos, this.at(pos)]);
+        if (this.holds(pos, roleId)) out.push(pos);
       }
     }
     return out;
