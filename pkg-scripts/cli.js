@@ -9,7 +9,7 @@ const path = require('node:path');
 const COMMANDS = [
   ['build', ['build.js'], 'build dist/action.js (the size against 64,000 bytes)', 'auth0-provision build --policy pkg-scripts/policies/premium-for-google.json'],
   ['demo', ['demo.js'], 'the story on the local tenant emulator', 'auth0-provision demo'],
-  ['emulator', null, 'the local tenant on its own (not available yet)', 'auth0-provision emulator --users 10000'],
+  ['emulator', ['emulator/cli.js'], 'the local tenant on its own: N generated users, rate profiles', 'auth0-provision emulator --users 10000 --rate essentials'],
   ['check', ['policy.js', 'check'], 'validate a policy (--tenant: also against the tenant, read-only)', 'auth0-provision check pkg-scripts/policies/premium-for-google.json'],
   ['explain', ['policy.js', 'explain'], 'explain the decision and the plan for an event file', 'auth0-provision explain POLICY.json EVENT.json --trigger post-login'],
   ['test', ['policy.js', 'test'], 'run policy test files through the built Action', 'auth0-provision test pkg-scripts/policies/*.test.json'],

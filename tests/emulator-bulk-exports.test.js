@@ -6,6 +6,7 @@
 // GET, and a download that is streamed (100k users, read while generated).
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const SECRET = require('node:crypto').randomBytes(24).toString('base64url');
 const zlib = require('node:zlib');
 const { call, seeded, getToken, requestConforms, assertValidRequest, assertConforms, assertApiError, enc } = require('./bulk-http.js');
 const { seedStats } = require('../pkg-scripts/emulator/seed.js');
@@ -41,7 +42,7 @@ describe('users export jobs', () => {
   after(() => t.stop());
 
   test('pending → processing → completed, with percentage_done; location only when completed', async () => {
-    const slow = await seeded(20, { exportJobMs: 500 });
+    const slow = await seeded(20, { exportJobMs: 1500 }); // pending for its first 300 ms, even on a loaded machine
     try {
       const job = await newJob(slow, { format: 'json' });
       assert.match(job.id, /^job_[A-Za-z0-9]{16}$/);
@@ -54,7 +55,7 @@ describe('users export jobs', () => {
         assert.equal(typeof last.percentage_done, 'number');
         assert.equal('location' in last, last.status === 'completed', `location on ${last.status}`);
         if (last.status === 'processing') assert.ok(last.percentage_done >= 0 && last.percentage_done < 100 && last.time_left_seconds >= 1);
-        await sleep(25);
+        await sleep(40);
       }
       assert.deepEqual(seen, ['pending', 'processing', 'completed']);
       assert.equal(last.percentage_done, 100);
@@ -160,8 +161,8 @@ describe('users export jobs', () => {
     const unknown = await call(t.origin, 'POST', '/api/v2/jobs/users-exports', { token: t.token, body: { connection_id: 'con_0000000000000000' } });
     assertConforms(unknown, '/jobs/users-exports', 'post');
     assertApiError(unknown, 400, 'inexistent_connection');
-    t.emu.clients.push({ client_id: 'roles-only', client_secret: 'y'.repeat(32), scopes: ['read:roles'] });
-    const other = await getToken(t.origin, { client_id: 'roles-only', client_secret: 'y'.repeat(32) });
+    t.emu.clients.push({ client_id: 'roles-only', client_secret: SECRET, scopes: ['read:roles'] });
+    const other = await getToken(t.origin, { client_id: 'roles-only', client_secret: SECRET });
     const forbidden = await call(t.origin, 'POST', '/api/v2/jobs/users-exports', { token: other, body: {} });
     assertConforms(forbidden, '/jobs/users-exports', 'post');
     assertApiError(forbidden, 403, 'insufficient_scope');

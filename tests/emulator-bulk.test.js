@@ -5,6 +5,7 @@
 // checked against the OpenAPI subset. Rate buckets: emulator-bulk-rates.test.js.
 const { describe, test, before, after } = require('node:test');
 const assert = require('node:assert/strict');
+const SECRET = require('node:crypto').randomBytes(24).toString('base64url');
 const { call, seeded, check, assertValidRequest, requestConforms, assertConforms, assertApiError, enc } = require('./bulk-http.js');
 const { operation, schemaAt, ptr } = require('./openapi.js');
 
@@ -90,9 +91,9 @@ describe('GET /api/v2/users', () => {
     const res = await call(t.origin, 'GET', '/api/v2/users');
     assertConforms(res, '/users', 'get');
     assertApiError(res, 401);
-    t.emu.clients.push({ client_id: 'roles-reader', client_secret: 'x'.repeat(32), scopes: ['read:roles'] });
+    t.emu.clients.push({ client_id: 'roles-reader', client_secret: SECRET, scopes: ['read:roles'] });
     const tok = await call(t.origin, 'POST', '/oauth/token', {
-      body: { grant_type: 'client_credentials', client_id: 'roles-reader', client_secret: 'x'.repeat(32), audience: `${t.origin}/api/v2/` },
+      body: { grant_type: 'client_credentials', client_id: 'roles-reader', client_secret: SECRET, audience: `${t.origin}/api/v2/` },
     });
     const forbidden = await call(t.origin, 'GET', '/api/v2/users', { token: tok.json.access_token });
     assertConforms(forbidden, '/users', 'get');

@@ -155,8 +155,30 @@ function makeGenerator({ users, seed = 1, roles = FIXTURE.roles }) {
     if (t.logins > 0) u.last_login = u.updated_at;
     return u;
   };
-  return { count: users, seed: s, idOf, indexOf, make, roleIdsOf, traits };
+  // A written-to user keeps only what can change (OWN) as its own properties; the rest is
+  // derived from its index when read (a prototype getter), or becomes its own when assigned.
+  const proto = {};
+  for (const k of DERIVED) {
+    Object.defineProperty(proto, k, {
+      get() { return make(this[INDEX])[k]; },
+      set(v) { Object.defineProperty(this, k, { value: v, writable: true, enumerable: true, configurable: true }); },
+      configurable: true,
+    });
+  }
+  /** User i as a store keeps it once written to: about 400 bytes instead of 1 kB. */
+  const materialize = (i) => {
+    const full = make(i);
+    const u = Object.create(proto);
+    Object.defineProperty(u, INDEX, { value: i });
+    for (const k of OWN) u[k] = full[k];
+    return u;
+  };
+  return { count: users, seed: s, idOf, indexOf, make, materialize, roleIdsOf, traits };
 }
+
+const INDEX = Symbol('index');
+const OWN = ['updated_at', 'logins_count', 'app_metadata', 'user_metadata', 'roles', 'permissions'];
+const DERIVED = ['user_id', 'email', 'email_verified', 'name', 'nickname', 'picture', 'connection', 'created_at', 'last_login'];
 
 const cap = (w) => w.replace(/(^|-)([a-z])/g, (_, a, b) => a + b.toUpperCase());
 

@@ -57,7 +57,8 @@ class TenantEmulator {
    *   seed: {users: N, seed?} generated users besides the fixture's (seed.js; those come first
    *   in list order); rateProfile: 'none' | 'free' | 'essentials' | 'professional' |
    *   'enterprise' | 'enterprise-nonprod' | {api?, endpoints?} (ratelimit.js), with rateSpeed
-   *   (refill multiplier, default 1), checked after rateLimit's single bucket when both are set;
+   *   (refill multiplier, default 1), checked after rateLimit's single bucket when both are set,
+   *   and rateClock (tests: the buckets' clock in ms, default Date.now);
    *   requestLog: how many entries `requests` keeps (default all; routeStats() counts all);
    *   exportJobMs, exportLinkMs, tenantName: export jobs (exports-api.js)
    */
@@ -111,7 +112,7 @@ class TenantEmulator {
 
   /** Per-endpoint buckets by profile name (ratelimit.js PROFILES) and speed; null: none. */
   setRateProfile(profile, speed = 1) {
-    this.rates = profile ? new RateLimiter(profile, { speed }) : null;
+    this.rates = profile ? new RateLimiter(profile, { speed, now: (this.options && this.options.rateClock) || Date.now }) : null;
   }
 
   /** Requests and 429s per route template, counted from the start (unlike `requests`). */

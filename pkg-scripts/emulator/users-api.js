@@ -76,10 +76,10 @@ function listUsers(emu, _params, query) {
   }
   const users = [];
   let seen = 0;
-  for (const [, u] of emu.users.scan()) {
+  for (const pos of emu.users.positions()) {
     if (users.length >= per_page) break;
     if (seen++ < start) continue;
-    users.push(pickFields(userView(emu, u), fields, include_fields));
+    users.push(pickFields(userView(emu, emu.users.at(pos)), fields, include_fields));
   }
   if (!include_totals) return { status: 200, body: users };
   return { status: 200, body: { start, limit: per_page, length: users.length, total: emu.users.size, users } };
@@ -141,7 +141,7 @@ function listRoleUsers(emu, [roleId], query) {
     return pagingCap('Offset pagination reaches the first 1000 results only; use checkpoint pagination (from, take) for more.');
   }
   // Positions grow with the member count, so the first `start` members are skipped by scanning.
-  const users = emu.users.roleMembers(roleId, 0, start + per_page).slice(start).map(([, u]) => roleUser(u));
+  const users = emu.users.rolePositions(roleId, 0, start + per_page).slice(start).map((pos) => roleUser(emu.users.at(pos)));
   if (!v.include_totals) return { status: 200, body: users };
   return { status: 200, body: { start, limit: per_page, total: emu.users.roleCount(roleId), users } };
 }

@@ -46,7 +46,8 @@ const EMPTY = new Bitset(0);
 class UsersStore {
   /**
    * @param {object} [generator] users made on demand from their index: {count, idOf(i),
-   *   indexOf(id) → i or -1, make(i) → a fresh user object, roleIdsOf(i) → role ids}
+   *   indexOf(id) → i or -1, make(i) → a fresh user object, materialize?(i) → the object to
+   *   keep once written to (default make), roleIdsOf(i) → role ids}
    */
   constructor(generator = null) {
     this.gen = generator;
@@ -103,7 +104,7 @@ class UsersStore {
     if (pos < 0) return undefined;
     let u = this.written.get(id);
     if (!u) {
-      u = this.gen.make(pos);
+      u = this.gen.materialize ? this.gen.materialize(pos) : this.gen.make(pos);
       this.written.set(id, u);
       this.materialized.add(pos);
     }
@@ -116,10 +117,12 @@ class UsersStore {
     return pos < 0 ? undefined : this.at(pos);
   }
 
-  /** The user at a live position, for reading only (see peek). */
+  /** The user at a live position, for reading only (see peek): a generated user written to
+   * keeps only its own (changed) fields, so it is read as generated + those. */
   at(pos) {
-    if (this.materialized.has(pos)) return this.written.get(this.idAt(pos));
-    return this.gen.make(pos);
+    if (!this.materialized.has(pos)) return this.gen.make(pos);
+    const u = this.written.get(this.idAt(pos));
+    return pos < this.count ? Object.assign(this.gen.make(pos), u) : u;
   }
 
   /** Adds or replaces a user (a generated id keeps its position). */
@@ -170,11 +173,16 @@ class UsersStore {
     return this.entries();
   }
 
+  /** Live positions from `from` on (no user is made). */
+  *positions(from = 0) {
+    for (let pos = Math.max(0, from); pos < this.end; pos++) {
+      if (!this.deleted.has(pos)) yield pos;
+    }
+  }
+
   /** [position, user] of live users from position `from` on, read-only (see peek). */
   *scan(from = 0) {
-    for (let pos = Math.max(0, from); pos < this.end; pos++) {
-      if (!this.deleted.has(pos)) yield [pos, this.at(pos)];
-    }
+    for (const pos of this.positions(from)) yield [pos, this.at(pos)];
   }
 
   /** Whether the user at a live position holds the role. */
@@ -183,11 +191,16 @@ class UsersStore {
     return (this.base.get(roleId) || EMPTY).has(pos);
   }
 
-  /**
-   * Up to `limit` [position, user] of the role's live holders at positions >= from, in
-   * position order; whole 32-position words without a candidate are skipped.
-   */
+  /** Up to `limit` [position, user] of the role's live holders at positions >= from (see rolePositions). */
   roleMembers(roleId, from = 0, limit = Infinity) {
+    return this.rolePositions(roleId, from, limit).map((pos) => [pos, this.at(pos)]);
+  }
+
+  /**
+   * Up to `limit` positions of the role's live holders at positions >= from, in order; whole
+   * 32-position words without a candidate are skipped, and no user is made.
+   */
+  rolePositions(roleId, from = 0, limit = Infinity) {
     const out = [];
     const base = this.base.get(roleId) || EMPTY;
     for (let w = Math.max(0, from) >>> 5; w <= this.lastWord && out.length < limit; w++) {
@@ -198,7 +211,7 @@ class UsersStore {
         cand &= cand - 1;
         const pos = w * 32 + bit;
         if (pos < from || pos >= this.end) continue;
-        if (this.holds(pos, roleId)) out.push([pos, this.at(pos)]);
+        if (this.holds(pos, roleId)) out.push(pos);
       }
     }
     return out;
