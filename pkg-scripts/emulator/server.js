@@ -623,6 +623,7 @@ function parseBody(contentType = '', raw) {
 // Endpoints in their own modules (the Actions API, for deployment) are mounted in the routing
 // table: each route's handler is a function of (emulator, params, query, body), the module
 // keeping its own state per emulator.
-ROUTES.push(...require('./actions-api.js').routes, ...require('./deploy-cli-api.js').routes, ...require('./users-api.js').routes);
+ROUTES.push(...require('./actions-api.js').routes, ...require('./deploy-cli-api.js').routes, ...require('./users-api.js').routes,
+  ...require('./exports-api.js').routes);
 
 module.exports = { TenantEmulator, TokenBucket, mergeFirstLevel, routeOf };

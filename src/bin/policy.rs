@@ -12,7 +12,10 @@ use auth0_provision::core::plan::decide;
 use auth0_provision::core::policy::{parse_policy, Policy, SECRET_MAX_CHARS};
 use std::process::ExitCode;
 
-const USAGE: &str = "usage: policy check POLICY.json\n       policy explain POLICY.json EVENT.json [--trigger post-login|post-user-registration] [--json]\n       policy check-secrets [--partial] [--json] [SECRETS.json|-]   ({NAME: value} or [{name, value}]; stdin when no file)";
+#[path = "policy/reconcile.rs"]
+mod reconcile;
+
+const USAGE: &str = "usage: policy check POLICY.json\n       policy explain POLICY.json EVENT.json [--trigger post-login|post-user-registration] [--json]\n       policy check-secrets [--partial] [--json] [SECRETS.json|-]   ({NAME: value} or [{name, value}]; stdin when no file)\n       policy reconcile-roles POLICY.json   (the role names and ids the policy names, as JSON)\n       policy reconcile-plan POLICY.json --roles ROLES.json [--explain]   (NDJSON users on stdin, plans on stdout)";
 
 fn read_json(path: &str) -> Result<(String, Json), String> {
     let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
@@ -237,6 +240,14 @@ fn main() -> ExitCode {
         .as_slice()
     {
         ["check-secrets", rest @ ..] => check_secrets_cmd(rest),
+        ["reconcile-roles", path] => match load_policy(path) {
+            Ok(p) => reconcile::roles_cmd(&p),
+            Err(code) => code,
+        },
+        ["reconcile-plan", path, "--roles", roles, rest @ ..] => match load_policy(path) {
+            Ok(p) => reconcile::plan_cmd(&p, roles, rest.contains(&"--explain")),
+            Err(code) => code,
+        },
         ["check", path, ..] => check(path),
         ["explain", policy, event, rest @ ..] => {
             explain_cmd(policy, event, trigger, rest.contains(&"--json"))

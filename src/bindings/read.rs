@@ -133,7 +133,7 @@ impl Reader {
         let path = if self.cuts.len() < MAX_CUTS {
             &self.path[..]
         } else {
-            &self.path[..self.root]
+            self.path.get(..self.root).unwrap_or_default()
         };
         if !self.cuts.iter().any(|c| c == path) {
             self.cuts.push(path.to_owned());

@@ -36,6 +36,23 @@ pub const PENDING_KEY: &str = "provisioning_pending";
 /// are done, so neither a later login nor the other trigger repeats them.
 pub const DONE_KEY: &str = "provisioning_done";
 
+/// The app_metadata key holding the roles (as the policy names them) that rules with
+/// `"retract": true` granted: only these are ever retracted, so a role given by hand is not.
+pub const GRANTED_KEY: &str = "provisioning_roles";
+
+/// Whether a marker key is one of the Action's own (policies may not write them).
+pub fn is_marker(key: &str) -> bool {
+    key == PENDING_KEY || key == DONE_KEY || key == GRANTED_KEY
+}
+
+/// How an offline snapshot (reconcile) differs from a login: login-time conditions are not
+/// evaluable, and a user with several identities has no one login connection.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Offline {
+    /// The identities differ in provider or connection: a rule reading them is not evaluable.
+    pub ambiguous_connection: bool,
+}
+
 /// What a policy can see of one execution.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
@@ -64,6 +81,10 @@ pub struct Event {
     pub pending: Vec<String>,
     /// Rule names whose once-only effects are done (`app_metadata.provisioning_done`).
     pub done: Vec<String>,
+    /// Roles retract rules granted (`app_metadata.provisioning_roles`).
+    pub granted: Vec<String>,
+    /// `Some` for a user snapshot evaluated outside a login (reconcile).
+    pub offline: Option<Offline>,
     /// `event.organization.id` and `.name`, when the login is in an organization.
     pub organization: Vec<String>,
     /// `event.transaction.protocol`, e.g. `oidc-basic-profile`, `oauth2-refresh-token`.
@@ -224,7 +245,7 @@ pub fn parse_event_with(
     let roles_at = ev.path("authorization.roles");
     let roles_known = roles_at.is_some_and(|r| !r.is_null());
     let roles = str_list(roles_at, "event.authorization.roles")?;
-    let metadata = |key: &'static str| match user.get(&key[11..]) {
+    let metadata = |key: &'static str| match user.get(key.get(11..).unwrap_or_default()) {
         None | Some(Json::Null) => Ok(Json::Obj(Vec::new())),
         Some(m @ Json::Obj(_)) => Ok(m.clone()),
         Some(other) => Err(bad(key, "expected an object", Some(other))),
@@ -233,7 +254,7 @@ pub fn parse_event_with(
     let user_metadata = metadata("event.user.user_metadata")?;
     // A hand-edited marker must not break logins: anything but a list of strings is ignored.
     let marker = |key: &str| str_list(app_metadata.get(key), "marker").unwrap_or_default();
-    let (pending, done) = (marker(PENDING_KEY), marker(DONE_KEY));
+    let (pending, done, granted) = (marker(PENDING_KEY), marker(DONE_KEY), marker(GRANTED_KEY));
     let mut organization = Vec::new();
     for field in ["organization.id", "organization.name"] {
         if let Some(s) = ev.path(field).and_then(Json::as_str) {
@@ -257,6 +278,8 @@ pub fn parse_event_with(
         roles_known,
         pending,
         done,
+        granted,
+        offline: None,
         organization,
         protocol,
         app_metadata,
@@ -278,7 +301,7 @@ impl Event {
         }
         let email = self.email.as_deref()?;
         let at = email.rfind('@')?;
-        let domain = &email[at + 1..];
+        let domain = email.get(at + 1..).unwrap_or_default();
         (!domain.is_empty()).then(|| domain.to_ascii_lowercase())
     }
 }

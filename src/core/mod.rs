@@ -9,5 +9,6 @@ pub mod json;
 pub mod mgmt;
 pub mod plan;
 pub mod policy;
+pub mod reconcile;
 pub mod redact;
 pub mod retry;

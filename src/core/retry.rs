@@ -29,7 +29,7 @@ fn digits(v: &str) -> Option<f64> {
 
 /// Epoch ms of an IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
 pub fn http_date_ms(v: &str) -> Option<f64> {
-    let rest = v.split_once(", ")?.1;
+    let rest = v.get(super::encode::find_str(v, ", ")? + 2..)?;
     let parts: Vec<&str> = rest.split(' ').collect();
     // Two-digit day, as IMF-fixdate writes it.
     if parts.len() != 5 || parts[4] != "GMT" || parts[0].len() != 2 {

@@ -73,7 +73,7 @@ pub fn parse_origin(domain: &str) -> Result<String, ConfigError> {
         ("https", r)
     } else if let Some(r) = d.strip_prefix("http://") {
         ("http", r)
-    } else if d.contains("://") {
+    } else if super::encode::find_str(d, "://").is_some() {
         return Err(err(S, "only https:// (or http:// on loopback) is allowed"));
     } else {
         ("https", d)
@@ -132,12 +132,15 @@ fn split_port(hp: &str) -> Option<(&str, Option<&str>)> {
     match colon {
         None => Some((hp, None)),
         Some(i) => {
-            let port = &hp[i + 1..];
+            let (host, port) = (
+                hp.get(..i).unwrap_or_default(),
+                hp.get(i + 1..).unwrap_or_default(),
+            );
             let valid = !port.is_empty()
                 && port.len() <= 5
                 && port.bytes().all(|b| b.is_ascii_digit())
                 && port.parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p));
-            valid.then(|| (&hp[..i], Some(port)))
+            valid.then_some((host, Some(port)))
         }
     }
 }

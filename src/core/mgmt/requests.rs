@@ -158,7 +158,7 @@ pub fn check_path(req: &Request) -> Result<(), Error> {
     let path = req.path.split('?').next().unwrap_or_default();
     let template = req.call.label().split(' ').nth(1).unwrap_or_default();
     let dots = |s: &str| {
-        let s = s.to_ascii_lowercase().replace("%2e", ".");
+        let s = crate::core::encode::replace_str(&s.to_ascii_lowercase(), "%2e", ".");
         s == "." || s == ".."
     };
     let keeps = path.split('/').count() == template.split('/').count()

@@ -1,7 +1,7 @@
 //! The matched rules' effects merged into one [`Decision`], and what of it needs the
 //! Management API.
 
-use super::matching::{evaluate, unreadable_at};
+use super::matching::{evaluate, not_evaluable, unreadable_at, OFFLINE_AFTER_STOP, UNKNOWN};
 use super::{Decision, RuleOutcome, WantedRole};
 use crate::core::event::{Event, Trigger};
 use crate::core::json::{same, Json};
@@ -56,16 +56,25 @@ pub fn decide(policy: &Policy, ev: &Event) -> Decision {
     let mut user_changes: Vec<(String, Json)> = Vec::new();
     let mut claims: Vec<(String, ClaimValue)> = Vec::new();
     let mut stopped = false;
+    // Offline, a rule with stop that cannot be evaluated leaves every later rule unknown.
+    let mut stop_unknown = false;
+    // Login-only effects (deny, MFA, claims) and once-only ones are left to the login.
+    let login = ev.offline.is_none();
     for rule in &policy.rules {
-        if stopped {
+        if stopped || stop_unknown {
             d.rules.push(RuleOutcome {
                 name: rule.name.clone(),
                 matched: false,
-                reason: "not evaluated: an earlier rule has stop",
+                reason: if stopped {
+                    "not evaluated: an earlier rule has stop"
+                } else {
+                    OFFLINE_AFTER_STOP
+                },
             });
             continue;
         }
         let outcome = evaluate(rule, ev);
+        stop_unknown = rule.stop && not_evaluable(outcome.reason);
         if outcome.matched {
             let e = &rule.effects;
             let name = &rule.name;
@@ -78,7 +87,7 @@ pub fn decide(policy: &Policy, ev: &Event) -> Decision {
                 want(&mut d.remove, r, name);
             }
             let done = ev.done.contains(name);
-            if !done {
+            if !done && login {
                 for p in &e.assign_permissions {
                     if !d.permissions.iter().any(|(q, _)| q == p) {
                         d.permissions.push((p.clone(), name.clone()));
@@ -101,20 +110,23 @@ pub fn decide(policy: &Policy, ev: &Event) -> Decision {
             for (k, v) in &e.set_user_metadata {
                 upsert(&mut user_changes, k, v);
             }
-            for (k, v) in &e.claims {
-                claims.retain(|(c, _)| c != k);
-                claims.push((k.clone(), v.clone()));
-            }
-            if e.require_mfa.is_some() {
-                d.mfa = e.require_mfa.clone();
-            }
-            if let (None, Some(reason)) = (&d.deny, &e.deny) {
-                d.deny = Some((reason.clone(), name.clone()));
+            if login {
+                for (k, v) in &e.claims {
+                    claims.retain(|(c, _)| c != k);
+                    claims.push((k.clone(), v.clone()));
+                }
+                if e.require_mfa.is_some() {
+                    d.mfa = e.require_mfa.clone();
+                }
+                if let (None, Some(reason)) = (&d.deny, &e.deny) {
+                    d.deny = Some((reason.clone(), name.clone()));
+                }
             }
             stopped = rule.stop;
         }
         d.rules.push(outcome);
     }
+    retract(policy, ev, &mut d);
     // Claims copy metadata as it will be after this execution.
     let app_after = merged(&ev.app_metadata, &app_changes);
     let user_after = merged(&ev.user_metadata, &user_changes);
@@ -136,6 +148,35 @@ pub fn decide(policy: &Policy, ev: &Event) -> Decision {
     d.app_metadata = effective(&ev.app_metadata, app_changes);
     d.user_metadata = effective(&ev.user_metadata, user_changes);
     d
+}
+
+/// Retraction: a role a retract rule granted (recorded in `provisioning_roles`) is removed
+/// when that rule no longer matches and no matched rule wants it. Never on a guess: not when
+/// the rule's outcome is unknown, nor while a rule that could not be evaluated (unreadable
+/// metadata, offline) also assigns it. Only held roles are then sent (`role_changes`).
+fn retract(policy: &Policy, ev: &Event, d: &mut Decision) {
+    if ev.granted.is_empty() {
+        return;
+    }
+    let uncertain = |o: &RuleOutcome| o.reason == UNKNOWN || not_evaluable(o.reason);
+    let outcomes = d.rules.clone();
+    for (rule, outcome) in policy.rules.iter().zip(&outcomes) {
+        if !rule.retract || outcome.matched || uncertain(outcome) {
+            continue;
+        }
+        for role in &rule.effects.assign_roles {
+            let granted = ev.granted.iter().any(|g| g == role.as_str());
+            let wanted = d.roles.iter().any(|w| &w.role == role);
+            let maybe = policy
+                .rules
+                .iter()
+                .zip(&outcomes)
+                .any(|(r, o)| uncertain(o) && r.effects.assign_roles.contains(role));
+            if granted && !wanted && !maybe {
+                want(&mut d.remove, role, &rule.name);
+            }
+        }
+    }
 }
 
 /// The role changes that need the Management API: assigned roles not already held by name,

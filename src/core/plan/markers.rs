@@ -2,7 +2,9 @@
 //! rules still owe work, and which once-only rules are done.
 
 use super::Decision;
-use crate::core::policy::Policy;
+use crate::core::event::Event;
+use crate::core::mgmt::ResolvedRole;
+use crate::core::policy::{Policy, RoleRef};
 
 /// Rule names in policy order for which `pred` holds, no repeats.
 pub fn rules_where(decision: &Decision, pred: impl Fn(&str) -> bool) -> Vec<String> {
@@ -53,6 +55,55 @@ pub fn done_after(policy: &Policy, earlier: &[String], completed: &[String]) -> 
                 .any(|r| &r.name == n && r.effects.once_only())
         {
             out.push(n.clone());
+        }
+    }
+    out
+}
+
+/// Whether a resolved role is the one the policy names.
+pub fn is_role(r: &RoleRef, x: &ResolvedRole) -> bool {
+    match r {
+        RoleRef::Name(n) => &x.name == n,
+        // Planned-by-name progress (explain) carries the id in `name`.
+        RoleRef::Id(i) => &x.id == i || &x.name == i,
+    }
+}
+
+/// The `provisioning_roles` list after this execution: the earlier one minus the roles
+/// removed and, when the event says which roles are held, minus names no longer held (a
+/// stale entry would make a role later given by hand look like the policy's); plus the
+/// roles just assigned for a matched rule with `retract`. A role already held when its rule
+/// matched is not recorded: it was not the policy's to give.
+pub fn granted_after(
+    policy: &Policy,
+    d: &Decision,
+    ev: &Event,
+    assigned: &[ResolvedRole],
+    removed: &[ResolvedRole],
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for g in &ev.granted {
+        let r = RoleRef::parse(g);
+        let gone = removed.iter().any(|x| is_role(&r, x));
+        let stale = matches!(r, RoleRef::Name(_))
+            && ev.roles_known
+            && !ev.roles.contains(g)
+            && !assigned.iter().any(|x| is_role(&r, x));
+        if !gone && !stale && !out.contains(g) {
+            out.push(g.clone());
+        }
+    }
+    for w in &d.roles {
+        let by_retract = w
+            .rules
+            .iter()
+            .any(|n| policy.rules.iter().any(|r| &r.name == n && r.retract));
+        let name = w.role.as_str();
+        if by_retract
+            && assigned.iter().any(|x| is_role(&w.role, x))
+            && !out.iter().any(|o| o == name)
+        {
+            out.push(name.to_owned());
         }
     }
     out

@@ -148,8 +148,74 @@ pub fn check_when(when: &When, ev: &Event) -> Result<(), &'static str> {
     Ok(())
 }
 
+/// Why a rule is skipped offline: a condition only a login has.
+pub const OFFLINE_LOGIN_ONLY: &str = "not evaluable offline: a condition exists only at login (trigger, client_id, protocol, first_login or organization)";
+/// Why a rule is skipped offline: the user's identities disagree on the login connection.
+pub const OFFLINE_CONNECTION: &str = "not evaluable offline: the user has several identities and the rule reads provider or connection";
+/// Why a rule is skipped offline: an earlier rule with `stop` could not be evaluated.
+pub const OFFLINE_AFTER_STOP: &str =
+    "not evaluable offline: an earlier rule with stop is not evaluable";
+
+/// Whether `reason` says a rule was skipped offline (never guessed).
+pub fn not_evaluable(reason: &str) -> bool {
+    reason.starts_with("not evaluable offline")
+}
+
+/// Whether `when` reads something only a login has (a snapshot cannot tell).
+fn login_only(when: &When) -> bool {
+    when.trigger
+        .as_ref()
+        .is_some_and(|t| !t.contains(&Trigger::PostLogin))
+        || when.client_id.is_some()
+        || when.protocol.is_some()
+        || when.first_login.is_some()
+        || when.organization.is_some()
+        || when.not.as_deref().is_some_and(login_only)
+}
+
+fn reads_connection(when: &When) -> bool {
+    when.provider.is_some()
+        || when.connection.is_some()
+        || when.not.as_deref().is_some_and(reads_connection)
+}
+
+/// The conditions a pending rule is held to: `first_login` no longer, and in post-login not
+/// its trigger (a registration-only rule is completed at the next login).
+fn relaxed(when: &When, ev: &Event) -> When {
+    When {
+        first_login: None,
+        trigger: if ev.trigger == Trigger::PostLogin {
+            None
+        } else {
+            when.trigger.clone()
+        },
+        ..when.clone()
+    }
+}
+
 pub(super) fn evaluate(rule: &Rule, ev: &Event) -> RuleOutcome {
     let pending = ev.pending.iter().any(|p| p == &rule.name);
+    if let Some(o) = ev.offline {
+        let when = if pending {
+            relaxed(&rule.when, ev)
+        } else {
+            rule.when.clone()
+        };
+        let skip = if login_only(&when) {
+            Some(OFFLINE_LOGIN_ONLY)
+        } else if o.ambiguous_connection && reads_connection(&when) {
+            Some(OFFLINE_CONNECTION)
+        } else {
+            None
+        };
+        if let Some(reason) = skip {
+            return RuleOutcome {
+                name: rule.name.clone(),
+                matched: false,
+                reason,
+            };
+        }
+    }
     let (matched, reason) = match check_when(&rule.when, ev) {
         Ok(()) => (true, "conditions hold"),
         // Fail closed: a deny rule that cannot be ruled out denies; any other rule does
@@ -163,21 +229,10 @@ pub(super) fn evaluate(rule: &Rule, ev: &Event) -> RuleOutcome {
         // next login (every registration effect is valid there). Every other condition
         // (verified email domain, roles...) must still hold, so a marker never widens who
         // is provisioned.
-        Err(why) if pending => {
-            let relaxed = When {
-                first_login: None,
-                trigger: if ev.trigger == Trigger::PostLogin {
-                    None
-                } else {
-                    rule.when.trigger.clone()
-                },
-                ..rule.when.clone()
-            };
-            match check_when(&relaxed, ev) {
-                Ok(()) => (true, "pending from an earlier login"),
-                Err(_) => (false, why),
-            }
-        }
+        Err(why) if pending => match check_when(&relaxed(&rule.when, ev), ev) {
+            Ok(()) => (true, "pending from an earlier login"),
+            Err(_) => (false, why),
+        },
         Err(why) => (false, why),
     };
     RuleOutcome {

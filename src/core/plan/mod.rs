@@ -12,8 +12,10 @@ mod matching;
 mod steps;
 
 pub use decide::{decide, merged, missing_roles, needs_management_api, role_changes, roles_after};
-pub use markers::{done_after, pending_after, rules_where, same_names};
-pub use matching::{check_when, UNKNOWN};
+pub use markers::{done_after, granted_after, is_role, pending_after, rules_where, same_names};
+pub use matching::{
+    check_when, not_evaluable, OFFLINE_AFTER_STOP, OFFLINE_CONNECTION, OFFLINE_LOGIN_ONLY, UNKNOWN,
+};
 pub use steps::{
     assume_success, claims_after, metadata_writes, steps, Changes, Progress, Step, Via,
 };

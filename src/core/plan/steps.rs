@@ -3,10 +3,10 @@
 //! the steps out and `explain` prints them; neither decides anything of its own.
 
 use super::{
-    done_after, needs_management_api, pending_after, role_changes, roles_after, same_names,
-    Decision, WantedRole,
+    done_after, granted_after, needs_management_api, pending_after, role_changes, roles_after,
+    same_names, Decision, WantedRole,
 };
-use crate::core::event::{Event, Trigger, DONE_KEY, PENDING_KEY};
+use crate::core::event::{Event, Trigger, DONE_KEY, GRANTED_KEY, PENDING_KEY};
 use crate::core::json::Json;
 use crate::core::mgmt::{assign_permissions_request, ticket_request, Request, ResolvedRole};
 use crate::core::policy::{Mfa, Policy};
@@ -196,6 +196,10 @@ pub fn metadata_writes(
     let done = done_after(policy, &ev.done, &completed);
     if !same_names(&done, &ev.done) {
         app.push((DONE_KEY.into(), strs(&done)));
+    }
+    let granted = granted_after(policy, d, ev, &p.assigned, &p.removed);
+    if !same_names(&granted, &ev.granted) {
+        app.push((GRANTED_KEY.into(), strs(&granted)));
     }
     (app, d.user_metadata.clone())
 }

@@ -4,7 +4,7 @@ use super::error::{index, join, Errors, PolicyErrorKind};
 use super::namespace::claim_host;
 use super::parse::string_list;
 use super::{ClaimValue, Effects, Mfa, Permission, RoleRef, Ticket, TicketKind};
-use crate::core::event::{DONE_KEY, PENDING_KEY};
+use crate::core::event::is_marker;
 use crate::core::json::Json;
 
 /// Keys of a rule that are effects (a rule needs at least one).
@@ -137,7 +137,7 @@ fn metadata_changes(path: &str, v: Option<&Json>, errs: &mut Errors) -> Vec<(Str
         None | Some(Json::Null) => Vec::new(),
         Some(Json::Obj(members)) if !members.is_empty() => {
             for (k, _) in members {
-                if k.is_empty() || k == PENDING_KEY || k == DONE_KEY {
+                if k.is_empty() || is_marker(k) {
                     errs.add(&join(path, k), PolicyErrorKind::ReservedKey);
                 }
             }
@@ -269,9 +269,7 @@ fn parse_ticket(
     let store_key = match o.get("store").and_then(Json::as_str) {
         Some("log") => None,
         Some(s) => match s.strip_prefix("app_metadata.") {
-            Some(k) if !k.is_empty() && !k.contains('.') && k != PENDING_KEY && k != DONE_KEY => {
-                Some(k.to_owned())
-            }
+            Some(k) if !k.is_empty() && !k.contains('.') && !is_marker(k) => Some(k.to_owned()),
             _ => {
                 errs.add(
                     &join(path, "store"),

@@ -186,7 +186,7 @@ impl PolicyError {
             K::Namespace(_) | K::ClaimWithoutNamespace | K::RolesClaim => CLAIMS_HELP,
             K::MissingName | K::DuplicateName => NAMES_HELP,
             // A generic kind is told apart by where it is.
-            _ if self.path.contains("claims") => CLAIMS_HELP,
+            _ if crate::core::encode::find_str(&self.path, "claims").is_some() => CLAIMS_HELP,
             _ if self.path.ends_with(".name") => NAMES_HELP,
             _ => "see README.md, section Policy",
         }

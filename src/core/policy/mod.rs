@@ -204,6 +204,9 @@ pub struct Rule {
     pub effects: Effects,
     /// Stop evaluating later rules after this one matches.
     pub stop: bool,
+    /// When the user no longer matches, remove the roles this rule granted (recorded in
+    /// `app_metadata.provisioning_roles`; a role given by hand is never removed).
+    pub retract: bool,
 }
 
 /// A validated policy.

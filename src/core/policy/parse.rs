@@ -16,6 +16,7 @@ pub const RULE_KEYS: &[&str] = &[
     "name",
     "when",
     "stop",
+    "retract",
     "assign_roles",
     "remove_roles",
     "assign_permissions",
@@ -150,7 +151,24 @@ fn parse_rule(path: &str, item: &Json, ns: Option<&str>, errs: &mut Errors) -> O
             false
         }
     };
+    let retract = match item.get("retract") {
+        None | Some(Json::Null) => false,
+        Some(Json::Bool(b)) => *b,
+        Some(v) => {
+            errs.wrong_type(&join(path, "retract"), "true or false", v);
+            false
+        }
+    };
     let effects = parse_effects(path, item, ns, errs);
+    if retract && effects.assign_roles.is_empty() {
+        errs.add(
+            &join(path, "retract"),
+            PolicyErrorKind::Invalid {
+                expected:
+                    "true only in a rule with assign_roles (it removes the roles the rule granted)",
+            },
+        );
+    }
     if effects == Effects::default() && EFFECT_KEYS.iter().all(|k| item.get(k).is_none()) {
         errs.add(path, PolicyErrorKind::NoEffect);
     }
@@ -169,6 +187,7 @@ fn parse_rule(path: &str, item: &Json, ns: Option<&str>, errs: &mut Errors) -> O
         when,
         effects,
         stop,
+        retract,
     })
 }
 
@@ -318,9 +337,9 @@ mod tests {
     }
 
     #[test]
-    fn a_rule_is_a_name_when_and_stop_plus_its_effects() {
-        assert_eq!(RULE_KEYS[..3], ["name", "when", "stop"]);
-        assert_eq!(RULE_KEYS[3..], *EFFECT_KEYS);
+    fn a_rule_is_a_name_when_stop_and_retract_plus_its_effects() {
+        assert_eq!(RULE_KEYS[..4], ["name", "when", "stop", "retract"]);
+        assert_eq!(RULE_KEYS[4..], *EFFECT_KEYS);
     }
 
     #[test]

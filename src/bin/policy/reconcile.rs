@@ -1,0 +1,265 @@
+//! `policy reconcile-plan POLICY.json --roles ROLES.json [--explain]` and `policy
+//! reconcile-roles POLICY.json`: the core's side of `npm run reconcile`. The executor
+//! (pkg-scripts/reconcile) streams user snapshots in, one NDJSON line each, and carries out
+//! the plan lines that come back; it decides nothing itself.
+
+use auth0_provision::core::json::Json;
+use auth0_provision::core::mgmt::ResolvedRole;
+use auth0_provision::core::plan::{not_evaluable, Changes, RuleOutcome};
+use auth0_provision::core::policy::{Policy, RoleRef};
+use auth0_provision::core::reconcile::{plan_user, PlannedRole, UserPlan};
+use serde_json::{json, Value};
+use std::io::{BufRead, Write};
+use std::process::ExitCode;
+
+fn render(j: &Json) -> String {
+    serde_json::to_string(j).unwrap_or_default()
+}
+
+/// Role names and ids the policy names (assign, remove, has_role, lacks_role): what the
+/// executor resolves and reads the members of.
+pub fn roles_cmd(policy: &Policy) -> ExitCode {
+    let (mut names, mut ids): (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+    let mut add = |s: &str| {
+        let list = match RoleRef::parse(s) {
+            RoleRef::Id(_) => &mut ids,
+            RoleRef::Name(_) => &mut names,
+        };
+        if !list.iter().any(|x| x == s) {
+            list.push(s.to_owned());
+        }
+    };
+    for r in &policy.rules {
+        for role in r.effects.assign_roles.iter().chain(&r.effects.remove_roles) {
+            add(role.as_str());
+        }
+        let mut when = Some(&r.when);
+        while let Some(w) = when {
+            for role in w.has_role.iter().chain(&w.lacks_role).flatten() {
+                add(role);
+            }
+            when = w.not.as_deref();
+        }
+    }
+    println!("{}", json!({ "names": names, "ids": ids }));
+    ExitCode::SUCCESS
+}
+
+fn status(o: &RuleOutcome) -> &'static str {
+    if o.matched {
+        "matched"
+    } else if not_evaluable(o.reason) {
+        "not_evaluable"
+    } else {
+        "not_matched"
+    }
+}
+
+fn roles_json(roles: &[PlannedRole]) -> Value {
+    roles
+        .iter()
+        .map(|p| json!({ "id": p.role.id, "name": p.role.name, "rules": p.rules }))
+        .collect()
+}
+
+fn changes_json(c: &Changes) -> Value {
+    serde_json::to_value(Json::Obj(c.clone())).unwrap_or(Value::Null)
+}
+
+fn explain_lines(p: &UserPlan) -> Vec<String> {
+    let mut out = vec![["user ", &p.user_id].concat()];
+    for o in &p.rules {
+        let mark = match status(o) {
+            "matched" => "✔",
+            "not_evaluable" => "–",
+            _ => "✘",
+        };
+        let mut line = format!("  {mark} {}: {}", o.name, o.reason);
+        if let Some((_, why)) = p.why.iter().find(|(n, _)| n == &o.name) {
+            line.push_str(" (");
+            line.push_str(&why.join("; "));
+            line.push(')');
+        }
+        out.push(line);
+    }
+    let id = &p.user_id;
+    let names = |rs: &[PlannedRole]| {
+        rs.iter()
+            .map(|r| format!("{} ({})", r.role.name, r.rules.join(", ")))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    let mut n = 0;
+    let mut step = |out: &mut Vec<String>, text: String| {
+        n += 1;
+        out.push(format!("  {n}. {text}"));
+    };
+    if !p.remove.is_empty() {
+        step(
+            &mut out,
+            format!("DELETE /api/v2/users/{id}/roles: {}", names(&p.remove)),
+        );
+    }
+    let (app, user) = &p.patch;
+    if !app.is_empty() || !user.is_empty() {
+        let mut body = serde_json::Map::new();
+        if !app.is_empty() {
+            body.insert("app_metadata".into(), changes_json(app));
+        }
+        if !user.is_empty() {
+            body.insert("user_metadata".into(), changes_json(user));
+        }
+        step(
+            &mut out,
+            format!("PATCH /api/v2/users/{id} {}", Value::Object(body)),
+        );
+    }
+    for r in &p.assign {
+        step(
+            &mut out,
+            format!(
+                "POST /api/v2/roles/{}/users: {} ({})",
+                r.role.id,
+                r.role.name,
+                r.rules.join(", ")
+            ),
+        );
+    }
+    if !p.patch_after.is_empty() {
+        step(
+            &mut out,
+            format!(
+                "PATCH /api/v2/users/{id} {} (after the grants)",
+                json!({ "app_metadata": changes_json(&p.patch_after) })
+            ),
+        );
+    }
+    if n == 0 {
+        out.push("  nothing to change".into());
+    }
+    out
+}
+
+fn plan_json(p: &UserPlan, explain: bool) -> Value {
+    let rules: Vec<Value> = p
+        .rules
+        .iter()
+        .map(|o| json!({ "name": o.name, "status": status(o), "reason": o.reason }))
+        .collect();
+    let why: serde_json::Map<String, Value> =
+        p.why.iter().map(|(n, w)| (n.clone(), json!(w))).collect();
+    let (app, user) = &p.patch;
+    let patch = if app.is_empty() && user.is_empty() {
+        Value::Null
+    } else {
+        let mut m = serde_json::Map::new();
+        if !app.is_empty() {
+            m.insert("app_metadata".into(), changes_json(app));
+        }
+        if !user.is_empty() {
+            m.insert("user_metadata".into(), changes_json(user));
+        }
+        Value::Object(m)
+    };
+    let after = if p.patch_after.is_empty() {
+        Value::Null
+    } else {
+        json!({ "app_metadata": changes_json(&p.patch_after) })
+    };
+    let mut v = json!({
+        "user_id": p.user_id, "rules": rules, "why": why, "remove": roles_json(&p.remove),
+        "patch": patch, "assign": roles_json(&p.assign), "patch_after": after, "changes": p.changes(),
+    });
+    if explain {
+        v["explain"] = json!(explain_lines(p));
+    }
+    v
+}
+
+fn read_table(path: &str) -> Result<Vec<ResolvedRole>, String> {
+    let text = std::fs::read_to_string(path).map_err(|e| format!("{path}: {e}"))?;
+    let v: Value =
+        serde_json::from_str(&text).map_err(|e| format!("{path}: not valid JSON: {e}"))?;
+    let items = v
+        .as_array()
+        .ok_or(format!("{path}: expected [{{\"id\", \"name\"}}, …]"))?;
+    items
+        .iter()
+        .map(|i| match (i["id"].as_str(), i["name"].as_str()) {
+            (Some(id), Some(name)) => Ok(ResolvedRole {
+                id: id.into(),
+                name: name.into(),
+            }),
+            _ => Err(format!("{path}: each role needs a string id and name")),
+        })
+        .collect()
+}
+
+/// The user record and held role ids of one input line.
+fn parse_line(line: &str) -> Result<(Json, Vec<String>), String> {
+    let v: Value = serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))?;
+    let held = match &v["roles"] {
+        Value::Null => Vec::new(),
+        Value::Array(a) => a
+            .iter()
+            .map(|r| r.as_str().map(str::to_owned))
+            .collect::<Option<_>>()
+            .ok_or("roles: expected a list of role ids")?,
+        _ => return Err("roles: expected a list of role ids".into()),
+    };
+    let user: Json = serde_json::from_value(v["user"].clone()).map_err(|e| e.to_string())?;
+    Ok((user, held))
+}
+
+/// One line in: `{"user": record, "roles": [held ids]}`; one line out: the plan, or
+/// `{"user_id", "error"}` for a line the core refuses (the stream goes on).
+fn plan_line(policy: &Policy, table: &[ResolvedRole], line: &str, explain: bool) -> Value {
+    let (user, held) = match parse_line(line) {
+        Ok(x) => x,
+        Err(e) => return json!({ "user_id": null, "error": e }),
+    };
+    match plan_user(policy, &user, &held, table, &render) {
+        Ok(p) => plan_json(&p, explain),
+        Err(e) => json!({ "user_id": user.get("user_id").and_then(Json::as_str), "error": e }),
+    }
+}
+
+/// Streams plans: the output is flushed whenever the input has no more buffered lines, so
+/// the executor (which writes as it reads) never waits on a line held back here.
+pub fn plan_cmd(policy: &Policy, roles_path: &str, explain: bool) -> ExitCode {
+    let table = match read_table(roles_path) {
+        Ok(t) => t,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut input = std::io::BufReader::new(std::io::stdin().lock());
+    let mut out = std::io::BufWriter::new(std::io::stdout().lock());
+    let mut line = String::new();
+    loop {
+        line.clear();
+        match input.read_line(&mut line) {
+            Ok(0) => break,
+            Ok(_) => {}
+            Err(e) => {
+                eprintln!("error: stdin: {e}");
+                return ExitCode::from(2);
+            }
+        }
+        if line.trim().is_empty() {
+            continue;
+        }
+        let v = plan_line(policy, &table, &line, explain);
+        if writeln!(out, "{v}").is_err() {
+            return ExitCode::from(2); // the executor went away
+        }
+        if input.buffer().is_empty() && out.flush().is_err() {
+            return ExitCode::from(2);
+        }
+    }
+    if out.flush().is_err() {
+        return ExitCode::from(2);
+    }
+    ExitCode::SUCCESS
+}

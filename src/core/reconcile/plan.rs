@@ -1,0 +1,308 @@
+//! One user's reconcile plan: the writes that make the tenant hold what the policy says, in
+//! the phases a killed run can safely resume from.
+
+use super::describe::describe;
+use super::snapshot::snapshot_event;
+use crate::core::event::{EventError, DONE_KEY, PENDING_KEY};
+use crate::core::json::Json;
+use crate::core::mgmt::ResolvedRole;
+use crate::core::plan::{
+    decide, is_role, metadata_writes, role_changes, rules_where, Changes, Progress, RuleOutcome,
+    WantedRole,
+};
+use crate::core::policy::Policy;
+
+/// A role to assign or remove, resolved in the tenant, with the rules asking.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedRole {
+    /// The tenant's role.
+    pub role: ResolvedRole,
+    /// The rules asking (for a retraction: the retract rule no longer matched).
+    pub rules: Vec<String>,
+}
+
+/// The writes for one user, phase by phase. The executor carries out every user's phase 1,
+/// then 2, then 3, then 4 (or at least that order per user):
+/// 1. `remove`: one `DELETE /users/{id}/roles` — before the record drops the role, so a kill
+///    in between leaves a recorded role that is not held, which the next run un-records;
+/// 2. `patch`: one `PATCH /users/{id}` — the policy's metadata and `provisioning_roles`,
+///    recorded before the grant, so a kill before phase 3 leaves a recorded role not yet
+///    held, which the next run grants;
+/// 3. `assign`: batched `POST /roles/{id}/users`;
+/// 4. `patch_after`: the markers (`provisioning_pending`/`done`), only once this user's
+///    grants succeeded, so a kill never clears a marker for work not done.
+#[derive(Clone, Debug, PartialEq)]
+pub struct UserPlan {
+    /// The user.
+    pub user_id: String,
+    /// Every rule's outcome, in policy order.
+    pub rules: Vec<RuleOutcome>,
+    /// Matched rules and the conditions that held.
+    pub why: Vec<(String, Vec<String>)>,
+    /// Phase 1.
+    pub remove: Vec<PlannedRole>,
+    /// Phase 2: `app_metadata` and `user_metadata` first-level changes.
+    pub patch: (Changes, Changes),
+    /// Phase 3.
+    pub assign: Vec<PlannedRole>,
+    /// Phase 4: `app_metadata` marker changes.
+    pub patch_after: Changes,
+}
+
+impl UserPlan {
+    /// Changes counted against `--max-changes`: roles assigned and removed, metadata keys.
+    pub fn changes(&self) -> usize {
+        self.remove.len()
+            + self.assign.len()
+            + self.patch.0.len()
+            + self.patch.1.len()
+            + self.patch_after.len()
+    }
+}
+
+fn resolve<'a>(
+    wanted: &[&WantedRole],
+    table: &'a [ResolvedRole],
+) -> Result<Vec<(&'a ResolvedRole, Vec<String>)>, String> {
+    let mut out: Vec<(&ResolvedRole, Vec<String>)> = Vec::new();
+    for w in wanted {
+        let r = table.iter().find(|x| is_role(&w.role, x)).ok_or_else(|| {
+            [
+                "role \"",
+                w.role.as_str(),
+                "\" is not in the tenant's roles table",
+            ]
+            .concat()
+        })?;
+        match out.iter_mut().find(|(o, _)| o.id == r.id) {
+            Some((_, rules)) => rules.extend(w.rules.iter().cloned()),
+            None => out.push((r, w.rules.clone())),
+        }
+    }
+    Ok(out)
+}
+
+/// The plan for the user `record` holding the roles `held` (ids), `table` being the tenant's
+/// roles the policy names. `Err` names what is wrong with the record or the table.
+pub fn plan_user(
+    policy: &Policy,
+    record: &Json,
+    held: &[String],
+    table: &[ResolvedRole],
+    render: &dyn Fn(&Json) -> String,
+) -> Result<UserPlan, String> {
+    let names: Vec<String> = table
+        .iter()
+        .filter(|r| held.contains(&r.id))
+        .map(|r| r.name.clone())
+        .collect();
+    let ev = snapshot_event(record, &names)
+        .map_err(|EventError { field, message }| [field, " ", &message].concat())?;
+    let d = decide(policy, &ev);
+    let (assign, remove) = role_changes(&d, Some(&names));
+    let planned = |(r, rules): (&ResolvedRole, Vec<String>)| PlannedRole {
+        role: r.clone(),
+        rules,
+    };
+    let assign: Vec<PlannedRole> = resolve(&assign, table)?
+        .into_iter()
+        .filter(|(r, _)| !held.contains(&r.id))
+        .map(planned)
+        .collect();
+    let remove: Vec<PlannedRole> = resolve(&remove, table)?
+        .into_iter()
+        .filter(|(r, _)| held.contains(&r.id))
+        .map(planned)
+        .collect();
+    // Once-only work (permissions, tickets) is the login's: its pending marker stays.
+    let owed = rules_where(&d, |n| {
+        ev.pending.iter().any(|p| p == n)
+            && policy
+                .rules
+                .iter()
+                .any(|r| r.name == n && r.effects.once_only())
+    });
+    let progress = Progress {
+        failed: owed,
+        assigned: assign.iter().map(|p| p.role.clone()).collect(),
+        removed: remove.iter().map(|p| p.role.clone()).collect(),
+        ..Progress::default()
+    };
+    let (mut app, user) = metadata_writes(policy, &d, &ev, &progress);
+    let mut after = Vec::new();
+    if !assign.is_empty() {
+        let (markers, rest) = app
+            .into_iter()
+            .partition(|(k, _)| k == PENDING_KEY || k == DONE_KEY);
+        after = markers;
+        app = rest;
+    }
+    let why = policy
+        .rules
+        .iter()
+        .zip(&d.rules)
+        .filter(|(_, o)| o.matched)
+        .map(|(r, o)| {
+            let mut lines = describe(&r.when, render);
+            if o.reason != "conditions hold" {
+                lines.insert(0, o.reason.to_owned());
+            }
+            (r.name.clone(), lines)
+        })
+        .collect();
+    Ok(UserPlan {
+        user_id: ev.user_id.clone(),
+        rules: d.rules,
+        why,
+        remove,
+        patch: (app, user),
+        assign,
+        patch_after: after,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::core::event::GRANTED_KEY;
+    use crate::core::policy::parse_policy;
+
+    fn j(s: &str) -> Json {
+        serde_json::from_str(s).unwrap()
+    }
+    fn table() -> Vec<ResolvedRole> {
+        [
+            ("rol_p", "Premium User"),
+            ("rol_a", "Admin"),
+            ("rol_t", "Trial"),
+        ]
+        .iter()
+        .map(|(id, name)| ResolvedRole {
+            id: (*id).into(),
+            name: (*name).into(),
+        })
+        .collect()
+    }
+    fn plan(policy: &str, user: &str, held: &[&str]) -> UserPlan {
+        let p = parse_policy(&j(policy)).unwrap();
+        let held: Vec<String> = held.iter().map(|s| s.to_string()).collect();
+        plan_user(&p, &j(user), &held, &table(), &|v| {
+            serde_json::to_string(v).unwrap()
+        })
+        .unwrap()
+    }
+    fn ids(rs: &[PlannedRole]) -> Vec<&str> {
+        rs.iter().map(|r| r.role.id.as_str()).collect()
+    }
+    const RETRACT: &str = r#"{"rules":[{"name":"g","when":{"provider":"google-oauth2"},
+        "assign_roles":["Premium User"],"retract":true}]}"#;
+    const GOOGLE: &str = r#"{"user_id":"google-oauth2|1","identities":[{"provider":"google-oauth2","connection":"google-oauth2"}]"#;
+    const DB: &str =
+        r#"{"user_id":"auth0|1","identities":[{"provider":"auth0","connection":"db"}]"#;
+
+    #[test]
+    fn a_retract_rule_records_before_it_grants_and_retracts_only_what_it_recorded() {
+        // Granted: recorded in phase 2, assigned in phase 3.
+        let p = plan(RETRACT, &[GOOGLE, "}"].concat(), &[]);
+        assert_eq!(ids(&p.assign), vec!["rol_p"]);
+        assert_eq!(
+            p.patch.0,
+            vec![(GRANTED_KEY.to_string(), j(r#"["Premium User"]"#))]
+        );
+        assert_eq!(p.changes(), 2);
+        // Held by hand when the rule matched: nothing to do, nothing recorded.
+        let p = plan(RETRACT, &[GOOGLE, "}"].concat(), &["rol_p"]);
+        assert_eq!(p.changes(), 0);
+        // No longer matching, recorded and held: removed in phase 1, un-recorded in phase 2.
+        let rec = r#","app_metadata":{"provisioning_roles":["Premium User"]}}"#;
+        let p = plan(RETRACT, &[DB, rec].concat(), &["rol_p"]);
+        assert_eq!(ids(&p.remove), vec!["rol_p"]);
+        assert_eq!(p.remove[0].rules, vec!["g"]);
+        assert_eq!(p.patch.0, vec![(GRANTED_KEY.to_string(), Json::Null)]);
+        // Given by hand (held, not recorded): never removed.
+        let p = plan(RETRACT, &[DB, "}"].concat(), &["rol_p"]);
+        assert_eq!(p.changes(), 0);
+        // Recorded but no longer held (a killed run between phases 1 and 2, or removed by
+        // hand): only the record goes, so a later hand grant is not taken for the policy's.
+        let p = plan(RETRACT, &[DB, rec].concat(), &[]);
+        assert!(p.remove.is_empty());
+        assert_eq!(p.patch.0, vec![(GRANTED_KEY.to_string(), Json::Null)]);
+        // Recorded, not held, matching again (killed between phases 2 and 3): granted.
+        let p = plan(RETRACT, &[GOOGLE, rec].concat(), &[]);
+        assert_eq!(ids(&p.assign), vec!["rol_p"]);
+        assert!(p.patch.0.is_empty(), "already recorded");
+        // Without retract a role is never removed for not matching.
+        let keep = RETRACT.replace(r#","retract":true"#, "");
+        assert_eq!(plan(&keep, &[DB, rec].concat(), &["rol_p"]).remove.len(), 0);
+    }
+
+    #[test]
+    fn login_only_conditions_are_skipped_never_guessed() {
+        let policy = r#"{"rules":[
+            {"name":"app","when":{"client_id":"web"},"assign_roles":["Admin"],"stop":true},
+            {"name":"g","when":{"provider":"google-oauth2"},"assign_roles":["Premium User"],"retract":true}]}"#;
+        let p = plan(policy, &[GOOGLE, "}"].concat(), &[]);
+        let reasons: Vec<&str> = p.rules.iter().map(|r| r.reason).collect();
+        assert!(
+            reasons
+                .iter()
+                .all(|r| r.starts_with("not evaluable offline")),
+            "{reasons:?}"
+        );
+        assert_eq!(p.changes(), 0);
+        // A recorded role a not-evaluable rule also assigns is not retracted: that rule may
+        // match at the next login.
+        let both = r#"{"rules":[
+            {"name":"app","when":{"client_id":"web"},"assign_roles":["Premium User"]},
+            {"name":"g","when":{"provider":"google-oauth2"},"assign_roles":["Premium User"],"retract":true}]}"#;
+        let rec = r#","app_metadata":{"provisioning_roles":["Premium User"]}}"#;
+        assert_eq!(plan(both, &[DB, rec].concat(), &["rol_p"]).changes(), 0);
+        // Linked identities: a rule reading the provider is not evaluable for that user.
+        let linked = r#"{"user_id":"auth0|1","identities":[{"provider":"auth0","connection":"db"},
+            {"provider":"google-oauth2","connection":"google-oauth2"}]}"#;
+        let p = plan(RETRACT, linked, &[]);
+        assert_eq!(p.rules[0].reason, crate::core::plan::OFFLINE_CONNECTION);
+        // Login-only effects are the login's: a deny rule does not stop a grant offline.
+        let deny = r#"{"rules":[{"name":"d","when":{"trigger":"post-login"},"deny":"no"},
+            {"name":"g","when":{"trigger":"post-login"},"assign_roles":["Trial"],"claims":{"https://e.com/x":1}}]}"#;
+        assert_eq!(
+            ids(&plan(deny, &[DB, "}"].concat(), &[]).assign),
+            vec!["rol_t"]
+        );
+    }
+
+    #[test]
+    fn pending_markers_clear_after_the_grant_and_once_only_work_stays_owed() {
+        let policy = r#"{"rules":[
+            {"name":"welcome","when":{"first_login":true,"provider":"auth0"},"assign_roles":["Trial"]},
+            {"name":"perm","when":{"provider":"auth0"},"assign_permissions":[{"resource_server_identifier":"https://api/","permission_name":"r"}]}]}"#;
+        let user = [
+            DB,
+            r#","app_metadata":{"provisioning_pending":["welcome","perm"]}}"#,
+        ]
+        .concat();
+        let p = plan(policy, &user, &[]);
+        assert_eq!(p.rules[0].reason, "pending from an earlier login");
+        assert_eq!(ids(&p.assign), vec!["rol_t"]);
+        assert!(p.patch.0.is_empty());
+        assert_eq!(
+            p.patch_after,
+            vec![("provisioning_pending".to_string(), j(r#"["perm"]"#))],
+            "welcome is done once granted; perm's permissions are left to the login"
+        );
+        // Not pending, first_login cannot be known offline.
+        let p = plan(policy, &[DB, "}"].concat(), &[]);
+        assert_eq!(p.rules[0].reason, crate::core::plan::OFFLINE_LOGIN_ONLY);
+        assert_eq!(p.changes(), 0);
+    }
+
+    #[test]
+    fn a_role_missing_from_the_table_is_an_error() {
+        let p = parse_policy(&j(r#"{"rules":[{"name":"x","assign_roles":["Nope"]}]}"#)).unwrap();
+        let e = plan_user(&p, &j(r#"{"user_id":"u"}"#), &[], &table(), &|_| {
+            String::new()
+        })
+        .unwrap_err();
+        assert_eq!(e, "role \"Nope\" is not in the tenant's roles table");
+    }
+}
