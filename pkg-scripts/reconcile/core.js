@@ -9,7 +9,6 @@ const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
 const { spawn, spawnSync } = require('node:child_process');
-const { once } = require('node:events');
 const { ConfigError, DeployError } = require('../lib/errors.js');
 const { splitLines } = require('./read-source.js');
 
@@ -61,19 +60,29 @@ async function *planStream({ bin, policyFile, rolesFile, explain = false, inputs
   const exited = new Promise((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   const spawnError = new Promise((_, reject) => child.on('error', reject));
   spawnError.catch(() => {});
-  child.stdin.on('error', () => { /* EPIPE: the exit status says why */ });
+  // A core that exits early breaks the pipe (EPIPE): writing stops, its exit status says why.
+  let broken = false;
+  const drained = () => new Promise((resolve) => {
+    const done = () => {
+      child.stdin.off('drain', done);
+      child.stdin.off('close', done);
+      resolve();
+    };
+    child.stdin.on('drain', done);
+    child.stdin.on('close', done);
+  });
+  child.stdin.on('error', () => { broken = true; });
+  child.stdin.on('close', () => { broken = true; });
 
   const pending = [];
   let wakeWriter = null;
   let stop = false;
   const writer = (async () => {
     for await (const input of inputs) {
-      if (stop) break;
+      if (stop || broken) break;
       pending.push(input);
-      if (!child.stdin.write(JSON.stringify({ user: input.user, roles: input.roles }) + '\n')) {
-        await Promise.race([once(child.stdin, 'drain'), exited]);
-      }
-      while (pending.length > MAX_PENDING && !stop) await new Promise((r) => { wakeWriter = r; });
+      if (!child.stdin.write(JSON.stringify({ user: input.user, roles: input.roles }) + '\n')) await drained();
+      while (pending.length > MAX_PENDING && !stop && !broken) await new Promise((r) => { wakeWriter = r; });
     }
     child.stdin.end();
   })();
@@ -104,6 +113,9 @@ async function *planStream({ bin, policyFile, rolesFile, explain = false, inputs
       }
       yield { input, plan };
     }
+    // The core's output ended: a writer still waiting to write more must stop.
+    stop = true;
+    if (wakeWriter) wakeWriter();
     await writer;
     if (writerError) throw writerError;
     const { code, signal } = await Promise.race([exited, spawnError]);
