@@ -64,6 +64,7 @@ class Tracker {
     this.remaining = null;
     this.resetMs = null; // server clock
     this.inflight = 0;
+    this.answered = 0; // replies (or failures) so far
     this.blockedUntil = 0; // local clock: a 429's wait
     this.waiters = [];
     this.samples = 0;
@@ -115,7 +116,10 @@ class Pacer {
         await this.wait(t.blockedUntil - now);
         continue;
       }
-      if (t.remaining === null || t.remaining - t.inflight > 0) {
+      // A class not heard from yet sends one request and waits for its reply: it may share a
+      // bucket (an API-wide one) that the other classes' replies already show drained.
+      const blind = t.remaining === null && t.answered === 0 && t.inflight > 0;
+      if (!blind && (t.remaining === null || t.remaining - t.inflight > 0)) {
         t.inflight++;
         return now;
       }
@@ -151,6 +155,7 @@ class Pacer {
     }
     const t = this.tracker(cls);
     t.inflight = Math.max(0, t.inflight - 1);
+    t.answered++;
     const now = this.now();
     if (headers) {
       this.clock.observe(headers.get('date'), sentMs, now);
