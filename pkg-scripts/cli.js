@@ -15,7 +15,7 @@ const COMMANDS = [
   ['test', ['policy.js', 'test'], 'run policy test files through the built Action', 'auth0-provision test pkg-scripts/policies/*.test.json'],
   ['deploy', ['deploy.js'], 'create/update, deploy and bind the Action (--dry-run, --plan)', 'auth0-provision deploy --dry-run'],
   ['export', ['export.js'], 'export for the Auth0 Deploy CLI or Terraform', 'auth0-provision export --format deploy-cli out/'],
-  ['reconcile', null, 'apply the policy to every existing user (not available yet)', 'auth0-provision reconcile --policy FILE'],
+  ['reconcile', ['reconcile.js'], 'apply the policy to every existing user (dry run; --apply)', 'auth0-provision reconcile --policy pkg-scripts/policies/premium-for-google.json'],
 ];
 
 function usage() {

@@ -1,7 +1,8 @@
 #!/usr/bin/env node
 'use strict';
 // `npm run policy -- <subcommand>`: `test` runs here, in JS, because it needs the emulator and
-// the built Action; every other subcommand is the Rust core's own (src/bin/policy.rs), passed
+// the built Action, `check --tenant` and `explain --user` because they read the tenant; every
+// other subcommand is the Rust core's own (src/bin/policy.rs), passed
 // through unchanged so its checks stay the ones the Action runs.
 const fs = require('node:fs');
 const path = require('node:path');
@@ -84,10 +85,12 @@ async function main(argv = process.argv.slice(2)) {
   try {
     if (sub === 'test') return await test(rest);
     if (sub === 'check' && rest.includes('--tenant')) return await checkTenantCommand(rest);
+    if (sub === 'explain' && rest.some((a) => a === '--user' || a.startsWith('--user='))) return await require('./reconcile/explain-user.js').explainUser(rest);
     return passThrough(argv);
   } catch (e) {
     if (e instanceof UsageError) {
-      process.stderr.write(usageMessage(`policy ${sub}`, e.message, sub === 'test' ? TEST_USAGE : CHECK_TENANT_USAGE));
+      const usage = sub === 'test' ? TEST_USAGE : sub === 'explain' ? require('./reconcile/explain-user.js').USAGE : CHECK_TENANT_USAGE;
+      process.stderr.write(usageMessage(`policy ${sub}`, e.message, usage));
       return USAGE_EXIT;
     }
     if (e instanceof ConfigError) {

@@ -36,7 +36,12 @@ test('usage errors exit 2: no command, an unknown one, one not available yet', (
   const unknown = cli('frobnicate');
   assert.equal(unknown.status, 2);
   assert.match(unknown.stderr, /unknown command: frobnicate\nusage: auth0-provision/);
-  const later = cli('reconcile', '--policy', 'x.json');
-  assert.equal(later.status, 2);
-  assert.match(later.stderr, /not available yet/);
+  for (const [name] of COMMANDS.filter(([, tool]) => !tool)) {
+    const later = cli(name);
+    assert.equal(later.status, 2);
+    assert.match(later.stderr, /not available yet/);
+  }
+  const usage = cli('reconcile', '--no-such-option');
+  assert.equal(usage.status, 2, usage.stderr);
+  assert.match(usage.stderr, /reconcile: unknown option --no-such-option\n\nUsage: npm run reconcile/);
 });

@@ -1,0 +1,142 @@
+'use strict';
+// The dry run's account of a plan: users scanned; per rule, users matched, roles to assign
+// and remove, metadata keys to write, users the rule cannot judge offline; record errors;
+// the writes --apply will send (the minimum: one DELETE and one PATCH per user that needs
+// them, POST /roles/{id}/users in batches, the after-grant PATCHes) and how long they take
+// at the rate limits the reads measured. Counts only: nothing per user is kept.
+const { patchKeys, hasWrites } = require('./changes.js');
+const { secondsFor } = require('./pace.js');
+
+const MAX_ERRORS_SHOWN = 5;
+
+class PlanSummary {
+  /**
+   * @param {object} o policy (parsed: rule names in order, and which metadata keys each
+   *   rule sets — to attribute a patch's keys to rules, for display only); batchSize
+   */
+  constructor({ policy, batchSize }) {
+    this.batchSize = batchSize;
+    this.rules = new Map();
+    this.ruleKeys = new Map();
+    for (const r of (policy && policy.rules) || []) {
+      this.rule(r.name);
+      const keys = new Set();
+      for (const where of ['app_metadata', 'user_metadata']) for (const k of Object.keys(r[`set_${where}`] || {})) keys.add(`${where}.${k}`);
+      this.ruleKeys.set(r.name, keys);
+    }
+    this.users = 0;
+    this.withChanges = 0;
+    this.changes = 0;
+    this.errors = 0;
+    this.errorSamples = [];
+    this.deletes = 0;
+    this.patches = 0;
+    this.patchAfter = 0;
+    this.assignByRole = new Map(); // role id → {name, users}
+    this.bookkeeping = 0; // metadata keys no matched rule sets (provisioning_roles, markers)
+  }
+
+  rule(name) {
+    if (!this.rules.has(name)) this.rules.set(name, { matched: 0, assign: 0, remove: 0, metadata: 0, notEvaluable: 0 });
+    return this.rules.get(name);
+  }
+
+  /** Counts one core output line. */
+  add(plan) {
+    this.users++;
+    if (plan.error) {
+      this.errors++;
+      if (this.errorSamples.length < MAX_ERRORS_SHOWN) this.errorSamples.push(`${plan.user_id === null ? '(no user_id)' : plan.user_id}: ${plan.error}`);
+      return;
+    }
+    const matched = [];
+    for (const r of plan.rules || []) {
+      const s = this.rule(r.name);
+      if (r.status === 'matched') {
+        s.matched++;
+        matched.push(r.name);
+      } else if (r.status === 'not_evaluable') s.notEvaluable++;
+    }
+    for (const r of plan.remove || []) for (const n of r.rules || []) this.rule(n).remove++;
+    for (const r of plan.assign || []) {
+      for (const n of r.rules || []) this.rule(n).assign++;
+      const a = this.assignByRole.get(r.id) || { name: r.name, users: 0 };
+      a.users++;
+      this.assignByRole.set(r.id, a);
+    }
+    for (const k of [...patchKeys(plan.patch), ...patchKeys(plan.patch_after)]) {
+      const owners = matched.filter((n) => (this.ruleKeys.get(n) || new Set()).has(`${k.where}.${k.key}`));
+      if (owners.length) for (const n of owners) this.rule(n).metadata++;
+      else this.bookkeeping++;
+    }
+    if ((plan.remove || []).length) this.deletes++;
+    if (patchKeys(plan.patch).length) this.patches++;
+    if (patchKeys(plan.patch_after).length) this.patchAfter++;
+    if (hasWrites(plan)) this.withChanges++;
+    this.changes += Number.isFinite(plan.changes) ? plan.changes : 0;
+  }
+
+  /** The fewest writes that carry the plan out: {deletes, patches, batches, patchAfter, userWrites, total}. */
+  minimumWrites() {
+    let batches = 0;
+    for (const { users } of this.assignByRole.values()) batches += Math.ceil(users / this.batchSize);
+    const userWrites = this.deletes + this.patches + this.patchAfter;
+    return { deletes: this.deletes, patches: this.patches, batches, patchAfter: this.patchAfter, userWrites, total: userWrites + batches };
+  }
+
+  /** The summary table as lines. */
+  table() {
+    const rows = [['rule', 'matched', 'assign', 'remove', 'metadata', 'not evaluable']];
+    for (const [name, s] of this.rules) rows.push([name, s.matched, s.assign, s.remove, s.metadata, s.notEvaluable]);
+    if (this.bookkeeping) rows.push(['(bookkeeping keys)', '', '', '', this.bookkeeping, '']);
+    const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => String(r[i]).length)));
+    const fmt = (r) => r.map((c, i) => (i === 0 ? String(c).padEnd(widths[i]) : String(c).padStart(widths[i]))).join('  ');
+    const lines = [`users scanned: ${this.users}; with changes: ${this.withChanges}; changes: ${this.changes}; errors: ${this.errors}`, '', fmt(rows[0])];
+    lines.push(widths.map((w) => '-'.repeat(w)).join('  '));
+    for (const r of rows.slice(1)) lines.push(fmt(r));
+    for (const e of this.errorSamples) lines.push(`error: ${e}`);
+    if (this.errors > this.errorSamples.length) lines.push(`error: … and ${this.errors - this.errorSamples.length} more (--out lists none of them: they have no plan)`);
+    return lines;
+  }
+}
+
+const duration = (s) => (s < 1 ? 'under 1 s' : s < 90 ? `${Math.ceil(s)} s` : s < 5400 ? `${Math.ceil(s / 60)} min` : `${(s / 3600).toFixed(1)} h`);
+
+/**
+ * How long the writes take, from the buckets the reads measured. The write buckets cannot be
+ * seen without writing, so (stated in the output) each is taken to be the bucket its reads
+ * drew on: user writes (PATCH/DELETE /users/…) as GET /users, role-member writes (POST
+ * /roles/{id}/users) as GET /roles/{id}/users. Auth0's Essentials/Professional rows allow
+ * writes to users 200/min against 500/min for reads, so there it takes up to 2.5× longer.
+ */
+function estimateLines(min, pacer, { concurrency, latencyMs }) {
+  const lines = [];
+  const parts = [
+    ['user writes (PATCH/DELETE /users/…)', min.userWrites, 'users-read', 'GET /users'],
+    ['role-member writes (POST /roles/{id}/users)', min.batches, 'role-members-read', 'GET /roles/{id}/users'],
+  ];
+  let total = 0;
+  let known = true;
+  let upper = false;
+  for (const [what, n, cls, read] of parts) {
+    if (!n) continue;
+    const b = pacer.bucket(cls);
+    const byLatency = latencyMs ? (n * latencyMs) / 1000 / concurrency : 0;
+    const s = secondsFor(n, b);
+    if (s === null) {
+      known = b === null ? known : false;
+      lines.push(`  ${what}: ${n}; ${b ? `bucket ${b.limit}, refill not measured (the reads did not drain it)` : 'no x-ratelimit-* headers seen'}; at ${concurrency} in flight ≈ ${duration(byLatency)}`);
+      total += byLatency;
+      continue;
+    }
+    const t = Math.max(s, byLatency);
+    total += t;
+    if (!b.measured) upper = true;
+    lines.push(`  ${what}: ${n} at ${b.perSecond.toFixed(2)}/s after a burst of ${b.limit} (${b.measured ? 'measured' : 'at least: the reads did not drain it'} on ${read}) ${t < 1 ? '' : b.measured ? '≈ ' : '≤ '}${duration(t)}`);
+  }
+  const approx = total < 1 ? '' : !known ? 'at least ' : upper ? 'at most ' : '≈ ';
+  lines.unshift(`time --apply will take: ${approx}${duration(total)} (assumes each write bucket is as large and refills as fast as the bucket its reads measured; Auth0's Essentials/Professional plans allow writes to users 200/min vs 500/min reads: up to 2.5× longer there)`);
+  return lines;
+}
+
+module.exports = { PlanSummary, estimateLines, duration };
