@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Builds dist/action.js: Rust → wasm (cargo) → JS glue (wasm-bindgen, exact version) →
-// size-optimised wasm (wasm-opt -Oz) → brotli + Z85 embedded in the CommonJS shim → terser.
+// size-optimised wasm (wasm-opt -Oz) → brotli, as text (lib/embed.js) in the CommonJS shim → terser.
 'use strict';
 const { execFileSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -9,6 +9,7 @@ const zlib = require('node:zlib');
 const { parseCommandLine } = require('./lib/args.js');
 const { readPolicyFile, compactPolicy } = require('./lib/policy-input.js');
 const { CODE_LIMIT: LIMIT } = require('./lib/action-code.js');
+const embed = require('./lib/embed.js');
 
 const ROOT = path.resolve(__dirname, '..');
 const TARGET = 64000; // our own budget (issue 14: 64,000 bytes)
@@ -29,25 +30,6 @@ function bakedPolicy(file) {
   // Kept as the author's text (re-serialised compactly); validated by the wasm at run time
   // exactly like a POLICY secret.
   return JSON.stringify(compactPolicy(readPolicyFile(file, '--policy'), `--policy ${file}`));
-}
-
-const Z85 = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#';
-
-/** Z85-encodes `buf` (zero-padded to a multiple of 4 bytes; the shim cuts the padding). */
-function z85(buf) {
-  const padded = Buffer.alloc(Math.ceil(buf.length / 4) * 4);
-  buf.copy(padded);
-  let out = '';
-  for (let i = 0; i < padded.length; i += 4) {
-    let v = padded.readUInt32BE(i);
-    const chunk = new Array(5);
-    for (let k = 4; k >= 0; k--) {
-      chunk[k] = Z85[v % 85];
-      v = Math.floor(v / 85);
-    }
-    out += chunk.join('');
-  }
-  return out;
 }
 
 const escapeRe = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
@@ -114,6 +96,11 @@ async function main() {
   const mapping = wasmOpt(['--strip-target-features', '--minify-imports-and-exports-and-modules', '-o', opt, optimised]);
 
   const wasm = fs.readFileSync(opt);
+  // The shim's decoder of the embedded text, a wasm module of its own (js-shim/unpack.wat).
+  const unpackWasm = path.join(gen, 'unpack.wasm');
+  execFileSync(process.execPath, [require.resolve('binaryen/bin/wasm-as'), path.join(ROOT, 'js-shim/unpack.wat'), '-o', unpackWasm],
+    { cwd: ROOT, env });
+  wasmOpt(['-Oz', '--strip-debug', '--strip-producers', '-o', unpackWasm, unpackWasm]);
   const br = zlib.brotliCompressSync(wasm, {
     params: {
       [zlib.constants.BROTLI_PARAM_QUALITY]: 11,
@@ -133,13 +120,18 @@ async function main() {
   const version = JSON.parse(execFileSync('cargo', ['metadata', '--no-deps', '--format-version', '1'],
     { cwd: ROOT, env, encoding: 'utf8' })).packages[0].version;
   const template = fs.readFileSync(path.join(ROOT, 'js-shim/action.template.js'), 'utf8');
-  const encoded = z85(br);
+  const encoded = embed.encode(br);
   // The shim's own deny (when the wasm itself failed) gives the reason the Rust side gives:
   // taken from the one definition, so the two can never differ.
   const rust = fs.readFileSync(path.join(ROOT, 'src/bindings/execute.rs'), 'utf8');
   const denyReason = (rust.match(/pub const DENY_REASON: &str = ("[^"\\]*");/) || [])[1];
   if (!denyReason || !template.includes("/*@DENY_REASON@*/''")) throw new Error('DENY_REASON not found in src/bindings/execute.rs or the shim');
+  if (!['/*@EMBED_RANGES@*/[]', '"/*@WASM@*/"', "/*@UNPACK_WASM@*/''"].every((p) => template.includes(p))) {
+    throw new Error('the shim lost its unpack() placeholders');
+  }
   let code = template
+    .replace("/*@UNPACK_WASM@*/''", () => JSON.stringify(fs.readFileSync(unpackWasm).toString('base64')))
+    .replace('/*@EMBED_RANGES@*/[]', () => JSON.stringify(embed.TWO_RANGES.flat()))
     .replace("/*@DENY_REASON@*/''", () => denyReason)
     .replace('/*@VERSION@*/', `auth0-provision ${version}`)
     .replace('/*@POLICY@*/null', () => policy)
@@ -158,7 +150,7 @@ async function main() {
     format: { comments: /Auth0 Action|Secrets:|Built by/, inline_script: false },
   });
   code = min.code + '\n';
-  if (!code.includes(`"${encoded}"`)) throw new Error('the minified Action no longer embeds the Z85 wasm verbatim');
+  if (!code.includes(`"${encoded}"`)) throw new Error('the minified Action no longer embeds the encoded wasm verbatim');
   fs.mkdirSync(path.dirname(out), { recursive: true });
   fs.writeFileSync(out, code);
   const size = Buffer.byteLength(code);

@@ -56,23 +56,18 @@ function routes(result) {
   return result.requests.map((r) => r.route);
 }
 
-/** The wasm embedded in a built Action file (brotli + Z85, as the shim decodes it). */
+/** The wasm embedded in a built Action file (brotli, as pkg-scripts/lib/embed.js text). */
 function embeddedWasm(file) {
   const zlib = require('node:zlib');
+  const { decode } = require('../pkg-scripts/lib/embed.js');
   const code = fs.readFileSync(file, 'utf8');
-  const m = code.match(/"([0-9a-zA-Z.\-:+=^!/*?&<>()[\]{}@%$#]{1000,})"/);
+  const m = code.match(/"([^"\\\n]{10000,})"/);
   if (!m) throw new Error(`no embedded wasm found in ${file}`);
-  const A = '0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:+=^!/*?&<>()[]{}@%$#';
-  const out = Buffer.alloc((m[1].length / 5) * 4);
-  for (let i = 0; i < m[1].length; i += 5) {
-    let v = 0;
-    for (let k = 0; k < 5; k++) v = v * 85 + A.indexOf(m[1][i + k]);
-    out.writeUInt32BE(v, (i / 5) * 4);
-  }
-  // The build zero-pads to 4 bytes (the shim knows the real length); try the 4 candidates.
-  for (let pad = 0; pad < 4; pad++) {
+  const whole = decode(m[1], Infinity);
+  // The build zero-pads to 5 bytes (the shim knows the real length); try the 5 candidates.
+  for (let pad = 0; pad < 5; pad++) {
     try {
-      return zlib.brotliDecompressSync(out.subarray(0, out.length - pad));
+      return zlib.brotliDecompressSync(whole.subarray(0, whole.length - pad));
     } catch (_) { /* try a shorter length */ }
   }
   throw new Error(`embedded wasm in ${file} does not decompress`);
