@@ -23,16 +23,8 @@ const POLICY = {
   ],
 };
 
-/** mulberry32: a seeded PRNG, so a failure names a seed that reproduces it. */
-function prng(seed) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(a ^ (a >>> 15), 1 | a);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// A seeded PRNG (the emulator seed's), so a failure names a seed that reproduces it.
+const { prng } = require('../pkg-scripts/emulator/seed.js');
 
 function randomUsers(n, rand, roles) {
   const pick = (xs) => xs[Math.floor(rand() * xs.length)];

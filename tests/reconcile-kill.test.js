@@ -12,15 +12,7 @@ const APPLY = ['--policy', POLICY, '--apply', '--max-changes', '100000'];
 const USERS = 500;
 const IN_FLIGHT = 4;
 
-function prng(seed) {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let t = Math.imul(s ^ (s >>> 15), 1 | s);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+const { prng } = require('../pkg-scripts/emulator/seed.js');
 
 test('SIGKILL at random moments of --apply, rerun: the same tenant as one uninterrupted run, and no write twice', async () => {
   const seed = Number(process.env.KILL_SEED) || (Date.now() % 1000000);

@@ -171,28 +171,8 @@ class Management {
     const url = this.origin + pathAndQuery;
     const shown = pathAndQuery.split('?')[0];
     for (let attempt = 1; ; attempt++) {
-      const headers = { accept: 'application/json' };
-      if (body !== undefined) headers['content-type'] = 'application/json';
-      if (auth) headers.authorization = `Bearer ${this.token}`;
       const t0 = this.now();
-      let res;
-      let failure;
-      try {
-        const r = await fetch(url, {
-          method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-          redirect: 'error', signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS),
-        });
-        const text = await r.text();
-        let json;
-        try {
-          json = text ? JSON.parse(text) : undefined;
-        } catch (_) {
-          json = undefined;
-        }
-        res = { status: r.status, json, headers: r.headers };
-      } catch (e) {
-        failure = e.name === 'TimeoutError' ? `timed out after ${REQUEST_TIMEOUT_MS} ms` : `network error (${e.cause ? e.cause.code || e.cause.message : e.message})`;
-      }
+      const { res, failure } = await exchange(url, method, body, auth ? this.token : null, REQUEST_TIMEOUT_MS);
       this.sent.push({ method, path: shown, status: res ? res.status : 0 });
       if (this.verbose) this.say(this.redactor.text(`  ${method} ${pathAndQuery} → ${res ? res.status : failure} (${this.now() - t0} ms)`));
       if (res && !retryable(res.status)) return res;
@@ -209,4 +189,32 @@ class Management {
   }
 }
 
-module.exports = { Management, ApiError, Redactor, backoffMs, retryAfterMs, scopeFor, queryString, MAX_ATTEMPTS, MAX_WAIT_MS };
+/**
+ * One HTTP exchange with a JSON body (no redirects): {res: {status, json, headers}} — json
+ * undefined when the body is empty or not JSON — or {failure, timedOut} when no reply came.
+ */
+async function exchange(url, method, body, token, timeoutMs) {
+  const headers = { accept: 'application/json' };
+  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (token) headers.authorization = `Bearer ${token}`;
+  try {
+    const r = await fetch(url, {
+      method, headers, body: body === undefined ? undefined : JSON.stringify(body),
+      redirect: 'error', signal: AbortSignal.timeout(timeoutMs),
+    });
+    const text = await r.text();
+    let json;
+    try {
+      json = text ? JSON.parse(text) : undefined;
+    } catch (_) {
+      json = undefined;
+    }
+    return { res: { status: r.status, json, headers: r.headers } };
+  } catch (e) {
+    const timedOut = e.name === 'TimeoutError';
+    const failure = timedOut ? `timed out after ${timeoutMs} ms` : `network error (${e.cause ? e.cause.code || e.cause.message : e.message})`;
+    return { failure, timedOut };
+  }
+}
+
+module.exports = { Management, ApiError, exchange, Redactor, backoffMs, retryAfterMs, scopeFor, queryString, MAX_ATTEMPTS, MAX_WAIT_MS };

@@ -223,4 +223,4 @@ function seedFixture({ clientId = 'emulator-m2m-client', clientSecret = crypto.r
   };
 }
 
-module.exports = { makeGenerator, seedStats, seedFixture, SEED_SCOPES, hashText };
+module.exports = { makeGenerator, seedStats, seedFixture, SEED_SCOPES, hashText, prng };

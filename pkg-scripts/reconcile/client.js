@@ -5,7 +5,7 @@
 // retry without a small attempt cap (the pacer keeps them rare); 5xx, network errors and
 // timeouts retry with a bounded backoff; a 401 gets one fresh token (a run can outlive
 // one). No per-request log is kept (a million-user run): only counts.
-const { Management, ApiError, backoffMs, retryAfterMs } = require('../deploy/client.js');
+const { Management, ApiError, backoffMs, retryAfterMs, exchange } = require('../deploy/client.js');
 const { Pacer, endpointClass } = require('./pace.js');
 
 const DEFAULT_TIMEOUT_MS = 30000;
@@ -121,28 +121,8 @@ class TenantClient extends Management {
   }
 
   /** One HTTP exchange: {res} or {failure, timedOut}. */
-  async once(method, pathAndQuery, body, token) {
-    const headers = { accept: 'application/json' };
-    if (body !== undefined) headers['content-type'] = 'application/json';
-    if (token) headers.authorization = `Bearer ${token}`;
-    try {
-      const r = await fetch(this.origin + pathAndQuery, {
-        method, headers, body: body === undefined ? undefined : JSON.stringify(body),
-        redirect: 'error', signal: AbortSignal.timeout(this.timeoutMs),
-      });
-      const text = await r.text();
-      let json;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch (_) {
-        json = undefined;
-      }
-      return { res: { status: r.status, json, headers: r.headers } };
-    } catch (e) {
-      const timedOut = e.name === 'TimeoutError';
-      const failure = timedOut ? `timed out after ${this.timeoutMs} ms` : `network error (${e.cause ? e.cause.code || e.cause.message : e.message})`;
-      return { failure, timedOut };
-    }
+  once(method, pathAndQuery, body, token) {
+    return exchange(this.origin + pathAndQuery, method, body, token, this.timeoutMs);
   }
 }
 
