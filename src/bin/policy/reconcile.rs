@@ -66,6 +66,19 @@ fn changes_json(c: &Changes) -> Value {
     serde_json::to_value(Json::Obj(c.clone())).unwrap_or(Value::Null)
 }
 
+/// The phase-2 PATCH body (`app_metadata`/`user_metadata`, each only when it changes), or
+/// `None` when nothing is written.
+fn patch_body((app, user): &(Changes, Changes)) -> Option<Value> {
+    let mut body = serde_json::Map::new();
+    if !app.is_empty() {
+        body.insert("app_metadata".into(), changes_json(app));
+    }
+    if !user.is_empty() {
+        body.insert("user_metadata".into(), changes_json(user));
+    }
+    (!body.is_empty()).then_some(Value::Object(body))
+}
+
 fn explain_lines(p: &UserPlan) -> Vec<String> {
     let mut out = vec![["user ", &p.user_id].concat()];
     for o in &p.rules {
@@ -100,19 +113,8 @@ fn explain_lines(p: &UserPlan) -> Vec<String> {
             format!("DELETE /api/v2/users/{id}/roles: {}", names(&p.remove)),
         );
     }
-    let (app, user) = &p.patch;
-    if !app.is_empty() || !user.is_empty() {
-        let mut body = serde_json::Map::new();
-        if !app.is_empty() {
-            body.insert("app_metadata".into(), changes_json(app));
-        }
-        if !user.is_empty() {
-            body.insert("user_metadata".into(), changes_json(user));
-        }
-        step(
-            &mut out,
-            format!("PATCH /api/v2/users/{id} {}", Value::Object(body)),
-        );
+    if let Some(body) = patch_body(&p.patch) {
+        step(&mut out, format!("PATCH /api/v2/users/{id} {body}"));
     }
     for r in &p.assign {
         step(
@@ -148,19 +150,7 @@ fn plan_json(p: &UserPlan, explain: bool) -> Value {
         .collect();
     let why: serde_json::Map<String, Value> =
         p.why.iter().map(|(n, w)| (n.clone(), json!(w))).collect();
-    let (app, user) = &p.patch;
-    let patch = if app.is_empty() && user.is_empty() {
-        Value::Null
-    } else {
-        let mut m = serde_json::Map::new();
-        if !app.is_empty() {
-            m.insert("app_metadata".into(), changes_json(app));
-        }
-        if !user.is_empty() {
-            m.insert("user_metadata".into(), changes_json(user));
-        }
-        Value::Object(m)
-    };
+    let patch = patch_body(&p.patch).unwrap_or(Value::Null);
     let after = if p.patch_after.is_empty() {
         Value::Null
     } else {
@@ -197,17 +187,28 @@ fn read_table(path: &str) -> Result<Vec<ResolvedRole>, String> {
 
 /// The user record and held role ids of one input line.
 fn parse_line(line: &str) -> Result<(Json, Vec<String>), String> {
-    let v: Value = serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))?;
-    let held = match &v["roles"] {
-        Value::Null => Vec::new(),
-        Value::Array(a) => a
-            .iter()
-            .map(|r| r.as_str().map(str::to_owned))
-            .collect::<Option<_>>()
-            .ok_or("roles: expected a list of role ids")?,
-        _ => return Err("roles: expected a list of role ids".into()),
+    // Read straight into the core's value and move the record out: one parse, no copy, for
+    // every user of the tenant.
+    let members = match serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))? {
+        Json::Obj(m) => m,
+        _ => Vec::new(), // no user: the snapshot says what is missing
     };
-    let user: Json = serde_json::from_value(v["user"].clone()).map_err(|e| e.to_string())?;
+    let (mut user, mut held) = (Json::Null, Vec::new());
+    for (k, v) in members {
+        match (k.as_str(), v) {
+            ("user", u) => user = u,
+            ("roles", Json::Null) => {}
+            ("roles", Json::Arr(a)) => {
+                held = a
+                    .iter()
+                    .map(|r| r.as_str().map(str::to_owned))
+                    .collect::<Option<_>>()
+                    .ok_or("roles: expected a list of role ids")?
+            }
+            ("roles", _) => return Err("roles: expected a list of role ids".into()),
+            _ => {}
+        }
+    }
     Ok((user, held))
 }
 

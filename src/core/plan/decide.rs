@@ -159,8 +159,8 @@ fn retract(policy: &Policy, ev: &Event, d: &mut Decision) {
         return;
     }
     let uncertain = |o: &RuleOutcome| o.reason == UNKNOWN || not_evaluable(o.reason);
-    let outcomes = d.rules.clone();
-    for (rule, outcome) in policy.rules.iter().zip(&outcomes) {
+    let mut retracted = Vec::new();
+    for (rule, outcome) in policy.rules.iter().zip(&d.rules) {
         if !rule.retract || outcome.matched || uncertain(outcome) {
             continue;
         }
@@ -170,12 +170,15 @@ fn retract(policy: &Policy, ev: &Event, d: &mut Decision) {
             let maybe = policy
                 .rules
                 .iter()
-                .zip(&outcomes)
+                .zip(&d.rules)
                 .any(|(r, o)| uncertain(o) && r.effects.assign_roles.contains(role));
             if granted && !wanted && !maybe {
-                want(&mut d.remove, role, &rule.name);
+                retracted.push((role, &rule.name));
             }
         }
+    }
+    for (role, rule) in retracted {
+        want(&mut d.remove, role, rule);
     }
 }
 

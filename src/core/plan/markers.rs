@@ -64,8 +64,7 @@ pub fn done_after(policy: &Policy, earlier: &[String], completed: &[String]) -> 
 pub fn is_role(r: &RoleRef, x: &ResolvedRole) -> bool {
     match r {
         RoleRef::Name(n) => &x.name == n,
-        // Planned-by-name progress (explain) carries the id in `name`.
-        RoleRef::Id(i) => &x.id == i || &x.name == i,
+        RoleRef::Id(i) => &x.id == i,
     }
 }
 

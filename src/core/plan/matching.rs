@@ -196,14 +196,17 @@ fn relaxed(when: &When, ev: &Event) -> When {
 pub(super) fn evaluate(rule: &Rule, ev: &Event) -> RuleOutcome {
     let pending = ev.pending.iter().any(|p| p == &rule.name);
     if let Some(o) = ev.offline {
+        // Reconcile asks this of every rule for every user: no copy unless relaxed.
+        let held_to;
         let when = if pending {
-            relaxed(&rule.when, ev)
+            held_to = relaxed(&rule.when, ev);
+            &held_to
         } else {
-            rule.when.clone()
+            &rule.when
         };
-        let skip = if login_only(&when) {
+        let skip = if login_only(when) {
             Some(OFFLINE_LOGIN_ONLY)
-        } else if o.ambiguous_connection && reads_connection(&when) {
+        } else if o.ambiguous_connection && reads_connection(when) {
             Some(OFFLINE_CONNECTION)
         } else {
             None

@@ -9,7 +9,7 @@ use super::{
 use crate::core::event::{Event, Trigger, DONE_KEY, GRANTED_KEY, PENDING_KEY};
 use crate::core::json::Json;
 use crate::core::mgmt::{assign_permissions_request, ticket_request, Request, ResolvedRole};
-use crate::core::policy::{Mfa, Policy};
+use crate::core::policy::{Mfa, Policy, RoleRef};
 
 /// First-level metadata changes (`null` deletes a key).
 pub type Changes = Vec<(String, Json)>;
@@ -141,8 +141,12 @@ pub fn steps(policy: &Policy, d: &Decision, ev: &Event) -> Vec<Step> {
 /// once-only effects completed, ticket URLs stored as a placeholder.
 pub fn assume_success(d: &Decision, ev: &Event) -> Progress {
     let (assign, remove) = role_changes(d, ev.held_roles());
+    // Not resolved yet: a role named by id keeps it as its id, and shows it as its name.
     let by_name = |w: &&WantedRole| ResolvedRole {
-        id: String::new(),
+        id: match &w.role {
+            RoleRef::Id(i) => i.clone(),
+            RoleRef::Name(_) => String::new(),
+        },
         name: w.role.as_str().to_owned(),
     };
     Progress {

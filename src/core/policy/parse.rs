@@ -143,22 +143,16 @@ fn parse_rule(path: &str, item: &Json, ns: Option<&str>, errs: &mut Errors) -> O
             When::default()
         }
     };
-    let stop = match item.get("stop") {
+    let flag = |key: &str, errs: &mut Errors| match item.get(key) {
         None | Some(Json::Null) => false,
         Some(Json::Bool(b)) => *b,
         Some(v) => {
-            errs.wrong_type(&join(path, "stop"), "true or false", v);
+            errs.wrong_type(&join(path, key), "true or false", v);
             false
         }
     };
-    let retract = match item.get("retract") {
-        None | Some(Json::Null) => false,
-        Some(Json::Bool(b)) => *b,
-        Some(v) => {
-            errs.wrong_type(&join(path, "retract"), "true or false", v);
-            false
-        }
-    };
+    let stop = flag("stop", errs);
+    let retract = flag("retract", errs);
     let effects = parse_effects(path, item, ns, errs);
     if retract && effects.assign_roles.is_empty() {
         errs.add(
