@@ -1326,7 +1326,7 @@ fn oracle_holds(w: &When, ev: &Event) -> bool {
         })
         && w.organization
             .as_ref()
-            .is_none_or(|os| os.iter().any(|o| ev.organization.contains(o)))
+            .is_none_or(|os| os.iter().any(|o| ev.organization.iter().flatten().any(|e| e == o)))
         && meta(&w.app_metadata, &ev.app_metadata)
         && meta(&w.user_metadata, &ev.user_metadata)
         && holds_some(&w.has_role, true)

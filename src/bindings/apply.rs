@@ -15,12 +15,12 @@ use crate::core::event::{Event, PENDING_KEY};
 use crate::core::json::Json;
 use crate::core::mgmt::ResolvedRole;
 use crate::core::mgmt::{
-    assign_roles_request, parse_ticket_url, remove_roles_request, update_user_request, Body,
-    Request,
+    add_org_member_roles_request, add_org_members_request, assign_roles_request, parse_ticket_url,
+    remove_roles_request, update_user_request, Body, Request,
 };
 use crate::core::plan::{
-    claims_after, metadata_writes, missing_roles, rules_where, steps, Decision, Progress, Step,
-    Via, WantedRole,
+    claims_after, metadata_writes, missing_roles, rules_where, steps, Decision, OrgGrant, Progress,
+    Step, Via, WantedRole,
 };
 use crate::core::policy::Policy;
 use js_sys::{Object, Reflect};
@@ -224,6 +224,22 @@ pub async fn apply(
                 names.extend(done.iter().map(|r| r.name.clone()));
                 into.extend(done);
             }
+            Step::Organizations(grants) => {
+                for g in grants {
+                    match give_org(c, g, ev).await {
+                        Ok(()) => {
+                            tally.progress.orgs.extend(g.records());
+                            out.did.push("organization".into());
+                        }
+                        Err(e) => {
+                            if matches!(e, Error::Api { status: 404, .. }) {
+                                c.forget_org(&g.org);
+                            }
+                            tally.fail(&g.rules, e);
+                        }
+                    }
+                }
+            }
             Step::AssignPermissions { request, rules } => {
                 let call = c.call_owned(request.clone());
                 let grant = Box::pin(async move { call.await.map(|_| String::new()) });
@@ -291,6 +307,29 @@ pub async fn apply(
         out.throttled = stats.throttled;
     }
     tally.error.map_or(Ok(()), Err)
+}
+
+/// Makes the user a member of `g`'s organization (when not recorded yet) and gives the roles:
+/// an "already a member" 409 is the state wanted, so it counts as success.
+async fn give_org(c: &Client, g: &OrgGrant, ev: &Event) -> Result<(), Error> {
+    let org = c.resolve_org(&g.org).await?;
+    if g.join {
+        match c.call(&add_org_members_request(&org, &[&ev.user_id])).await {
+            Ok(_) | Err(Error::Api { status: 409, .. }) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    if g.roles.is_empty() {
+        return Ok(());
+    }
+    let mut ids: Vec<String> = Vec::new();
+    for r in &g.roles {
+        ids.push(c.resolve(r).await?.id);
+    }
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    c.call(&add_org_member_roles_request(&org, &ev.user_id, &ids))
+        .await
+        .map(|_| ())
 }
 
 /// The key of a once-only request: its path (which names the user) and body.

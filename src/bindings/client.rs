@@ -14,10 +14,11 @@ use crate::core::error::{Call, Error};
 use crate::core::json::Json;
 use crate::core::mgmt::ResolvedRole;
 use crate::core::mgmt::{
-    api_error, get_role_request, list_roles_request, lookup_step, parse_role, parse_roles_page,
-    parse_token, token_request, token_ttl_ms, Lookup, Request,
+    api_error, get_role_request, list_roles_request, lookup_step, org_by_name_request,
+    parse_org_id, parse_role, parse_roles_page, parse_token, token_request, token_ttl_ms, Lookup,
+    Request,
 };
-use crate::core::policy::RoleRef;
+use crate::core::policy::{OrgRef, RoleRef, CURRENT};
 use crate::core::retry::{backoff_ms, may_retry};
 use js_sys::Date;
 use std::cell::RefCell;
@@ -224,6 +225,21 @@ impl Conn {
         }
     }
 
+    /// The id of the organization named `name` (cached like role ids: the by-name endpoint
+    /// allows 100 requests a minute on most plans).
+    async fn look_up_org(self, name: String) -> Result<String, Error> {
+        match self.call(&org_by_name_request(&name)).await {
+            Ok(body) => {
+                let id = parse_org_id(body.as_ref())?;
+                let k = role_key(&self.tenant, "o", &name);
+                self.cache.set(&k, &id, ROLE_TTL_MS, Date::now());
+                Ok(id)
+            }
+            Err(Error::Api { status: 404, .. }) => Err(Error::OrgNotFound(name)),
+            Err(e) => Err(e),
+        }
+    }
+
     /// The name of the role with id `id`.
     async fn look_up_id(self, id: String) -> Result<String, Error> {
         match self.call(&get_role_request(&id)).await {
@@ -277,6 +293,34 @@ impl Client {
         let t = &self.conn.tenant;
         self.conn.cache.delete(&role_key(t, "n", &r.name));
         self.conn.cache.delete(&role_key(t, "i", &r.id));
+    }
+
+    /// The id of an organization: an id as written, a name from the caches or the
+    /// Management API (one look-up shared by concurrent executions).
+    pub async fn resolve_org(&self, org: &OrgRef) -> Result<String, Error> {
+        let c = &self.conn;
+        match org {
+            OrgRef::Name(name) => {
+                let k = role_key(&c.tenant, "o", name);
+                match c.cache.get(&k, Date::now()) {
+                    Some(id) => Ok(id),
+                    None => {
+                        let (conn, n) = (c.clone(), name.clone());
+                        shared(&k, Box::pin(conn.look_up_org(n))).await
+                    }
+                }
+            }
+            OrgRef::Id(id) => Ok(id.clone()),
+            // The core turns `$current` into the login's id before a step exists.
+            OrgRef::Current => Err(Error::OrgNotFound(CURRENT.into())),
+        }
+    }
+
+    /// Forgets an organization's resolved id (the request with it failed with 404).
+    pub fn forget_org(&self, org: &OrgRef) {
+        if let OrgRef::Name(n) = org {
+            self.conn.cache.delete(&role_key(&self.conn.tenant, "o", n));
+        }
     }
 
     /// Resolves a role to id and name: from the caches, else from the Management API, with

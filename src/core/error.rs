@@ -27,6 +27,12 @@ pub enum Call {
     PasswordTicket,
     /// `POST /api/v2/guardian/enrollments/ticket`.
     MfaTicket,
+    /// `GET /api/v2/organizations/name/{name}` (organization id by name).
+    OrgByName,
+    /// `POST /api/v2/organizations/{id}/members`.
+    AddOrgMembers,
+    /// `POST /api/v2/organizations/{id}/members/{user_id}/roles`.
+    AddOrgMemberRoles,
 }
 
 impl Call {
@@ -42,6 +48,9 @@ impl Call {
             Call::AssignPermissions => "POST /api/v2/users/{id}/permissions",
             Call::PasswordTicket => "POST /api/v2/tickets/password-change",
             Call::MfaTicket => "POST /api/v2/guardian/enrollments/ticket",
+            Call::OrgByName => "GET /api/v2/organizations/name/{name}",
+            Call::AddOrgMembers => "POST /api/v2/organizations/{id}/members",
+            Call::AddOrgMemberRoles => "POST /api/v2/organizations/{id}/members/{id}/roles",
         }
     }
 }
@@ -96,6 +105,8 @@ pub enum Error {
     Deferred,
     /// No role has exactly this name.
     RoleNotFound(String),
+    /// No organization has this name.
+    OrgNotFound(String),
     /// A JS exception from the host (e.g. an `api` method threw).
     Js(String),
 }
@@ -184,6 +195,9 @@ impl fmt::Display for Error {
             }
             Error::RoleNotFound(name) => {
                 write!(f, "no role is named exactly \"{}\"", clip(name, 60))
+            }
+            Error::OrgNotFound(name) => {
+                write!(f, "no organization is named \"{}\"", clip(name, 60))
             }
             Error::Js(m) => write!(f, "host error: {}", clip(m, 120)),
         }

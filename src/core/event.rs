@@ -40,9 +40,15 @@ pub const DONE_KEY: &str = "provisioning_done";
 /// `"retract": true` granted: only these are ever retracted, so a role given by hand is not.
 pub const GRANTED_KEY: &str = "provisioning_roles";
 
+/// The app_metadata key holding the organization access the policy gave: `<org>` for a
+/// membership, `<org>/<role>` for an organization role, the org as the policy names it (or
+/// the login's org id for `$current`). Auth0 organization names and ids never hold `/`.
+/// Granted once, never asked again (the Management API cannot be asked cheaply at login).
+pub const ORGS_KEY: &str = "provisioning_orgs";
+
 /// Whether a marker key is one of the Action's own (policies may not write them).
 pub fn is_marker(key: &str) -> bool {
-    key == PENDING_KEY || key == DONE_KEY || key == GRANTED_KEY
+    key == PENDING_KEY || key == DONE_KEY || key == GRANTED_KEY || key == ORGS_KEY
 }
 
 /// How an offline snapshot (reconcile) differs from a login: login-time conditions are not
@@ -83,10 +89,12 @@ pub struct Event {
     pub done: Vec<String>,
     /// Roles retract rules granted (`app_metadata.provisioning_roles`).
     pub granted: Vec<String>,
+    /// Organization access the policy gave (`app_metadata.provisioning_orgs`, see [`ORGS_KEY`]).
+    pub orgs: Vec<String>,
     /// `Some` for a user snapshot evaluated outside a login (reconcile).
     pub offline: Option<Offline>,
     /// `event.organization.id` and `.name`, when the login is in an organization.
-    pub organization: Vec<String>,
+    pub organization: [Option<String>; 2],
     /// `event.transaction.protocol`, e.g. `oidc-basic-profile`, `oauth2-refresh-token`.
     pub protocol: Option<String>,
     /// `event.user.app_metadata` (an empty object when absent).
@@ -255,12 +263,9 @@ pub fn parse_event_with(
     // A hand-edited marker must not break logins: anything but a list of strings is ignored.
     let marker = |key: &str| str_list(app_metadata.get(key), "marker").unwrap_or_default();
     let (pending, done, granted) = (marker(PENDING_KEY), marker(DONE_KEY), marker(GRANTED_KEY));
-    let mut organization = Vec::new();
-    for field in ["organization.id", "organization.name"] {
-        if let Some(s) = ev.path(field).and_then(Json::as_str) {
-            organization.push(s.to_owned());
-        }
-    }
+    let orgs = marker(ORGS_KEY);
+    let org = |field: &str| ev.path(field).and_then(Json::as_str).map(str::to_owned);
+    let organization = [org("organization.id"), org("organization.name")];
     let protocol = opt_str(
         ev.path("transaction.protocol"),
         "event.transaction.protocol",
@@ -279,6 +284,7 @@ pub fn parse_event_with(
         pending,
         done,
         granted,
+        orgs,
         offline: None,
         organization,
         protocol,

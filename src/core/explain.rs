@@ -8,7 +8,7 @@ use super::mgmt::list_roles_request;
 use super::plan::{
     assume_success, claims_after, metadata_writes, steps, Decision, Step, Via, WantedRole,
 };
-use super::policy::{Policy, RoleRef};
+use super::policy::{OrgRef, Policy, RoleRef};
 
 fn role_list(ws: &[&WantedRole]) -> String {
     ws.iter()
@@ -89,6 +89,46 @@ pub fn explain(
                     )
                 };
                 out.push([line, &role_list(&ws), only].concat());
+            }
+            Step::Organizations(grants) => {
+                for g in grants {
+                    if let OrgRef::Name(n) = &g.org {
+                        out.push(
+                            [
+                                "  GET /api/v2/organizations/name/",
+                                n,
+                                "  (skipped when cached)",
+                            ]
+                            .concat(),
+                        );
+                    }
+                    let org = &g.key;
+                    if g.join {
+                        out.push(
+                            [
+                                "  POST /api/v2/organizations/{",
+                                org,
+                                "}/members  (",
+                                &g.rules.join(", "),
+                                ")",
+                            ]
+                            .concat(),
+                        );
+                    }
+                    if !g.roles.is_empty() {
+                        let names: Vec<&str> = g.roles.iter().map(RoleRef::as_str).collect();
+                        out.push(
+                            [
+                                "  POST /api/v2/organizations/{",
+                                org,
+                                "}/members/{id}/roles  {roles: [",
+                                &names.join(", "),
+                                "]}",
+                            ]
+                            .concat(),
+                        );
+                    }
+                }
             }
             Step::AssignPermissions { request, .. } => {
                 let perms: Vec<String> = d
@@ -233,6 +273,25 @@ pub fn trace(policy: &Policy, d: &Decision, ev: &Event) -> (Vec<&'static str>, V
                 } else {
                     Call::RemoveRoles.label()
                 });
+            }
+            Step::Organizations(grants) => {
+                for g in grants {
+                    if let OrgRef::Name(_) = g.org {
+                        requests.push(Call::OrgByName.label());
+                    }
+                    if g.join {
+                        requests.push(Call::AddOrgMembers.label());
+                    }
+                    for r in &g.roles {
+                        requests.push(match r {
+                            RoleRef::Name(_) => Call::ListRoles.label(),
+                            RoleRef::Id(_) => Call::GetRole.label(),
+                        });
+                    }
+                    if !g.roles.is_empty() {
+                        requests.push(Call::AddOrgMemberRoles.label());
+                    }
+                }
             }
             Step::AssignPermissions { request, .. } | Step::Ticket { request, .. } => {
                 requests.push(request.call.label())

@@ -6,12 +6,13 @@ mod replies;
 mod requests;
 
 pub use replies::{
-    api_error, lookup_step, parse_role, parse_roles_page, parse_ticket_url, parse_token,
-    token_ttl_ms,
+    api_error, lookup_step, parse_org_id, parse_role, parse_roles_page, parse_ticket_url,
+    parse_token, token_ttl_ms,
 };
 pub use requests::{
-    assign_permissions_request, assign_roles_request, check_path, get_role_request,
-    list_roles_request, remove_roles_request, ticket_request, token_request, update_user_request,
+    add_org_member_roles_request, add_org_members_request, assign_permissions_request,
+    assign_roles_request, check_path, get_role_request, list_roles_request, org_by_name_request,
+    remove_roles_request, ticket_request, token_request, update_user_request,
 };
 
 use super::error::Call;

@@ -91,6 +91,14 @@ pub fn parse_role(body: &Json) -> Result<ResolvedRole, Error> {
     parse_role_obj(Call::GetRole, body)
 }
 
+/// The id of an organization reply (`{id, name, display_name}`).
+pub fn parse_org_id(body: Option<&Json>) -> Result<String, Error> {
+    match body.and_then(|b| b.get("id")).and_then(Json::as_str) {
+        Some(id) if !id.is_empty() => Ok(id.to_owned()),
+        _ => Err(bad(Call::OrgByName, "no organization id")),
+    }
+}
+
 /// The ticket URL of a ticket reply (`ticket` or `ticket_url`).
 pub fn parse_ticket_url(call: Call, body: Option<&Json>) -> Result<String, Error> {
     let b = body.ok_or(bad(call, "empty body"))?;
@@ -112,11 +120,17 @@ pub fn api_error(call: Call, status: u16, body: Option<&Json>) -> Error {
             .and_then(Json::as_str)
             .map(str::to_owned)
     };
+    // Auth0's 409 text here is terse; the cause is the entity limit.
+    let message = if call == Call::AddOrgMemberRoles && status == 409 {
+        Some("the member would exceed 50 roles in this organization (Auth0's limit)".into())
+    } else {
+        field("message").or_else(|| field("error_description"))
+    };
     Error::Api {
         call,
         status,
         code: field("errorCode").or_else(|| field("error")),
-        message: field("message").or_else(|| field("error_description")),
+        message,
     }
 }
 

@@ -150,6 +150,40 @@ pub fn ticket_request(user_id: &str, t: &Ticket) -> Request {
     }
 }
 
+/// `GET /api/v2/organizations/name/{name}`.
+pub fn org_by_name_request(name: &str) -> Request {
+    Request {
+        call: Call::OrgByName,
+        method: "GET",
+        path: ["/api/v2/organizations/name/", &segment(name)].concat(),
+        body: None,
+    }
+}
+
+fn org_path(org_id: &str, tail: &str) -> String {
+    ["/api/v2/organizations/", &segment(org_id), tail].concat()
+}
+
+/// `POST /api/v2/organizations/{id}/members` with `{"members": [user ids]}` (≤ 10, 204).
+pub fn add_org_members_request(org_id: &str, user_ids: &[&str]) -> Request {
+    Request {
+        call: Call::AddOrgMembers,
+        method: "POST",
+        path: org_path(org_id, "/members"),
+        body: Some(Body::Json(obj(&[("members", strs(user_ids))]))),
+    }
+}
+
+/// `POST /api/v2/organizations/{id}/members/{user_id}/roles` with `{"roles": [ids]}` (204).
+pub fn add_org_member_roles_request(org_id: &str, user_id: &str, role_ids: &[&str]) -> Request {
+    Request {
+        call: Call::AddOrgMemberRoles,
+        method: "POST",
+        path: org_path(org_id, &["/members/", &segment(user_id), "/roles"].concat()),
+        body: Some(Body::Json(obj(&[("roles", strs(role_ids))]))),
+    }
+}
+
 /// Refuses a request whose path does not keep its template's segments (`call.label()`):
 /// every literal segment as written, every `{id}` one non-empty segment that a URL parser
 /// keeps — not `.` or `..`, however spelled (`%2E`, `%2e`, `.%2E`…), since `fetch` resolves
@@ -165,7 +199,7 @@ pub fn check_path(req: &Request) -> Result<(), Error> {
         && path
             .split('/')
             .zip(template.split('/'))
-            .all(|(p, t)| p == t || (t == "{id}" && !p.is_empty() && !dots(p)));
+            .all(|(p, t)| p == t || (t.starts_with('{') && !p.is_empty() && !dots(p)));
     if keeps {
         Ok(())
     } else {

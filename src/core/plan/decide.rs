@@ -2,6 +2,7 @@
 //! Management API.
 
 use super::matching::{evaluate, not_evaluable, unreadable_at, OFFLINE_AFTER_STOP, UNKNOWN};
+use super::orgs::grant_org;
 use super::{Decision, RuleOutcome, WantedRole};
 use crate::core::event::{Event, Trigger};
 use crate::core::json::{same, Json};
@@ -104,6 +105,14 @@ pub fn decide(policy: &Policy, ev: &Event) -> Decision {
                     }
                 }
             }
+            for o in &e.join_organizations {
+                grant_org(&mut d.organizations, ev, o, None, name);
+            }
+            for o in &e.organization_roles {
+                for r in &o.roles {
+                    grant_org(&mut d.organizations, ev, &o.organization, Some(r), name);
+                }
+            }
             for (k, v) in &e.set_app_metadata {
                 upsert(&mut app_changes, k, v);
             }
@@ -137,7 +146,10 @@ pub fn decide(policy: &Policy, ev: &Event) -> Decision {
             ClaimValue::From(src) => match src.split_once('.') {
                 _ if unreadable_at(ev, "user", &src) => None,
                 Some(("app_metadata", p)) => app_after.path(p).cloned(),
-                Some((_, p)) => user_after.path(p).cloned(),
+                Some(("user_metadata", p)) => user_after.path(p).cloned(),
+                Some((_, p)) => ev.organization[usize::from(p == "name")]
+                    .clone()
+                    .map(Json::Str),
                 None => None,
             },
         };
@@ -211,6 +223,7 @@ pub fn needs_management_api(d: &Decision, ev: &Event) -> bool {
     let registration = ev.trigger == Trigger::PostUserRegistration;
     !assign.is_empty()
         || !remove.is_empty()
+        || !d.organizations.is_empty()
         || !d.permissions.is_empty()
         || !d.tickets.is_empty()
         || (registration

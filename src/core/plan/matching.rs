@@ -91,7 +91,10 @@ pub fn check_when(when: &When, ev: &Event) -> Result<(), &'static str> {
         return Err("first_login does not match");
     }
     if let Some(orgs) = &when.organization {
-        if !orgs.iter().any(|o| ev.organization.contains(o)) {
+        if !orgs
+            .iter()
+            .any(|o| ev.organization.iter().flatten().any(|e| e == o))
+        {
             return Err("organization does not match");
         }
     }

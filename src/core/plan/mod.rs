@@ -9,6 +9,7 @@
 mod decide;
 mod markers;
 mod matching;
+mod orgs;
 mod steps;
 
 pub use decide::{decide, merged, missing_roles, needs_management_api, role_changes, roles_after};
@@ -21,7 +22,7 @@ pub use steps::{
 };
 
 use super::json::Json;
-use super::policy::{Mfa, Permission, RoleRef, Ticket};
+use super::policy::{Mfa, OrgRef, Permission, RoleRef, Ticket};
 
 /// How one rule fared.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -41,6 +42,36 @@ pub struct WantedRole {
     pub role: RoleRef,
     /// Names of the matched rules that ask for it.
     pub rules: Vec<String>,
+}
+
+/// Organization access the plan gives in one organization: what is not recorded as given
+/// yet (`app_metadata.provisioning_orgs`), so a given membership or role is never asked again.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrgGrant {
+    /// The organization (`$current` is the login's organization id by now).
+    pub org: OrgRef,
+    /// How it is recorded: the organization as the policy names it.
+    pub key: String,
+    /// Whether the membership is still to be made.
+    pub join: bool,
+    /// Roles to give in it.
+    pub roles: Vec<RoleRef>,
+    /// Names of the matched rules asking.
+    pub rules: Vec<String>,
+}
+
+impl OrgGrant {
+    /// The `provisioning_orgs` entries this grant records once carried out.
+    pub fn records(&self) -> Vec<String> {
+        let mut out = vec![self.key.clone()];
+        out.extend(self.roles.iter().map(|r| org_role_key(&self.key, r)));
+        out
+    }
+}
+
+/// The `provisioning_orgs` entry of a role given in an organization.
+pub fn org_role_key(org: &str, role: &RoleRef) -> String {
+    [org, "/", role.as_str()].concat()
 }
 
 /// Everything one execution should do.
@@ -66,6 +97,8 @@ pub struct Decision {
     pub tickets: Vec<(Ticket, String)>,
     /// Denial reason and the rule that denies.
     pub deny: Option<(String, String)>,
+    /// Organization memberships and roles to give.
+    pub organizations: Vec<OrgGrant>,
 }
 
 /// Helpers for the tests of the submodules.

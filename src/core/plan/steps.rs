@@ -6,7 +6,7 @@ use super::{
     done_after, granted_after, needs_management_api, pending_after, role_changes, roles_after,
     same_names, Decision, WantedRole,
 };
-use crate::core::event::{Event, Trigger, DONE_KEY, GRANTED_KEY, PENDING_KEY};
+use crate::core::event::{Event, Trigger, DONE_KEY, GRANTED_KEY, ORGS_KEY, PENDING_KEY};
 use crate::core::json::Json;
 use crate::core::mgmt::{assign_permissions_request, ticket_request, Request, ResolvedRole};
 use crate::core::policy::{Mfa, Policy, RoleRef};
@@ -40,6 +40,9 @@ pub enum Step {
     AssignRoles(Vec<WantedRole>),
     /// Role look-ups, then one request for the roles held.
     RemoveRoles(Vec<WantedRole>),
+    /// Organization memberships and roles: name look-ups (skipped when cached), then per
+    /// organization one membership request and one roles request.
+    Organizations(Vec<super::OrgGrant>),
     /// One permissions grant (once-only).
     AssignPermissions {
         /// `POST /api/v2/users/{id}/permissions`.
@@ -79,6 +82,8 @@ pub struct Progress {
     pub assigned: Vec<ResolvedRole>,
     /// Roles removed.
     pub removed: Vec<ResolvedRole>,
+    /// `provisioning_orgs` entries of the organization access given.
+    pub orgs: Vec<String>,
 }
 
 /// The steps of `d` for `ev`, in order (empty: nothing to do).
@@ -99,6 +104,9 @@ pub fn steps(policy: &Policy, d: &Decision, ev: &Event) -> Vec<Step> {
         }
         if !remove.is_empty() {
             out.push(Step::RemoveRoles(remove.into_iter().cloned().collect()));
+        }
+        if !d.organizations.is_empty() {
+            out.push(Step::Organizations(d.organizations.clone()));
         }
         if !d.permissions.is_empty() {
             let perms: Vec<_> = d.permissions.iter().map(|(p, _)| p).collect();
@@ -165,6 +173,7 @@ pub fn assume_success(d: &Decision, ev: &Event) -> Progress {
             .collect(),
         assigned: assign.iter().map(by_name).collect(),
         removed: remove.iter().map(by_name).collect(),
+        orgs: d.organizations.iter().flat_map(|g| g.records()).collect(),
     }
 }
 
@@ -204,6 +213,15 @@ pub fn metadata_writes(
     let granted = granted_after(policy, d, ev, &p.assigned, &p.removed);
     if !same_names(&granted, &ev.granted) {
         app.push((GRANTED_KEY.into(), strs(&granted)));
+    }
+    let mut orgs = ev.orgs.clone();
+    for o in &p.orgs {
+        if !orgs.contains(o) {
+            orgs.push(o.clone());
+        }
+    }
+    if orgs.len() != ev.orgs.len() {
+        app.push((ORGS_KEY.into(), strs(&orgs)));
     }
     (app, d.user_metadata.clone())
 }

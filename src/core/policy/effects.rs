@@ -2,6 +2,7 @@
 
 use super::error::{index, join, Errors, PolicyErrorKind};
 use super::namespace::claim_host;
+use super::organizations::{parse_join, parse_org_roles};
 use super::parse::string_list;
 use super::{ClaimValue, Effects, Mfa, Permission, RoleRef, Ticket, TicketKind};
 use crate::core::event::is_marker;
@@ -19,6 +20,8 @@ pub const EFFECT_KEYS: &[&str] = &[
     "password_reset_ticket",
     "mfa_enrollment_ticket",
     "deny",
+    "join_organization",
+    "organization_roles",
 ];
 /// Keys of a ticket effect.
 pub const TICKET_KEYS: &[&str] = &["store", "result_url", "ttl_sec"];
@@ -94,7 +97,19 @@ pub(super) fn parse_effects(
             None
         }
     };
+    let join_organizations = parse_join(
+        &join(path, "join_organization"),
+        item.get("join_organization"),
+        errs,
+    );
+    let organization_roles = parse_org_roles(
+        &join(path, "organization_roles"),
+        item.get("organization_roles"),
+        errs,
+    );
     Effects {
+        join_organizations,
+        organization_roles,
         assign_roles,
         remove_roles,
         assign_permissions,
@@ -192,7 +207,10 @@ fn parse_claims(
         };
         let cv = match from {
             Some(Json::Str(src))
-                if src.starts_with("app_metadata.") || src.starts_with("user_metadata.") =>
+                if src.starts_with("app_metadata.")
+                    || src.starts_with("user_metadata.")
+                    || src == "organization.id"
+                    || src == "organization.name" =>
             {
                 ClaimValue::From(src.clone())
             }
@@ -200,7 +218,7 @@ fn parse_claims(
                 errs.add(
                     &join(&p, "from"),
                     PolicyErrorKind::Invalid {
-                        expected: "\"app_metadata.<path>\" or \"user_metadata.<path>\"",
+                        expected: "\"app_metadata.<path>\", \"user_metadata.<path>\", \"organization.id\" or \"organization.name\"",
                     },
                 );
                 continue;

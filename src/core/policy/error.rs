@@ -62,6 +62,8 @@ pub enum PolicyErrorKind {
     RolesClaim,
     /// An empty metadata key, or one of the Action's own markers.
     ReservedKey,
+    /// A public email provider's domain in a rule that grants organization access.
+    PublicEmailDomain,
     /// No POLICY secret and no baked-in policy.
     NoPolicy,
     /// The policy text is empty.
@@ -141,7 +143,8 @@ impl PolicyError {
             K::UnsupportedVersion => "unsupported version; this Action understands 1".into(),
             K::DuplicateName => "duplicate rule name; names must be unique".into(),
             K::NoEffect => "rule has no effect; add assign_roles, remove_roles, assign_permissions, \
-                set_app_metadata, set_user_metadata, claims, require_mfa, a ticket or deny"
+                set_app_metadata, set_user_metadata, claims, require_mfa, a ticket, deny, \
+                join_organization or organization_roles"
                 .into(),
             K::PostLoginOnly { effect } => [
                 effect,
@@ -158,6 +161,9 @@ impl PolicyError {
                     .into()
             }
             K::ReservedKey => "empty or reserved key (used by the Action's own markers)".into(),
+            K::PublicEmailDomain => "a public email provider's domain: anyone can have an address \
+                there and join; name your own domains or set \"allow_public_email_domains\": true"
+                .into(),
             K::NoPolicy => "no policy: set the POLICY secret or build with --policy FILE".into(),
             K::Empty => "is empty".into(),
             K::NotJson { baked, why } => {
@@ -185,6 +191,9 @@ impl PolicyError {
             K::PostLoginOnly { .. } => "that trigger has no tokens, no MFA and cannot deny",
             K::Namespace(_) | K::ClaimWithoutNamespace | K::RolesClaim => CLAIMS_HELP,
             K::MissingName | K::DuplicateName => NAMES_HELP,
+            K::PublicEmailDomain => {
+                "the list of public providers is PUBLIC_EMAIL_DOMAINS in src/core/policy/organizations.rs"
+            }
             // A generic kind is told apart by where it is.
             _ if crate::core::encode::find_str(&self.path, "claims").is_some() => CLAIMS_HELP,
             _ if self.path.ends_with(".name") => NAMES_HELP,
@@ -268,7 +277,8 @@ mod tests {
             (K::UnknownKey { allowed: TOP_KEYS }, "unknown key; expected one of: version, claims_namespace, on_error, rules"),
             (K::UnsupportedVersion, "unsupported version; this Action understands 1"),
             (K::DuplicateName, "duplicate rule name; names must be unique"),
-            (K::NoEffect, "rule has no effect; add assign_roles, remove_roles, assign_permissions, set_app_metadata, set_user_metadata, claims, require_mfa, a ticket or deny"),
+            (K::NoEffect, "rule has no effect; add assign_roles, remove_roles, assign_permissions, set_app_metadata, set_user_metadata, claims, require_mfa, a ticket, deny, \
+                join_organization or organization_roles"),
             (K::PostLoginOnly { effect: "deny" }, "deny is impossible in post-user-registration; add \"trigger\": \"post-login\" to this rule's when"),
             (K::Namespace(Restricted), "auth0.com, webtask.io and webtask.run namespaces are restricted by Auth0"),
             (K::Namespace(NoTrailingSlash), "must end with \"/\": claim names are appended to it as they are"),

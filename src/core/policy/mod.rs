@@ -8,11 +8,16 @@
 mod effects;
 mod error;
 mod namespace;
+mod organizations;
 mod parse;
 mod when;
 
 pub use effects::{EFFECT_KEYS, MFA_KEYS, PERMISSION_KEYS, TICKET_KEYS};
 pub use error::{NamespaceProblem, PolicyError, PolicyErrorKind};
+pub use organizations::{
+    is_public_email_domain, OrgRef, OrgRoles, CURRENT, ORG_ROLES_KEYS, PUBLIC_EMAIL_DOMAINS,
+    PUBLIC_EMAIL_FAMILIES,
+};
 pub use parse::{on_error_of, parse_policy, RULE_KEYS, TOP_KEYS};
 pub use when::WHEN_KEYS;
 
@@ -170,6 +175,10 @@ pub struct Effects {
     pub tickets: Vec<Ticket>,
     /// Deny the login with this reason (post-login).
     pub deny: Option<String>,
+    /// Organizations to make the user a member of.
+    pub join_organizations: Vec<OrgRef>,
+    /// Roles to give the user in an organization (membership implied).
+    pub organization_roles: Vec<OrgRoles>,
 }
 
 impl Effects {
@@ -191,6 +200,11 @@ impl Effects {
     pub fn once_only(&self) -> bool {
         !self.assign_permissions.is_empty() || !self.tickets.is_empty()
     }
+
+    /// Whether the rule grants organization access (membership or organization roles).
+    pub fn organizations(&self) -> bool {
+        !self.join_organizations.is_empty() || !self.organization_roles.is_empty()
+    }
 }
 
 /// One rule: a name, its conditions and its effects.
@@ -207,6 +221,8 @@ pub struct Rule {
     /// When the user no longer matches, remove the roles this rule granted (recorded in
     /// `app_metadata.provisioning_roles`; a role given by hand is never removed).
     pub retract: bool,
+    /// The rule may grant organization access on a public email provider's domain.
+    pub allow_public_email_domains: bool,
 }
 
 /// A validated policy.
@@ -285,5 +301,9 @@ mod schema_drift {
         assert_eq!(keys(&schema, "/$defs/ticket"), sorted(TICKET_KEYS));
         assert_eq!(keys(&schema, "/$defs/permission"), sorted(PERMISSION_KEYS));
         assert_eq!(keys(&schema, "/$defs/mfa/oneOf/1"), sorted(MFA_KEYS));
+        assert_eq!(
+            keys(&schema, "/$defs/organization_roles"),
+            sorted(ORG_ROLES_KEYS)
+        );
     }
 }

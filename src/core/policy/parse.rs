@@ -4,8 +4,9 @@
 use super::effects::{parse_effects, EFFECT_KEYS};
 use super::error::{index, join, Errors, PolicyError, PolicyErrorKind};
 use super::namespace::check_namespace;
+use super::organizations::check_public_domains;
 use super::when::parse_when;
-use super::{Effects, OnError, Policy, Rule, When};
+use super::{Effects, OnError, OrgRef, Policy, Rule, When};
 use crate::core::event::Trigger;
 use crate::core::json::Json;
 
@@ -17,6 +18,7 @@ pub const RULE_KEYS: &[&str] = &[
     "when",
     "stop",
     "retract",
+    "allow_public_email_domains",
     "assign_roles",
     "remove_roles",
     "assign_permissions",
@@ -27,6 +29,8 @@ pub const RULE_KEYS: &[&str] = &[
     "password_reset_ticket",
     "mfa_enrollment_ticket",
     "deny",
+    "join_organization",
+    "organization_roles",
 ];
 
 /// The `on_error` a policy asks for, read leniently so that even an invalid policy's
@@ -153,7 +157,19 @@ fn parse_rule(path: &str, item: &Json, ns: Option<&str>, errs: &mut Errors) -> O
     };
     let stop = flag("stop", errs);
     let retract = flag("retract", errs);
+    let allow_public_email_domains = flag("allow_public_email_domains", errs);
     let effects = parse_effects(path, item, ns, errs);
+    if effects.organizations() && !allow_public_email_domains {
+        check_public_domains(path, item, &when, errs);
+    }
+    if allow_public_email_domains && !effects.organizations() {
+        errs.add(
+            &join(path, "allow_public_email_domains"),
+            PolicyErrorKind::Invalid {
+                expected: "true only in a rule with join_organization or organization_roles",
+            },
+        );
+    }
     if retract && effects.assign_roles.is_empty() {
         errs.add(
             &join(path, "retract"),
@@ -170,6 +186,17 @@ fn parse_rule(path: &str, item: &Json, ns: Option<&str>, errs: &mut Errors) -> O
         .trigger
         .as_ref()
         .is_none_or(|t| t.contains(&Trigger::PostUserRegistration));
+    let current = effects
+        .organization_roles
+        .iter()
+        .any(|o| o.organization == OrgRef::Current);
+    if in_registration && current {
+        let effect = "organization_roles";
+        errs.add(
+            &join(path, effect),
+            PolicyErrorKind::PostLoginOnly { effect },
+        );
+    }
     if let (true, Some(effect)) = (in_registration, effects.post_login_only()) {
         errs.add(
             &join(path, effect),
@@ -182,6 +209,7 @@ fn parse_rule(path: &str, item: &Json, ns: Option<&str>, errs: &mut Errors) -> O
         effects,
         stop,
         retract,
+        allow_public_email_domains,
     })
 }
 
@@ -332,8 +360,15 @@ mod tests {
 
     #[test]
     fn a_rule_is_a_name_when_stop_and_retract_plus_its_effects() {
-        assert_eq!(RULE_KEYS[..4], ["name", "when", "stop", "retract"]);
-        assert_eq!(RULE_KEYS[4..], *EFFECT_KEYS);
+        let flags = [
+            "name",
+            "when",
+            "stop",
+            "retract",
+            "allow_public_email_domains",
+        ];
+        assert_eq!(RULE_KEYS[..5], flags);
+        assert_eq!(RULE_KEYS[5..], *EFFECT_KEYS);
     }
 
     #[test]
