@@ -15,7 +15,9 @@ const { ROOT } = require('./lib/action-code.js');
 const TEST_USAGE = `Usage: policy test [--action FILE] FILE.test.json...
 
 Runs each case of each test file through the built Action against a fresh local tenant
-emulator; TAP output, then "N passed, M failed". Exit 0 when all pass, 1 on any failure.
+emulator, and a case's expect.offline through the core's reconcile plan (target/release/policy
+reconcile-plan, built when missing); TAP output, then "N passed, M failed". Exit 0 when all
+pass, 1 on any failure.
 
   --action FILE   the Action to run (default dist/action.js; build it with npm run build)
 
@@ -32,7 +34,8 @@ async function test(argv) {
   const actionPath = path.resolve(values.action || path.join(ROOT, 'dist/action.js'));
   if (!fs.existsSync(actionPath)) throw new ConfigError(`${actionPath} not found: run npm run build`);
   const { runTestFiles } = require('./lib/policy-test.js');
-  const { failed } = await runTestFiles(positionals, { actionPath });
+  const policyBin = () => policyBinary(process.env, (m) => process.stderr.write(`${m}\n`));
+  const { failed } = await runTestFiles(positionals, { actionPath, policyBin });
   return failed ? 1 : 0;
 }
 
