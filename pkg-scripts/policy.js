@@ -39,6 +39,37 @@ async function test(argv) {
   return failed ? 1 : 0;
 }
 
+// `check` and `explain` are the Rust core's (which takes `--help` for a file name): their
+// usage is written here, with the JS-side options (--tenant, --user) they gain.
+const CHECK_USAGE = `Usage: policy check POLICY.json
+       policy check --tenant [--env-file FILE] POLICY.json
+
+Validates the policy with the Action's own parser: every error with its JSON path and a hint,
+its size as a POLICY secret (limit 4096 characters) and its hash (policy=<8 hex digits>, the
+one the Action's log line starts with). Exit 0 valid, 1 invalid, 2 usage.
+
+  --tenant          then, read-only, against the tenant: roles, organizations, permissions,
+                    the client's scopes (policy check --tenant --help)
+  --env-file FILE   with --tenant: read variables from FILE (default .env)
+
+Example: npm run policy -- check pkg-scripts/policies/premium-for-google.json
+`;
+
+const EXPLAIN_USAGE = `Usage: policy explain POLICY.json EVENT.json [--trigger post-login|post-user-registration] [--json]
+       policy explain POLICY.json --user USER_ID [--env-file FILE]
+
+With EVENT.json (the event object Auth0 passes the Action), offline: which rules matched, why
+the others did not, and the exact plan; sends nothing. With --user: what reconcile would do for
+that user of the tenant, read-only (policy explain --user --help).
+
+  --trigger T       post-login (default) or post-user-registration
+  --json            the plan as JSON: the requests and api calls of a cold container
+  --user USER_ID    explain a user of the tenant instead of an event
+  --env-file FILE   with --user: read variables from FILE (default .env)
+
+Example: npm run policy -- explain pkg-scripts/policies/premium-for-google.json event.json --trigger post-login
+`;
+
 const CHECK_TENANT_USAGE = `Usage: policy check --tenant [--env-file FILE] POLICY.json
 
 Everything \`policy check\` does, then read-only against the tenant, as the Action's client
@@ -76,6 +107,24 @@ async function checkTenantCommand(argv) {
   }
 }
 
+/**
+ * `check` and `explain` command lines through the one option parser (unknown options and
+ * missing values are usage errors here, as in every tool), rebuilt in the core's own spelling.
+ */
+function coreCommandLine(sub, argv) {
+  if (sub === 'check') {
+    const { positionals } = parseArgs(argv, {}, { positionals: true });
+    if (positionals.length !== 1) throw new UsageError('give exactly one policy file');
+    return ['check', positionals[0]];
+  }
+  const { values, positionals } = parseArgs(argv, { trigger: { type: 'string' }, json: { type: 'boolean' } }, { positionals: true });
+  if (positionals.length !== 2) throw new UsageError('give a policy file and an event file');
+  if (values.trigger !== undefined && !['post-login', 'post-user-registration'].includes(values.trigger)) {
+    throw new UsageError(`--trigger takes post-login or post-user-registration, not ${JSON.stringify(values.trigger)}`);
+  }
+  return ['explain', ...positionals, ...(values.trigger ? ['--trigger', values.trigger] : []), ...(values.json ? ['--json'] : [])];
+}
+
 /** The Rust `policy` with these arguments, its output and exit status as they are. */
 function passThrough(argv) {
   const bin = policyBinary(process.env, (m) => process.stderr.write(`${m}\n`));
@@ -89,10 +138,18 @@ async function main(argv = process.argv.slice(2)) {
     if (sub === 'test') return await test(rest);
     if (sub === 'check' && rest.includes('--tenant')) return await checkTenantCommand(rest);
     if (sub === 'explain' && rest.some((a) => a === '--user' || a.startsWith('--user='))) return await require('./reconcile/explain-user.js').explainUser(rest);
+    if ((sub === 'check' || sub === 'explain') && rest.some((a) => a === '--help' || a === '-h')) {
+      process.stdout.write(sub === 'check' ? CHECK_USAGE : EXPLAIN_USAGE);
+      return 0;
+    }
+    if (sub === 'check' || sub === 'explain') return passThrough(coreCommandLine(sub, rest));
     return passThrough(argv);
   } catch (e) {
     if (e instanceof UsageError) {
-      const usage = sub === 'test' ? TEST_USAGE : sub === 'explain' ? require('./reconcile/explain-user.js').USAGE : CHECK_TENANT_USAGE;
+      const withUser = rest.some((a) => a === '--user' || a.startsWith('--user='));
+      const usage = sub === 'test' ? TEST_USAGE
+        : sub === 'explain' ? (withUser ? require('./reconcile/explain-user.js').USAGE : EXPLAIN_USAGE)
+          : rest.includes('--tenant') ? CHECK_TENANT_USAGE : CHECK_USAGE;
       process.stderr.write(usageMessage(`policy ${sub}`, e.message, usage));
       return USAGE_EXIT;
     }

@@ -50,6 +50,31 @@ test('usage errors exit 2: no command, an unknown one, one not available yet', (
   assert.match(usage.stderr, /reconcile: unknown option --no-such-option\n\nUsage: npm run reconcile/);
 });
 
+test('every command\'s --help shows its usage, its options and an example, and exits 0', () => {
+  for (const [name] of COMMANDS) {
+    const r = cli(name, '--help');
+    assert.equal(r.status, 0, `${name}: ${r.stderr}`);
+    assert.match(r.stdout, /^usage: /im, name);
+    assert.match(r.stdout, /^ {2}--[a-z]/m, `${name}: options`);
+    assert.match(r.stdout, /^examples?:/im, `${name}: an example`);
+  }
+});
+
+test('check and explain go through the same option parser: unknown options and missing values exit 2', () => {
+  const policy = path.join(ROOT, 'pkg-scripts/policies/premium-for-google.json');
+  for (const [args, message, usage] of [
+    [['check', '--bogus', policy], 'policy check: unknown option --bogus', 'Usage: policy check POLICY.json'],
+    [['check'], 'policy check: give exactly one policy file', 'Usage: policy check POLICY.json'],
+    [['explain', policy, 'event.json', '--trigger'], 'policy explain: --trigger needs a value', 'Usage: policy explain POLICY.json EVENT.json'],
+    [['explain', policy, 'event.json', '--trigger=sign-up'], 'policy explain: --trigger takes post-login or post-user-registration, not "sign-up"', 'Usage: policy explain'],
+    [['explain', policy, 'event.json', '--bogus'], 'policy explain: unknown option --bogus', 'Usage: policy explain'],
+  ]) {
+    const r = cli(...args);
+    assert.equal(r.status, 2, `${args.join(' ')}: ${r.stdout}${r.stderr}`);
+    assert.ok(r.stderr.startsWith(`${message}\n\n${usage}`), `${args.join(' ')}: ${r.stderr}`);
+  }
+});
+
 test('`npx auth0-provision --help` runs our own bin, offline, on the Node of the PATH', () => {
   // A fresh npm cache and a registry that refuses connections: npx must find the project's
   // own bin (it links the package into its cache, which needs bin links on), not fetch one.
