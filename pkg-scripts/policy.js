@@ -12,7 +12,7 @@ const { UsageError, ConfigError, USAGE_EXIT } = require('./lib/errors.js');
 const { policyBinary } = require('./lib/check-secrets.js');
 const { ROOT } = require('./lib/action-code.js');
 
-const TEST_USAGE = `Usage: policy test [--action FILE] FILE.test.json...
+const TEST_USAGE = `Usage: policy test [--action FILE] [--watch] FILE.test.json...
 
 Runs each case of each test file through the built Action against a fresh local tenant
 emulator, and a case's expect.offline through the core's reconcile plan (target/release/policy
@@ -20,12 +20,13 @@ reconcile-plan, built when missing); TAP output, then "N passed, M failed". Exit
 pass, 1 on any failure.
 
   --action FILE   the Action to run (default dist/action.js; build it with npm run build)
+  --watch         run again whenever a test file, its policy or the Action changes
 
 Example: npm run policy -- test pkg-scripts/policies/*.test.json
 `;
 
 async function test(argv) {
-  const { values, positionals } = parseArgs(argv, { action: { type: 'string' }, help: { type: 'boolean' } }, { positionals: true });
+  const { values, positionals } = parseArgs(argv, { action: { type: 'string' }, watch: { type: 'boolean' }, help: { type: 'boolean' } }, { positionals: true });
   if (values.help) {
     process.stdout.write(TEST_USAGE);
     return 0;
@@ -35,7 +36,9 @@ async function test(argv) {
   if (!fs.existsSync(actionPath)) throw new ConfigError(`${actionPath} not found: run npm run build`);
   const { runTestFiles } = require('./lib/policy-test.js');
   const policyBin = () => policyBinary(process.env, (m) => process.stderr.write(`${m}\n`));
-  const { failed } = await runTestFiles(positionals, { actionPath, policyBin });
+  const run = () => runTestFiles(positionals, { actionPath, policyBin });
+  if (values.watch) return require('./lib/policy-test-watch.js').watch(positionals, actionPath, run);
+  const { failed } = await run();
   return failed ? 1 : 0;
 }
 

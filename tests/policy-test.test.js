@@ -7,7 +7,7 @@ const assert = require('node:assert/strict');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { spawnSync } = require('node:child_process');
+const { spawn, spawnSync } = require('node:child_process');
 const { ROOT, requireBuilt } = require('./helpers.js');
 
 const EXAMPLES = path.join(ROOT, 'pkg-scripts/policies');
@@ -128,6 +128,39 @@ test('a provisioning error fails a case unless it expects the error', () => {
   assert.match(r.out, /error:\n {6}- expected: null\n {6}\+ actual: {3}".*Premium Usr/);
   const expected = policyTest(tmpTest({ policy, cases: [{ name: 'expected', expect: { error: 'Premium Usr', roles_assigned: [] } }] }));
   assert.equal(expected.code, 0, expected.out);
+});
+
+test('--watch runs again when a test file changes', async () => {
+  requireBuilt();
+  const google = { policy: path.join(EXAMPLES, 'premium-for-google.json'), cases: [{ name: 'grant', user: 'google-oauth2|101234567890123456789', expect: { roles_assigned: ['Premium User'] } }] };
+  const file = tmpTest(google);
+  const child = spawn(process.execPath, [CLI, 'test', '--watch', file], { cwd: ROOT, stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout.setEncoding('utf8');
+  const seen = (re) => new Promise((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no ${re} in:\n${out}`)), 30000);
+    const check = () => {
+      if (!re.test(out)) return;
+      clearTimeout(timer);
+      child.stdout.off('data', onData);
+      resolve();
+    };
+    const onData = (d) => {
+      out += d;
+      check();
+    };
+    child.stdout.on('data', onData);
+    check();
+  });
+  try {
+    await seen(/1 passed, 0 failed\n# watching 3 file\(s\)/);
+    google.cases[0].expect.roles_assigned = ['Admin'];
+    fs.writeFileSync(file, JSON.stringify(google));
+    await seen(/0 passed, 1 failed\n# watching 3 file\(s\)/);
+    assert.match(out, /- expected: \["Admin"\]\n {6}\+ actual: {3}\["Premium User"\]/);
+  } finally {
+    child.kill();
+  }
 });
 
 test('`policy` passes other subcommands to the Rust binary unchanged', () => {
