@@ -12,7 +12,7 @@ const COMMANDS = [
   ['emulator', ['emulator/cli.js'], 'the local tenant on its own: N generated users, rate profiles', 'auth0-provision emulator --users 10000 --rate essentials'],
   ['check', ['policy.js', 'check'], 'validate a policy (--tenant: also against the tenant, read-only)', 'auth0-provision check pkg-scripts/policies/premium-for-google.json'],
   ['explain', ['policy.js', 'explain'], 'explain the decision and the plan for an event file', 'auth0-provision explain POLICY.json EVENT.json --trigger post-login'],
-  ['test', ['policy.js', 'test'], 'run policy test files through the built Action', 'auth0-provision test pkg-scripts/policies/*.test.json'],
+  ['test', ['policy.js', 'test'], 'run policy test files (the built Action; offline plans through the core)', 'auth0-provision test pkg-scripts/policies/*.test.json'],
   ['deploy', ['deploy.js'], 'create/update, deploy and bind the Action (--dry-run, --plan)', 'auth0-provision deploy --dry-run'],
   ['export', ['export.js'], 'export for the Auth0 Deploy CLI or Terraform', 'auth0-provision export --format deploy-cli out/'],
   ['reconcile', ['reconcile.js'], 'apply the policy to every existing user (dry run; --apply)', 'auth0-provision reconcile --policy pkg-scripts/policies/premium-for-google.json'],
@@ -43,7 +43,16 @@ function main(argv) {
     return 2;
   }
   const [script, ...prefix] = tool;
-  const r = spawnSync(process.execPath, [path.join(__dirname, script), ...prefix, ...rest], { stdio: 'inherit' });
+  const args = [path.join(__dirname, script), ...prefix, ...rest];
+  if (!rest.includes('--help') && !rest.includes('-h')) {
+    const r = spawnSync(process.execPath, args, { stdio: 'inherit' });
+    return r.status === null ? 1 : r.status;
+  }
+  // `<command> --help`: the tool's own usage, then an example where the usage has none, so
+  // every command shows usage, options and an example.
+  const r = spawnSync(process.execPath, args, { stdio: ['inherit', 'pipe', 'inherit'], encoding: 'utf8' });
+  process.stdout.write(r.stdout || '');
+  if (r.status === 0 && !/^example/im.test(r.stdout || '')) process.stdout.write(`\nExample: ${command[3]}\n`);
   return r.status === null ? 1 : r.status;
 }
 

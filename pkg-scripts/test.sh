@@ -5,6 +5,8 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash pkg-scripts/install-tools.sh
+# An install with --ignore-scripts skipped the postinstall: "machine-node" must be the machine's.
+node pkg-scripts/unlink-node-bin.js
 export PATH="$HOME/.cargo/bin:$PATH"
 
 step() { echo; echo "== $*"; }

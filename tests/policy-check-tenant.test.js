@@ -94,6 +94,20 @@ test('a good policy passes; a read the client may not do is "not checked"; a mis
   }
 });
 
+test('the deployer\'s AUTH0_CLIENT_ID is never used for the check: it says to name the Action\'s client', async () => {
+  const { emu, env } = await tenant();
+  try {
+    const deployerOnly = { AUTH0_DOMAIN: env.AUTH0_DOMAIN, AUTH0_CLIENT_ID: env.PROVISION_CLIENT_ID, AUTH0_CLIENT_SECRET: env.PROVISION_CLIENT_SECRET };
+    const r = await checkTenant({ rules: [{ name: 'g', when: { provider: 'google-oauth2' }, assign_roles: ['Premium User'] }] }, deployerOnly);
+    assert.equal(r.code, 1, r.out + r.err);
+    assert.match(r.err, /PROVISION_CLIENT_ID is not set: the check runs as the Action's own client .*not the deployer's AUTH0_CLIENT_ID; against `npm run emulator`/);
+    assert.equal(emu.requests.length, 0);
+    assert.ok(!r.err.includes(env.PROVISION_CLIENT_SECRET));
+  } finally {
+    await emu.stop();
+  }
+});
+
 test('the offline check runs first: an invalid policy never reaches the tenant', async () => {
   const { emu, env } = await tenant();
   try {

@@ -1,7 +1,9 @@
 'use strict';
 // `policy test`: cases from NAME.test.json run through the built Action against a fresh
 // emulator each, so a case asserts what a tenant would see (the requests it received, what
-// the api object was told), not what the planner intended. Format: README, policy-test.schema.json.
+// the api object was told), not what the planner intended; `expect.offline` also asks the core
+// what reconcile would plan for the user (policy-test-offline.js). Format: README,
+// policy-test.schema.json.
 const fs = require('node:fs');
 const path = require('node:path');
 const { isDeepStrictEqual } = require('node:util');
@@ -9,6 +11,7 @@ const { TenantEmulator } = require('../emulator/server.js');
 const { ActionsRunner } = require('../emulator/runner.js');
 const { ConfigError } = require('./errors.js');
 const { readPolicyFile, compactPolicy } = require('./policy-input.js');
+const offline = require('./policy-test-offline.js');
 
 const FIXTURE = require('../emulator/fixture.json');
 const SCHEMA = require('../policy-test.schema.json');
@@ -36,7 +39,10 @@ function loadTestFile(file) {
   if (errors.length) throw new ConfigError(`${file}: not a policy test file (policy-test.schema.json):\n  ${errors.join('\n  ')}`);
   const policyFile = path.resolve(path.dirname(file), doc.policy || path.basename(file).replace(/\.test\.json$/, '.json'));
   const policy = compactPolicy(readPolicyFile(policyFile, `${file}: policy`), policyFile);
-  return { file, policyFile, policy, cases: doc.cases };
+  // Names only, for the "not evaluable" shorthand; the core judges the policy itself.
+  const { rules } = JSON.parse(policy) || {};
+  const ruleNames = Array.isArray(rules) ? rules.map((r) => r && r.name).filter((n) => typeof n === 'string') : [];
+  return { file, policyFile, policy, ruleNames, cases: doc.cases };
 }
 
 function isObject(v) {
@@ -115,23 +121,55 @@ function compare(expect, actual) {
   return diffs;
 }
 
-/** Runs one case; returns {diffs, actual}. */
-async function runCase(c, { policy, actionPath }) {
+/**
+ * The offline plan for the case's user as the tenant holds it before the login: the record
+ * reconcile reads (GET /users) and the role ids it holds.
+ */
+function offlineDiffs(c, emu, userId, suite) {
+  if (isObject(c.event) && 'user' in c.event) {
+    // The offline plan reads the tenant's record, never the event: a patched event.user would
+    // be checked against a user the core never saw.
+    throw new ConfigError('expect.offline plans from the user record, so event.user cannot change it: give the user as an object instead');
+  }
+  const record = emu.users.get(userId);
+  const plan = offline.planOffline({
+    bin: suite.policyBin(),
+    policyFile: suite.policyFile,
+    roles: emu.roles.map(({ id, name }) => ({ id, name })),
+    snapshot: { user: emu.publicUser(record), roles: record.roles },
+  });
+  const actual = offline.observeOffline(plan);
+  return { diffs: offline.compareOffline(offline.expandExpectation(c.expect.offline, suite.ruleNames), actual), actual };
+}
+
+/** Runs one case; returns {diffs, actual: {login?, offline?}}. */
+async function runCase(c, suite) {
   const emu = new TenantEmulator(FIXTURE);
+  const userId = isObject(c.user) ? addCaseUser(emu, c.user) : c.user || FIXTURE.users[0].user_id;
+  if (!emu.users.has(userId)) throw new ConfigError(`user ${userId} is not in pkg-scripts/emulator/fixture.json (give the user as an object to add it)`);
+  const diffs = [];
+  const actual = {};
+  const { offline: wantOffline, ...wantLogin } = c.expect;
+  if (wantOffline !== undefined) {
+    const o = offlineDiffs(c, emu, userId, suite);
+    diffs.push(...o.diffs);
+    actual.offline = o.actual;
+  }
+  // A case that states only the offline plan is about reconcile: no login is run for it.
+  if (wantOffline !== undefined && !Object.keys(wantLogin).length) return { diffs, actual };
   const origin = await emu.start();
   try {
     const m2m = FIXTURE.clients[0];
     const runner = new ActionsRunner({
       emulator: emu,
-      actionPath,
-      secrets: { AUTH0_DOMAIN: origin, AUTH0_CLIENT_ID: m2m.client_id, AUTH0_CLIENT_SECRET: m2m.client_secret, POLICY: policy },
+      actionPath: suite.actionPath,
+      secrets: { AUTH0_DOMAIN: origin, AUTH0_CLIENT_ID: m2m.client_id, AUTH0_CLIENT_SECRET: m2m.client_secret, POLICY: suite.policy },
     });
-    const userId = isObject(c.user) ? addCaseUser(emu, c.user) : c.user || FIXTURE.users[0].user_id;
-    if (!emu.users.has(userId)) throw new ConfigError(`user ${userId} is not in pkg-scripts/emulator/fixture.json (give the user as an object to add it)`);
     const edit = (event) => mergeInto(event, c.event || {});
     const r = c.trigger === 'post-user-registration' ? await runner.register(userId, { edit }) : await runner.login(userId, { edit });
-    const actual = observe(emu, r);
-    return { diffs: compare(c.expect, actual), actual };
+    actual.login = observe(emu, r);
+    diffs.unshift(...compare(wantLogin, actual.login));
+    return { diffs, actual };
   } finally {
     await emu.stop();
   }
@@ -141,7 +179,10 @@ async function runCase(c, { policy, actionPath }) {
  * Runs every case of every file, writing TAP to `out`; returns {passed, failed}. A file that
  * cannot be loaded counts as one failure and the rest still run.
  */
-async function runTestFiles(files, { actionPath, out = (s) => process.stdout.write(s), cwd = process.cwd() }) {
+async function runTestFiles(files, { actionPath, policyBin, out = (s) => process.stdout.write(s), cwd = process.cwd() }) {
+  // The core for expect.offline: found (or built) once, and only when a case asks for it.
+  let bin = null;
+  const findBin = () => (bin ||= policyBin());
   let n = 0;
   let failed = 0;
   out('TAP version 13\n');
@@ -159,7 +200,7 @@ async function runTestFiles(files, { actionPath, out = (s) => process.stdout.wri
     for (const c of suite.cases) {
       let result;
       try {
-        result = await runCase(c, { policy: suite.policy, actionPath });
+        result = await runCase(c, { ...suite, actionPath, policyBin: findBin });
       } catch (e) {
         result = { diffs: [{ key: 'run', expected: 'the case to run', actual: e.message }] };
       }

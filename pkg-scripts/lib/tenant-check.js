@@ -4,6 +4,7 @@
 // is found before a login meets it. Used by `npm run deploy` before it changes anything.
 const { Management, ApiError } = require('../deploy/client.js');
 const { required } = require('./env.js');
+const { ConfigError } = require('./errors.js');
 const { checkSecrets } = require('./check-secrets.js');
 
 const ROLE_ID = /^rol_/;
@@ -155,6 +156,13 @@ function actionClient(env, { say, redactor } = {}) {
   const domainVar = env.PROVISION_DOMAIN && String(env.PROVISION_DOMAIN).trim() ? 'PROVISION_DOMAIN' : 'AUTH0_DOMAIN';
   const domain = required(env, domainVar, 'the tenant, e.g. example.eu.auth0.com');
   const { origin } = checkSecrets({ AUTH0_DOMAIN: domain }, { requireCredentials: false, env, label: () => domainVar, what: 'the tenant' });
+  const unset = (name) => env[name] === undefined || String(env[name]).trim() === '';
+  if (unset('PROVISION_CLIENT_ID') && !unset('AUTH0_CLIENT_ID')) {
+    // Never fall back to AUTH0_CLIENT_ID: it is the deployer's client, whose scopes are not
+    // the Action's, so the scope check would pass for the wrong client.
+    throw new ConfigError('PROVISION_CLIENT_ID is not set: the check runs as the Action\'s own client (PROVISION_CLIENT_ID / PROVISION_CLIENT_SECRET), ' +
+      'not the deployer\'s AUTH0_CLIENT_ID; against `npm run emulator`, whose one client is the Action\'s, name its credentials PROVISION_CLIENT_* (README, "Checking a policy against the tenant")');
+  }
   return new Management({
     origin,
     clientId: required(env, 'PROVISION_CLIENT_ID', "the provisioning application's client id, the Action's AUTH0_CLIENT_ID"),
