@@ -6,8 +6,8 @@
 use auth0_provision::core::json::Json;
 use auth0_provision::core::mgmt::ResolvedRole;
 use auth0_provision::core::plan::{not_evaluable, Changes, RuleOutcome};
-use auth0_provision::core::policy::{Policy, RoleRef};
-use auth0_provision::core::reconcile::{plan_user, PlannedRole, UserPlan};
+use auth0_provision::core::policy::{OrgRef, Policy, RoleRef};
+use auth0_provision::core::reconcile::{plan_user, PlannedOrg, PlannedRole, UserPlan};
 use serde_json::{json, Value};
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
@@ -29,9 +29,22 @@ pub fn roles_cmd(policy: &Policy) -> ExitCode {
             list.push(s.to_owned());
         }
     };
+    let mut orgs: Vec<String> = Vec::new();
     for r in &policy.rules {
-        for role in r.effects.assign_roles.iter().chain(&r.effects.remove_roles) {
+        let e = &r.effects;
+        for role in e.assign_roles.iter().chain(&e.remove_roles) {
             add(role.as_str());
+        }
+        for o in &e.organization_roles {
+            o.roles.iter().for_each(|role| add(role.as_str()));
+        }
+        let named = e.join_organizations.iter();
+        for o in named.chain(e.organization_roles.iter().map(|o| &o.organization)) {
+            if let OrgRef::Name(s) | OrgRef::Id(s) = o {
+                if !orgs.contains(s) {
+                    orgs.push(s.clone());
+                }
+            }
         }
         let mut when = Some(&r.when);
         while let Some(w) = when {
@@ -41,7 +54,10 @@ pub fn roles_cmd(policy: &Policy) -> ExitCode {
             when = w.not.as_deref();
         }
     }
-    println!("{}", json!({ "names": names, "ids": ids }));
+    println!(
+        "{}",
+        json!({ "names": names, "ids": ids, "organizations": orgs })
+    );
     ExitCode::SUCCESS
 }
 
@@ -59,6 +75,19 @@ fn roles_json(roles: &[PlannedRole]) -> Value {
     roles
         .iter()
         .map(|p| json!({ "id": p.role.id, "name": p.role.name, "rules": p.rules }))
+        .collect()
+}
+
+fn orgs_json(orgs: &[PlannedOrg]) -> Value {
+    orgs.iter()
+        .map(|o| {
+            let roles: Vec<Value> = o
+                .roles
+                .iter()
+                .map(|r| json!({ "id": r.id, "name": r.name }))
+                .collect();
+            json!({ "organization": o.organization, "join": o.join, "roles": roles, "rules": o.rules })
+        })
         .collect()
 }
 
@@ -127,6 +156,29 @@ fn explain_lines(p: &UserPlan) -> Vec<String> {
             ),
         );
     }
+    for o in &p.orgs {
+        let org = &o.organization;
+        if o.join {
+            step(
+                &mut out,
+                format!(
+                    "POST /api/v2/organizations/{org}/members ({})",
+                    o.rules.join(", ")
+                ),
+            );
+        }
+        if !o.roles.is_empty() {
+            let roles: Vec<&str> = o.roles.iter().map(|r| r.name.as_str()).collect();
+            step(
+                &mut out,
+                format!(
+                    "POST /api/v2/organizations/{org}/members/{id}/roles: {} ({})",
+                    roles.join(", "),
+                    o.rules.join(", ")
+                ),
+            );
+        }
+    }
     if !p.patch_after.is_empty() {
         step(
             &mut out,
@@ -158,7 +210,8 @@ fn plan_json(p: &UserPlan, explain: bool) -> Value {
     };
     let mut v = json!({
         "user_id": p.user_id, "rules": rules, "why": why, "remove": roles_json(&p.remove),
-        "patch": patch, "assign": roles_json(&p.assign), "patch_after": after, "changes": p.changes(),
+        "patch": patch, "assign": roles_json(&p.assign), "orgs": orgs_json(&p.orgs),
+        "patch_after": after, "changes": p.changes(),
     });
     if explain {
         v["explain"] = json!(explain_lines(p));

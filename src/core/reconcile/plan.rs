@@ -3,7 +3,7 @@
 
 use super::describe::describe;
 use super::snapshot::snapshot_event;
-use crate::core::event::{EventError, DONE_KEY, PENDING_KEY};
+use crate::core::event::{EventError, DONE_KEY, ORGS_KEY, PENDING_KEY};
 use crate::core::json::Json;
 use crate::core::mgmt::ResolvedRole;
 use crate::core::plan::{
@@ -21,6 +21,20 @@ pub struct PlannedRole {
     pub rules: Vec<String>,
 }
 
+/// Organization access to give one user (phase 3, with the roles): `organization` as the
+/// policy names it (the executor resolves names), batched by organization for membership.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedOrg {
+    /// The organization name or id, as in the policy (and in `provisioning_orgs`).
+    pub organization: String,
+    /// Whether membership is to be made (`POST /organizations/{id}/members`, ≤ 10 a batch).
+    pub join: bool,
+    /// Roles to give in it (`POST /organizations/{id}/members/{user_id}/roles`).
+    pub roles: Vec<ResolvedRole>,
+    /// The rules asking.
+    pub rules: Vec<String>,
+}
+
 /// The writes for one user, phase by phase. The executor carries out every user's phase 1,
 /// then 2, then 3, then 4 (or at least that order per user):
 /// 1. `remove`: one `DELETE /users/{id}/roles` — before the record drops the role, so a kill
@@ -28,7 +42,8 @@ pub struct PlannedRole {
 /// 2. `patch`: one `PATCH /users/{id}` — the policy's metadata and `provisioning_roles`,
 ///    recorded before the grant, so a kill before phase 3 leaves a recorded role not yet
 ///    held, which the next run grants;
-/// 3. `assign`: batched `POST /roles/{id}/users`;
+/// 3. `assign`: batched `POST /roles/{id}/users`, and `orgs`: memberships batched by
+///    organization, then organization roles;
 /// 4. `patch_after`: the markers (`provisioning_pending`/`done`), only once this user's
 ///    grants succeeded, so a kill never clears a marker for work not done.
 #[derive(Clone, Debug, PartialEq)]
@@ -45,6 +60,8 @@ pub struct UserPlan {
     pub patch: (Changes, Changes),
     /// Phase 3.
     pub assign: Vec<PlannedRole>,
+    /// Phase 3: organization access.
+    pub orgs: Vec<PlannedOrg>,
     /// Phase 4: `app_metadata` marker changes.
     pub patch_after: Changes,
 }
@@ -54,6 +71,11 @@ impl UserPlan {
     pub fn changes(&self) -> usize {
         self.remove.len()
             + self.assign.len()
+            + self
+                .orgs
+                .iter()
+                .map(|o| usize::from(o.join) + o.roles.len())
+                .sum::<usize>()
             + self.patch.0.len()
             + self.patch.1.len()
             + self.patch_after.len()
@@ -122,18 +144,41 @@ pub fn plan_user(
                 .iter()
                 .any(|r| r.name == n && r.effects.once_only())
     });
+    let mut orgs = Vec::new();
+    for g in &d.organizations {
+        let wanted: Vec<WantedRole> = g
+            .roles
+            .iter()
+            .map(|r| WantedRole {
+                role: r.clone(),
+                rules: g.rules.clone(),
+            })
+            .collect();
+        let wanted: Vec<&WantedRole> = wanted.iter().collect();
+        orgs.push(PlannedOrg {
+            organization: g.key.clone(),
+            join: g.join,
+            roles: resolve(&wanted, table)?
+                .into_iter()
+                .map(|(r, _)| r.clone())
+                .collect(),
+            rules: g.rules.clone(),
+        });
+    }
     let progress = Progress {
         failed: owed,
         assigned: assign.iter().map(|p| p.role.clone()).collect(),
         removed: remove.iter().map(|p| p.role.clone()).collect(),
+        orgs: d.organizations.iter().flat_map(|g| g.records()).collect(),
         ..Progress::default()
     };
     let (mut app, user) = metadata_writes(policy, &d, &ev, &progress);
     let mut after = Vec::new();
-    if !assign.is_empty() {
+    if !assign.is_empty() || !orgs.is_empty() {
+        // The organization record too: written only once the access is given.
         let (markers, rest) = app
             .into_iter()
-            .partition(|(k, _)| k == PENDING_KEY || k == DONE_KEY);
+            .partition(|(k, _)| k == PENDING_KEY || k == DONE_KEY || k == ORGS_KEY);
         after = markers;
         app = rest;
     }
@@ -157,6 +202,7 @@ pub fn plan_user(
         remove,
         patch: (app, user),
         assign,
+        orgs,
         patch_after: after,
     })
 }
@@ -304,5 +350,32 @@ mod tests {
         })
         .unwrap_err();
         assert_eq!(e, "role \"Nope\" is not in the tenant's roles table");
+    }
+
+    #[test]
+    fn organization_access_is_phase_3_and_recorded_after_it() {
+        let policy = r#"{"rules":[{"name":"b2b","when":{"email_domain":"acme.com"},
+            "join_organization":"org_9","organization_roles":{"organization":"acme","roles":["Admin"]}}]}"#;
+        let user = r#"{"user_id":"auth0|1","email":"a@acme.com","email_verified":true"#;
+        let p = plan(policy, &[user, "}"].concat(), &[]);
+        let orgs: Vec<(&str, bool, usize)> = p
+            .orgs
+            .iter()
+            .map(|o| (o.organization.as_str(), o.join, o.roles.len()))
+            .collect();
+        assert_eq!(orgs, vec![("org_9", true, 0), ("acme", true, 1)]);
+        assert_eq!(p.orgs[1].roles[0].id, "rol_a");
+        assert!(p.patch.0.is_empty(), "nothing is recorded before the grant");
+        assert_eq!(
+            p.patch_after,
+            vec![(ORGS_KEY.to_string(), j(r#"["org_9","acme","acme/Admin"]"#))]
+        );
+        assert_eq!(p.changes(), 4);
+        let done = [
+            user,
+            r#","app_metadata":{"provisioning_orgs":["org_9","acme","acme/Admin"]}}"#,
+        ]
+        .concat();
+        assert_eq!(plan(policy, &done, &[]).changes(), 0);
     }
 }
