@@ -140,7 +140,7 @@ describe('GET /organizations/{id}/members beyond 1,000 members', () => {
       names.push(...page.json.organizations.map((o) => o.name));
       from = page.json.next;
     } while (from);
-    assert.deepEqual(names, ['bigco', 'smallco', 'batchco']);
+    assert.deepEqual(names, ['acme', 'globex', 'bigco', 'smallco', 'batchco'], 'seedFixture() has acme and globex');
     const mine = await call(t.origin, 'GET', `/api/v2/users/${enc(ids[0])}/organizations`, { token: t.token });
     assertConforms(mine, '/users/{id}/organizations', 'get');
     assert.deepEqual(mine.json.map((o) => o.name), ['bigco', 'smallco']);
