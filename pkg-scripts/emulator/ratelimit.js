@@ -128,7 +128,9 @@ class RateLimiter {
     const cls = classify(method, pathname);
     if (!cls) return [];
     const out = this.api ? [this.api] : [];
-    const ep = this.endpoints.get(cls);
+    // Essentials/Professional list no row for a user's organizations: it is one of "all
+    // other endpoints combined" there (Enterprise has its own row and no `other`).
+    const ep = this.endpoints.get(cls) || (cls === 'user-organizations' ? this.endpoints.get('other') : undefined);
     if (ep) out.push(ep);
     return out;
   }

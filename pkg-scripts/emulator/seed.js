@@ -201,7 +201,9 @@ function seedStats(gen) {
 const SEED_SCOPES = [
   'read:users', 'update:users', 'update:users_app_metadata', 'read:roles', 'update:roles', 'read:role_members', 'create:role_members',
   'delete:role_members', 'read:actions', 'create:actions', 'update:actions', 'read:clients', 'read:resource_servers',
-  'read:organizations', 'create:user_tickets', 'create:guardian_enrollment_tickets',
+  'read:organizations', 'read:organization_members', 'create:organization_members', 'delete:organization_members',
+  'read:organization_member_roles', 'create:organization_member_roles', 'delete:organization_member_roles',
+  'create:user_tickets', 'create:guardian_enrollment_tickets',
 ];
 
 /**
@@ -219,6 +221,9 @@ function seedFixture({ clientId = 'emulator-m2m-client', clientSecret = crypto.r
     connections,
     roles: FIXTURE.roles,
     resource_servers: FIXTURE.resource_servers,
+    // fixture.json's organizations (acme, globex) without members: the fixture's member is
+    // not a generated user. Tests add members through organizations-store.js.
+    organizations: (FIXTURE.organizations || []).map(({ members: _members, ...org }) => org),
     users: [],
   };
 }

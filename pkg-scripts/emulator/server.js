@@ -34,8 +34,6 @@ const ROUTES = [
   ['GET', /^\/api\/v2\/users\/([^/]+)$/, 'getUser', 'read:users'],
   ['PATCH', /^\/api\/v2\/users\/([^/]+)$/, 'updateUser', 'update:users update:users_app_metadata'],
   ['GET', /^\/api\/v2\/resource-servers$/, 'listResourceServers', 'read:resource_servers'],
-  ['GET', /^\/api\/v2\/organizations\/name\/([^/]+)$/, 'getOrganizationByName', 'read:organizations'],
-  ['GET', /^\/api\/v2\/organizations\/([^/]+)$/, 'getOrganization', 'read:organizations'],
 ];
 
 /** Route template for logs and counts, e.g. "POST /api/v2/users/{id}/roles". */
@@ -43,6 +41,9 @@ function routeOf(method, pathname) {
   const tpl = pathname
     .replace(/^\/api\/v2\/users\/[^/]+/, '/api/v2/users/{id}')
     .replace(/^\/api\/v2\/roles\/[^/]+/, '/api/v2/roles/{id}')
+    .replace(/^\/api\/v2\/organizations\/name\/[^/]+$/, '/api/v2/organizations/name/{name}')
+    .replace(/^\/api\/v2\/organizations\/(?!name\/)[^/]+/, '/api/v2/organizations/{id}')
+    .replace(/^(\/api\/v2\/organizations\/\{id\}\/members)\/[^/]+\/roles$/, '$1/{user_id}/roles')
     .replace(/^\/api\/v2\/jobs\/(?!users-exports$)[^/]+$/, '/api/v2/jobs/{id}')
     .replace(/^\/exports\/[^/]+\/[^/]+$/, '/exports/{job}/{file}');
   return `${method} ${tpl}`;
@@ -303,13 +304,14 @@ class TenantEmulator {
           return apiError(401, 'Unauthorized', tok ? 'Expired token received for JSON Web Token validation' : 'Invalid token', 'invalid_token');
         }
         entry.client_id = tok.client_id;
+        entry.scopes = tok.scopes; // for a module whose reply depends on a further scope
         const any = scopes.split(' ');
         if (!any.some((s) => tok.scopes.includes(s))) {
           return apiError(403, 'Forbidden', `Insufficient scope, expected any of: ${any.join(',')}`, 'insufficient_scope');
         }
       }
       // A function is a mounted module's handler (see the end of this file); a name, a method here.
-      return typeof handler === 'function' ? handler(this, params, url.searchParams, entry.body) : this[handler](params, url.searchParams, entry.body);
+      return typeof handler === 'function' ? handler(this, params, url.searchParams, entry.body, entry) : this[handler](params, url.searchParams, entry.body);
     }
     return apiError(404, 'Not Found', 'Not Found');
   }
@@ -523,20 +525,6 @@ class TenantEmulator {
     return { status: 200, body: p.totals ? { resource_servers: slice, start, limit: p.per_page, total: all.length } : slice };
   }
 
-  organizationBy(key, value) {
-    const org = this.organizations.find((o) => o[key] === value);
-    if (!org) return apiError(404, 'Not Found', 'No organization found by that ' + key, 'inexistent_organization');
-    return { status: 200, body: { id: org.id, name: org.name, display_name: org.display_name || org.name } };
-  }
-
-  getOrganization([id]) {
-    return this.organizationBy('id', id);
-  }
-
-  getOrganizationByName([name]) {
-    return this.organizationBy('name', name);
-  }
-
   /** The user as the Management API shows it (UserResponseSchema fields). */
   publicUser(u) {
     const [provider, ...rest] = u.user_id.split('|');
@@ -622,9 +610,9 @@ function parseBody(contentType = '', raw) {
 }
 
 // Endpoints in their own modules (the Actions API, for deployment) are mounted in the routing
-// table: each route's handler is a function of (emulator, params, query, body), the module
-// keeping its own state per emulator.
+// table: each route's handler is a function of (emulator, params, query, body, request entry:
+// its scopes for a reply that depends on one), the module keeping its own state per emulator.
 ROUTES.push(...require('./actions-api.js').routes, ...require('./deploy-cli-api.js').routes, ...require('./users-api.js').routes,
-  ...require('./exports-api.js').routes);
+  ...require('./exports-api.js').routes, ...require('./organizations-api.js').routes);
 
 module.exports = { TenantEmulator, TokenBucket, mergeFirstLevel, routeOf };

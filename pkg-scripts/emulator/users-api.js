@@ -92,7 +92,8 @@ function roleUser(u) {
   return out;
 }
 
-// Checkpoint ids: opaque to clients, bound to the role, refused when altered.
+// Checkpoint ids: opaque to clients, bound to the role (or another list's scope string:
+// organizations-api.js), refused when altered.
 const cursorKeys = new WeakMap();
 function cursorKey(emu) {
   if (!cursorKeys.has(emu)) cursorKeys.set(emu, crypto.randomBytes(32));
@@ -168,4 +169,4 @@ const routes = [
   ['POST', new RegExp(`^/api/v2/roles/${ID}/users$`), assignRoleUsers, 'update:roles create:role_members'],
 ];
 
-module.exports = { routes, userView, readQuery, OFFSET_CAP };
+module.exports = { routes, userView, readQuery, OFFSET_CAP, encodeCursor, decodeCursor };
