@@ -50,7 +50,7 @@ impl Call {
             Call::MfaTicket => "POST /api/v2/guardian/enrollments/ticket",
             Call::OrgByName => "GET /api/v2/organizations/name/{name}",
             Call::AddOrgMembers => "POST /api/v2/organizations/{id}/members",
-            Call::AddOrgMemberRoles => "POST /api/v2/organizations/{id}/members/{id}/roles",
+            Call::AddOrgMemberRoles => "POST /api/v2/organizations/{id}/members/{user_id}/roles",
         }
     }
 }
