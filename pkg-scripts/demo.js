@@ -21,7 +21,9 @@ async function reconcile(args, env) {
   const { main } = require('./reconcile.js');
   let text = '';
   const sink = new Writable({ write(chunk, _enc, done) { text += chunk; done(); } });
-  const quiet = new Writable({ write(_c, _e, done) { done(); } }); // progress lines and notes
+  // Progress lines and notes are left out, except the one saying the core is being built
+  // (a fresh clone: reconcile builds target/release/policy with cargo, about a minute).
+  const quiet = new Writable({ write(c, _e, done) { if (/^target\/release\/policy/.test(String(c))) process.stderr.write(c); done(); } });
   const code = await main(['--env-file', os.devNull, ...args], { stdout: sink, stderr: quiet, env: { ...env, RECONCILE_PROGRESS_MS: '3600000' } });
   return { code, lines: text.split('\n').filter((l) => l.trim()) };
 }
