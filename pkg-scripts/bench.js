@@ -2,6 +2,7 @@
 // The benchmark: dist/action.js against its peer, a JavaScript post-login Action doing the same job
 // with the `auth0` npm SDK (pkg-scripts/bench/peer-action.js), both on the local tenant emulator.
 // Prints a table (each figure with the ratio ours/peer) and writes results.json and bench.svg.
+// Then reconcile at 10k and 100k users against the emulator's rate buckets (bench/reconcile.js).
 'use strict';
 const fs = require('node:fs');
 const os = require('node:os');
@@ -11,7 +12,8 @@ const { parseCommandLine } = require('./lib/args.js');
 const { knownSecrets: listedSecrets, recordedOutputs } = require('./lib/secret-scan.js');
 
 const USAGE = `Usage: node pkg-scripts/bench.js [--quick] [--burst-users N] [--rate R] [--cold N] [--warm N]
-         [--out DIR] [--skip-burst] [--replot]
+         [--out DIR] [--skip-burst] [--replot] [--skip-reconcile | --reconcile-only]
+         [--reconcile-users N,N] [--reconcile-1m] [--reconcile-speed X]
 
   --quick        5 cold processes, 1,000 warm iterations, a 20-user burst; writes to a temp dir
                  unless --out is given (so the committed results are not overwritten)
@@ -21,11 +23,18 @@ const USAGE = `Usage: node pkg-scripts/bench.js [--quick] [--burst-users N] [--r
   --skip-burst   leave the burst out
   --replot       only redraw bench.svg and the table (results.json's table/markdown) from the
                  measurements in --out's results.json
+  --skip-reconcile     leave the reconcile section out; --reconcile-only: only that section
+                       (printed, and written to --out's reconcile.json)
+  --reconcile-users    tenant sizes (default 10000,100000; 2000 with --quick); --reconcile-1m adds
+                       1,000,000 (slow: about 15 min more)
+  --reconcile-speed X  the emulator's Essentials refill rates ×X (default 10)
 `;
 // Parsed first: a usage error leaves nothing behind (no scan directory yet).
 const { values: ARGS } = parseCommandLine('bench', USAGE, {
   quick: { type: 'boolean' }, 'skip-burst': { type: 'boolean' }, replot: { type: 'boolean' },
   'burst-users': { type: 'string' }, rate: { type: 'string' }, cold: { type: 'string' }, warm: { type: 'string' }, out: { type: 'string' },
+  'skip-reconcile': { type: 'boolean' }, 'reconcile-only': { type: 'boolean' }, 'reconcile-1m': { type: 'boolean' },
+  'reconcile-users': { type: 'string' }, 'reconcile-speed': { type: 'string' },
 });
 
 // Every credential the emulators know or issue is listed here (server.js noteSecret) so that the
@@ -45,7 +54,21 @@ const CONF = {
   burstSize: 2,
   deadlineMs: 8000,
   skipBurst: !!ARGS['skip-burst'],
+  skipReconcile: !!ARGS['skip-reconcile'],
+  reconcileOnly: !!ARGS['reconcile-only'],
+  reconcileUsers: [...(ARGS['reconcile-users'] ?? (QUICK ? '2000' : '10000,100000')).split(',').map(Number), ...(ARGS['reconcile-1m'] ? [1_000_000] : [])],
+  reconcileSpeed: Number(ARGS['reconcile-speed'] ?? 10),
 };
+for (const n of CONF.reconcileUsers) {
+  if (!Number.isInteger(n) || n < 1 || n > 10_000_000) {
+    process.stderr.write('bench: --reconcile-users must be whole numbers from 1 to 10,000,000, separated by commas\n');
+    process.exit(2);
+  }
+}
+if (!(CONF.reconcileSpeed > 0 && CONF.reconcileSpeed <= 1000)) {
+  process.stderr.write('bench: --reconcile-speed must be a number above 0, at most 1000\n');
+  process.exit(2);
+}
 const OUT_DIR = path.resolve(ARGS.out ?? (QUICK ? path.join(os.tmpdir(), 'auth0-provision-bench') : path.join(__dirname, 'bench')));
 
 const H = require('./bench/harness.js');
@@ -53,6 +76,7 @@ const { runPeerBurst, AUTH0_LIMIT_MS } = require('./bench/peer-burst.js');
 const { runBurst } = require('./burst.js');
 const { loadAction, ActionCache } = require('./emulator/runner.js');
 const { rows, table, markdownTable, plot, int } = require('./bench/report.js');
+const { measureReconcile } = require('./bench/reconcile.js');
 
 const log = (s) => process.stderr.write(s + '\n'); // progress; the report goes to stdout
 
@@ -362,8 +386,27 @@ function replot() {
   console.log(`redrew ${path.join(OUT_DIR, 'bench.svg')} from results.json of ${R.env.date}`);
 }
 
+// ---- 6. reconcile -----------------------------------------------------------------------------
+
+function measureReconcileSection() {
+  return measureReconcile({ sizes: CONF.reconcileUsers, profile: 'essentials', speed: CONF.reconcileSpeed, log });
+}
+
+/** --reconcile-only: the section alone, printed and written to reconcile.json. */
+async function reconcileOnly() {
+  const R = await measureReconcileSection();
+  const text = R.lines.join('\n');
+  const json = JSON.stringify({ date: new Date().toISOString(), node: process.versions.node, cpus: os.cpus().length, ...R }, null, 2) + '\n';
+  assertNoSecrets({ report: text, 'reconcile.json': json });
+  fs.mkdirSync(OUT_DIR, { recursive: true });
+  fs.writeFileSync(path.join(OUT_DIR, 'reconcile.json'), json);
+  console.log(text);
+  console.log(`wrote ${path.join(OUT_DIR, 'reconcile.json')}`);
+}
+
 async function main() {
   if (ARGS.replot) return replot();
+  if (CONF.reconcileOnly) return reconcileOnly();
   if (!fs.existsSync(H.ACTIONS.ours)) {
     log('dist/action.js is missing: building it (about a minute)');
     execFileSync(process.execPath, [path.join(__dirname, 'build.js')], { cwd: ROOT, stdio: ['ignore', 'inherit', 'inherit'] });
@@ -384,21 +427,28 @@ async function main() {
     config: CONF,
   };
   const t0 = Date.now();
-  log('1/5 deployable size');
+  log('1/6 deployable size');
   R.size = measureSize();
-  log(`2/5 cold start: ${CONF.coldProcesses} processes per Action and scenario`);
+  log(`2/6 cold start: ${CONF.coldProcesses} processes per Action and scenario`);
   R.cold = await measureCold();
-  log(`3/5 warm latency: ${CONF.warmIterations} iterations each`);
+  log(`3/6 warm latency: ${CONF.warmIterations} iterations each`);
   R.warm = await measureWarm();
   R.warmSignups = await measureWarmSignups();
-  log('4/5 Management API requests per login');
+  log('4/6 Management API requests per login');
   R.requests = await measureRequests();
   if (CONF.skipBurst) {
-    log('5/5 burst: skipped (--skip-burst)');
+    log('5/6 burst: skipped (--skip-burst)');
     R.burst = null;
   } else {
-    log('5/5 burst');
+    log('5/6 burst');
     R.burst = await measureBurst();
+  }
+  if (CONF.skipReconcile) {
+    log('6/6 reconcile: skipped (--skip-reconcile)');
+    R.reconcile = null;
+  } else {
+    log(`6/6 reconcile: ${CONF.reconcileUsers.map((n) => int(n)).join(', ')} users`);
+    R.reconcile = await measureReconcileSection();
   }
   R.env.loadavgAfter = os.loadavg().map((v) => +v.toFixed(2));
   R.env.benchSeconds = Math.round((Date.now() - t0) / 1000);
@@ -414,6 +464,7 @@ async function main() {
     table(list),
     '',
     `Action log lines recorded: ${R.actionLogs.lines}, containing a credential: ${R.actionLogs.leaks}`,
+    ...(R.reconcile ? ['', ...R.reconcile.lines] : []),
   ].join('\n');
   const json = JSON.stringify(R, null, 2) + '\n';
   const figure = plot(R);

@@ -1,16 +1,63 @@
 #!/usr/bin/env node
 // The main job on the embedded default: starts the local tenant emulator, loads the built
 // dist/action.js as Auth0 would, and plays a scripted story, printing per login the
-// decision, the claims and every Management API request.
+// decision, the claims and every Management API request. Then reconcile: the same policy
+// applied to a small seeded tenant of users who existed before the Action.
 'use strict';
 const fs = require('node:fs');
+const os = require('node:os');
 const path = require('node:path');
+const { Writable } = require('node:stream');
 const { TenantEmulator } = require('./emulator/server.js');
 const { ActionsRunner } = require('./emulator/runner.js');
 const { parseCommandLine } = require('./lib/args.js');
 const { readPolicyFile } = require('./lib/policy-input.js');
 
 const ROOT = path.resolve(__dirname, '..');
+const RECONCILE_USERS = 200;
+
+/** Runs `npm run reconcile -- args` in this process (the emulator keeps serving): {code, lines}. */
+async function reconcile(args, env) {
+  const { main } = require('./reconcile.js');
+  let text = '';
+  const sink = new Writable({ write(chunk, _enc, done) { text += chunk; done(); } });
+  // Progress lines and notes are left out, except the one saying the core is being built
+  // (a fresh clone: reconcile builds target/release/policy with cargo, about a minute).
+  const quiet = new Writable({ write(c, _e, done) { if (/^target\/release\/policy/.test(String(c))) process.stderr.write(c); done(); } });
+  const code = await main(['--env-file', os.devNull, ...args], { stdout: sink, stderr: quiet, env: { ...env, RECONCILE_PROGRESS_MS: '3600000' } });
+  return { code, lines: text.split('\n').filter((l) => l.trim()) };
+}
+
+/**
+ * The reconcile chapter: users who signed up before the Action get what the policy gives
+ * them without logging in — a dry run (the plan), --apply, and a re-run that writes nothing.
+ */
+async function reconcileChapter(policyFile) {
+  const { seedFixture } = require('./emulator/seed.js');
+  const fixture = seedFixture();
+  const emu = new TenantEmulator(fixture, { seed: { users: RECONCILE_USERS, seed: 7 } });
+  const origin = await emu.start();
+  const env = { AUTH0_DOMAIN: origin, AUTH0_CLIENT_ID: fixture.clients[0].client_id, AUTH0_CLIENT_SECRET: fixture.clients[0].client_secret };
+  const writes = () => Object.entries(emu.routeStats()).filter(([r]) => /^(POST|PATCH|DELETE) \/api\/v2\/(?!jobs)/.test(r)).reduce((a, [, c]) => a + c.requests, 0);
+  const cmd = `npm run reconcile -- --policy ${path.relative(ROOT, policyFile)}`;
+  const step = async (title, args, pick) => {
+    console.log(`\n  $ ${cmd}${args.length ? ' ' + args.join(' ') : ''}    # ${title}`);
+    const before = writes();
+    const r = await reconcile(['--policy', policyFile, ...args], env);
+    for (const l of pick(r.lines)) console.log(`    ${l}`);
+    console.log(`    (exit ${r.code}; the tenant saw ${writes() - before} write request(s))`);
+    if (r.code !== 0) throw new Error(`reconcile ${args.join(' ')} exited ${r.code}:\n${r.lines.join('\n')}`);
+  };
+  try {
+    console.log(`\n## 7. reconcile: ${RECONCILE_USERS} users who signed up before the Action (a seeded tenant) get the policy without logging in`);
+    const from = (re) => (lines) => lines.slice(Math.max(0, lines.findIndex((l) => re.test(l))));
+    await step('dry run: the plan, nothing written', [], (ls) => ls.filter((l) => !/^(tenant:|time --apply| {2}(user|role-member) writes)/.test(l)));
+    await step('carries the plan out', ['--apply'], from(/^writes sent:/));
+    await step('again: the tenant already matches', ['--apply'], from(/^writes sent:/));
+  } finally {
+    await emu.stop();
+  }
+}
 const USAGE = `Usage: node pkg-scripts/demo.js [--policy FILE] [--action FILE]
 
   --policy FILE   the POLICY secret (default pkg-scripts/policies/premium-for-google.json)
@@ -80,9 +127,10 @@ async function main() {
     const pending = u.app_metadata.provisioning_pending ? ` pending=${JSON.stringify(u.app_metadata.provisioning_pending)}` : '';
     console.log(`  ${u.name.padEnd(15)} ${id.padEnd(38)} roles=${JSON.stringify(emu.roleNames(id))}${pending}`);
   }
-  const size = fs.statSync(actionPath).size;
-  console.log(`\n${total} Management API requests in all; ${path.relative(ROOT, actionPath)} is ${size} bytes (${(size / 1024).toFixed(1)} KiB, Auth0 limit 100 kB)`);
   await emu.stop();
+  await reconcileChapter(policyFile);
+  const size = fs.statSync(actionPath).size;
+  console.log(`\n${total} Management API requests in the login story; ${path.relative(ROOT, actionPath)} is ${size} bytes (${(size / 1024).toFixed(1)} KiB, Auth0 limit 100 kB)`);
 }
 
 main().catch((e) => {

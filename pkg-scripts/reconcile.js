@@ -26,6 +26,8 @@ const { Applier, reportLines, DEFAULT_CONCURRENCY } = require('./reconcile/apply
 const { Progress } = require('./reconcile/progress.js');
 
 const DEFAULT_MAX_CHANGES = 1000;
+const INTERRUPTED_EXIT = 130; // 128 + SIGINT, as a shell reports a process stopped by Ctrl-C
+const RESUME = 'run the same command again: a re-run plans afresh from the tenant and sends only what is left';
 const DEFAULT_BATCH = 100;
 const MAX_BATCH = 1000;
 
@@ -68,9 +70,12 @@ Environment (or .env), as npm run deploy reads them:
                       built with cargo when missing or stale)
   RECONCILE_TIMEOUT_MS    optional: per-request timeout (default 30000)
 
+Ctrl-C (SIGINT) during --apply stops after the requests in flight (a second Ctrl-C at once;
+the run is safe to kill at any moment); a re-run resumes.
+
 Exit: 0 the run finished (dry run: the plan was printed; --apply: the tenant matches it),
 1 a failure (message on stderr; nothing is left half-done that a rerun does not finish),
-2 a usage error.
+2 a usage error, 130 interrupted (Ctrl-C).
 `;
 
 const OPTIONS = {
@@ -212,7 +217,30 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr, en
   const say = (l) => stdout.write(redactor.text(l) + '\n');
   const warn = (l) => stderr.write(redactor.text(l) + '\n');
   const ctx = { say, spool: null, rolesFile: null };
-  let onSigint = null;
+  const cleanup = () => {
+    if (ctx.spool) ctx.spool.remove();
+    if (ctx.rolesFile) ctx.rolesFile.remove();
+    ctx.spool = null;
+    ctx.rolesFile = null;
+  };
+  // Ctrl-C: while reading nothing has been written, so stop at once; while applying, let the
+  // requests in flight finish (their replies are counted in the report), then stop; a
+  // second Ctrl-C stops at once (safe too: every run re-derives its plan from the tenant).
+  let interrupts = 0;
+  const onSigint = () => {
+    interrupts++;
+    if (ctx.applier && interrupts === 1) {
+      warn(`interrupted: finishing the requests in flight, then stopping (Ctrl-C again stops at once); ${RESUME}`);
+      ctx.applier.stop('interrupted');
+      return;
+    }
+    if (ctx.progress) ctx.progress.stop();
+    warn(ctx.applier ? `interrupted again: stopped at once; ${RESUME}` : 'interrupted while reading the tenant: nothing was changed');
+    cleanup();
+    process.exit(INTERRUPTED_EXIT);
+  };
+  const watchSigint = stdout === process.stdout; // in-process callers (tests) handle signals themselves
+  if (watchSigint) process.on('SIGINT', onSigint);
   try {
     const o = options(argv);
     if (o.help) {
@@ -251,11 +279,7 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr, en
       client, batchSize: o.batchSize, roleNames: new Map(table.map((r) => [r.id, r.name])),
       onProgress: (s) => ctx.progress.update({ ...s, unit: s.phase.startsWith('POST') ? 'assignments' : 'users' }),
     });
-    onSigint = () => {
-      warn('interrupted: finishing the requests in flight (a rerun completes the plan)');
-      applier.stop('interrupted');
-    };
-    process.on('SIGINT', onSigint);
+    ctx.applier = applier;
     ctx.progress.stats = () => {
       const t = client.totals();
       return { requests: t.requests - readStats.requests, limited: t.limited - readStats.limited };
@@ -267,8 +291,8 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr, en
     for (const l of reportLines(rep, min.total)) say(l);
     if (rep.fatal) throw rep.fatal;
     if (rep.stopped) {
-      say('interrupted: not every change was made; run again to complete the plan');
-      return 1;
+      say(`interrupted: ${rep.sent} write(s) sent of ${min.total}, the requests in flight finished; not every change was made: ${RESUME}`);
+      return INTERRUPTED_EXIT;
     }
     if (rep.failures) {
       warn(`reconcile: ${rep.failures} change(s) failed (listed above); a rerun retries them`);
@@ -289,9 +313,8 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr, en
     warn(`reconcile failed: ${e && e.stack ? e.stack : e}`);
     return 1;
   } finally {
-    if (onSigint) process.removeListener('SIGINT', onSigint);
-    if (ctx.spool) ctx.spool.remove();
-    if (ctx.rolesFile) ctx.rolesFile.remove();
+    if (watchSigint) process.removeListener('SIGINT', onSigint);
+    cleanup();
   }
 }
 
@@ -299,4 +322,4 @@ if (require.main === module) {
   main(process.argv.slice(2)).then((code) => { process.exitCode = code; });
 }
 
-module.exports = { main, options, USAGE };
+module.exports = { main, options, USAGE, INTERRUPTED_EXIT };

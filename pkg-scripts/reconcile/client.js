@@ -3,8 +3,10 @@
 // error messages that say what to fix, secret redaction) with a send() for long runs:
 // every request waits for the pacer (pace.js) and reports its reply to it; 429s wait and
 // retry without a small attempt cap (the pacer keeps them rare); 5xx, network errors and
-// timeouts retry with a bounded backoff; a 401 gets one fresh token (a run can outlive
-// one). No per-request log is kept (a million-user run): only counts.
+// timeouts retry with a bounded backoff. A run can outlive its token (a client-credentials
+// token lives `expires_in` seconds, 24 h by default, and a 1M-user apply on a Free plan takes
+// longer): it is renewed before it expires, and a 401 gets one fresh token too (a token
+// revoked, a clock off). No per-request log is kept (a million-user run): only counts.
 const { Management, ApiError, backoffMs, retryAfterMs, exchange } = require('../deploy/client.js');
 const { Pacer, endpointClass } = require('./pace.js');
 
@@ -12,6 +14,9 @@ const DEFAULT_TIMEOUT_MS = 30000;
 const MAX_FAILURE_ATTEMPTS = 5; // 5xx / network / timeout: first try + 4 retries
 const MAX_429_ATTEMPTS = 30;
 const MAX_429_WAIT_MS = 120000;
+// Renew this long before the token expires (at most a tenth of its life): a request sent just
+// before expiry must not arrive just after.
+const RENEW_BEFORE_MS = 60000;
 
 /** The scopes reconcile's requests need (any one suffices, as the Management API accepts them). */
 const SCOPES = [
@@ -45,6 +50,29 @@ class TenantClient extends Management {
     // Counts per endpoint class: requests sent (retries included), 429s, retries, failures.
     this.stats = new Map();
     this.reauth = null;
+    this.tokenExpiresAt = null; // local time; null: the token reply gave no expires_in
+    this.tokenReply = null;
+    this.renewals = 0; // tokens after the first
+  }
+
+  /** deploy's token request; notes when the token expires (expires_in, counted from the request). */
+  async authenticate() {
+    const sentMs = this.now();
+    const first = this.token === null;
+    this.tokenReply = null;
+    const token = await super.authenticate();
+    const life = this.tokenReply && this.tokenReply.expires_in;
+    this.tokenExpiresAt = Number.isFinite(life) && life > 0 ? sentMs + life * 1000 : null;
+    this.tokenLifeMs = this.tokenExpiresAt === null ? null : life * 1000;
+    this.tokenReply = null;
+    if (!first) this.renewals++;
+    return token;
+  }
+
+  /** Whether the token is close enough to expiry to renew before sending. */
+  tokenDue() {
+    if (this.tokenExpiresAt === null || this.token === null) return false;
+    return this.now() >= this.tokenExpiresAt - Math.min(RENEW_BEFORE_MS, this.tokenLifeMs / 10);
   }
 
   stat(cls) {
@@ -66,6 +94,24 @@ class TenantClient extends Management {
     await this.reauth;
   }
 
+  /**
+   * Renewal before expiry. A renewal that fails while the old token still works is tried
+   * again 5 s later (the run goes on meanwhile); once the token has expired, the failure is
+   * the run's.
+   */
+  async renewEarly() {
+    const expired = this.now() >= this.tokenExpiresAt;
+    if (!expired && this.renewRetryAt && this.now() < this.renewRetryAt) return;
+    try {
+      await this.refreshToken(this.token);
+      this.renewRetryAt = 0;
+    } catch (e) {
+      if (this.now() >= this.tokenExpiresAt) throw e;
+      this.renewRetryAt = this.now() + 5000;
+      this.onRetry(`  POST /oauth/token (renewal before the token expires): ${e.message}; the current token still works, trying again in 5 s`);
+    }
+  }
+
   /** One request through the pacer, with retries; returns {status, json, headers}. */
   async send(method, pathAndQuery, { body, auth = true } = {}) {
     const shown = pathAndQuery.split('?')[0];
@@ -75,12 +121,14 @@ class TenantClient extends Management {
     let limited = 0;
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
+      if (auth && this.tokenDue()) await this.renewEarly();
       const token = this.token;
       const sentMs = await this.pacer.acquire(cls);
       const { res, failure, timedOut } = await this.once(method, pathAndQuery, body, auth ? token : null);
       const h = (k) => (res ? res.headers.get(k) : null);
       const retryAfter = res && res.status === 429 ? retryAfterMs(h('retry-after'), this.now()) : null;
       this.pacer.release(cls, { status: res ? res.status : 0, headers: res ? res.headers : null, sentMs, retryAfterMs: retryAfter });
+      if (!auth && res && res.status === 200 && res.json && cls === 'token') this.tokenReply = res.json;
       s.requests++;
       s.ms += this.now() - sentMs;
       if (attempt > 1) s.retried++;

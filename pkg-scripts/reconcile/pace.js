@@ -8,10 +8,18 @@
 // said (their buckets may differ), and a class sharing a bucket with another still sees it
 // drain in its own replies.
 //
-// The rule: a request goes out while (remaining in the last reply − requests in flight) > 0;
-// at 0 it waits for the next reply of its class or, with none in flight, until the reset
-// second (the bucket is full then) — on the server's clock, estimated from the replies' Date
-// headers. A 429 blocks its class until Retry-After (or the reset).
+// The rule: a request goes out while the bucket's modelled content − requests in flight ≥ 1.
+// The model is the last reply's remaining plus what the bucket refilled since at a rate the
+// replies prove (a lower bound, see Tracker.observe), capped at the bucket size. Once the
+// model is empty the class waits until HALF the bucket is back, then sends that half at once
+// (replies on the way correct the model). Why half, not one token at a time or the full
+// bucket: sending at the edge (one token back, one request) turns every error of the model
+// into a 429; waiting for the full bucket — the reset second — idles while the bucket sits
+// full (and the reset is rounded up to a whole second: at a fast refill most of the wait);
+// at half the bucket never overflows, so no refill is wasted, and the model may be off by
+// half a bucket before a 429. Without a known rate the class waits for the reset second,
+// on the server's clock (estimated from the Date headers). A 429 blocks its class until
+// Retry-After (or the reset) and halves the rate the model trusts.
 
 /** The endpoint class of a request: the buckets the plan pages name, as far as we send. */
 function endpointClass(method, pathname) {
@@ -62,8 +70,10 @@ class Tracker {
     this.name = name;
     this.limit = null; // from the last reply with headers
     this.remaining = null;
+    this.remainingAt = 0; // local time the last reply with headers came in
     this.resetMs = null; // server clock
     this.inflight = 0;
+    this.maxInflight = 0;
     this.answered = 0; // replies (or failures) so far
     this.blockedUntil = 0; // local clock: a 429's wait
     this.waiters = [];
@@ -74,23 +84,69 @@ class Tracker {
     this.last = null;
     this.replies = 0; // replies with headers after the first
     this.limited = 0;
+    this.rate = null; // tokens per second the replies prove the bucket refills at least
+    this.anchor = null; // {sentMs, remaining, counted}: the start of the throughput window
+    this.counted = 0; // replies that drew a token (not 429s), for the window
+    this.refilling = false; // the model ran empty: waiting until half the bucket is back
+    this.trust = 1; // the share of `rate` the model uses: halved by each 429
   }
   wake() {
     const w = this.waiters;
     this.waiters = [];
     for (const f of w) f();
   }
+
+  /** Tokens the model says the bucket holds at local time `now`, less those in flight. */
+  available(now) {
+    if (this.remaining === null) return Infinity;
+    const refilled = this.rate ? (this.rate * this.trust * Math.max(0, now - this.remainingAt)) / 1000 : 0;
+    return Math.min(this.limit, this.remaining + refilled) - this.inflight;
+  }
+
+  /**
+   * Raises `rate` to what a reply proves (both bounds err low, so the model never holds more
+   * than the bucket): (1) the reset second: the bucket is full by then, so it refills at
+   * least (missing − 1: remaining is rounded down) ÷ (reset − the earliest server time the
+   * reply may have been made at); (2) throughput since the window's start: requests the
+   * server counted minus what the bucket lost is what it refilled at least (less one per
+   * request that may have been counted out of order, and one for the rounding), over the
+   * longest the window can have lasted. A reply with the bucket (almost) full restarts the
+   * window: time spent full refills nothing.
+   */
+  observe({ limit, remaining, resetMs, sentMs, now, serverLo, status }) {
+    if (status !== 429) this.counted++;
+    if (resetMs !== null && Number.isFinite(serverLo)) {
+      const missing = limit - remaining - 1;
+      const seconds = (resetMs - (sentMs + serverLo)) / 1000;
+      if (missing >= 1 && seconds > 0) this.raise(missing / seconds);
+    }
+    if (!this.anchor || remaining >= limit - 1 - this.inflight) {
+      this.anchor = { sentMs, remaining, counted: this.counted };
+      return;
+    }
+    const seconds = (now - this.anchor.sentMs) / 1000;
+    const refilled = this.counted - this.anchor.counted - (this.anchor.remaining - remaining) - 1 - this.maxInflight;
+    if (seconds >= 0.2 && refilled >= 1) this.raise(refilled / seconds);
+  }
+
+  raise(r) {
+    if (Number.isFinite(r) && r > 0 && (this.rate === null || r > this.rate)) this.rate = r;
+  }
 }
 
 class Pacer {
   /**
    * @param {object} [o] now, sleep (for tests); marginMs: added to every wait on a reset
-   *   second (default 50: the bucket refills at the second, our clock estimate is not exact)
+   *   second (default 50: the bucket refills at the second, our clock estimate is not exact);
+   *   refillTo: the share of the bucket an empty class waits for (default 0.5; 1 waits for
+   *   the reset second, the pacing before the model)
    */
   constructor(o = {}) {
     this.now = o.now || Date.now;
     this.sleep = o.sleep || ((ms) => new Promise((r) => setTimeout(r, ms)));
     this.marginMs = o.marginMs === undefined ? 50 : o.marginMs;
+    this.refillTo = o.refillTo === undefined ? 0.5 : o.refillTo;
+    if (!(this.refillTo > 0 && this.refillTo <= 1)) throw new RangeError('refillTo must be in (0, 1]');
     this.clock = new ServerClock();
     this.trackers = new Map();
     this.waitedMs = 0;
@@ -119,23 +175,39 @@ class Pacer {
       // A class not heard from yet sends one request and waits for its reply: it may share a
       // bucket (an API-wide one) that the other classes' replies already show drained.
       const blind = t.remaining === null && t.answered === 0 && t.inflight > 0;
-      if (!blind && (t.remaining === null || t.remaining - t.inflight > 0)) {
+      const avail = t.available(now);
+      const target = t.limit === null ? 1 : Math.max(1, Math.floor(t.limit * this.refillTo));
+      if (t.refilling && avail >= target) t.refilling = false;
+      if (!blind && !t.refilling && avail >= 1) {
         t.inflight++;
+        t.maxInflight = Math.max(t.maxInflight, t.inflight);
         return now;
       }
+      if (!blind) t.refilling = true;
+      // The reset second: the bucket is full then, whatever the model says.
+      const full = t.resetMs === null ? null : this.localAt(t.resetMs) + this.marginMs;
+      // Whole milliseconds, at least one: a wait rounded to nothing would spin.
+      const byModel = t.rate && Number.isFinite(avail) ? now + Math.max(1, Math.ceil(((target - avail) / (t.rate * t.trust)) * 1000)) : null;
+      const until = full === null && byModel === null ? now + 1000 : Math.min(full === null ? Infinity : full, byModel === null ? Infinity : byModel);
       if (t.inflight > 0) {
-        // A reply on its way says more than any guess: wait for it (or a second, whichever first).
+        // A reply on its way says more than any guess: wait for it (or the model's time, or a
+        // second, whichever first).
         await new Promise((resolve) => {
           t.waiters.push(resolve);
-          setTimeout(resolve, 1000).unref();
+          setTimeout(resolve, Math.max(0, Math.min(1000, until - now))).unref();
         });
         continue;
       }
-      const until = t.resetMs === null ? now + 1000 : this.localAt(t.resetMs) + this.marginMs;
       if (until > now) await this.wait(until - now);
-      // The bucket is full at its reset second.
-      t.remaining = t.limit;
-      t.resetMs = null;
+      if (full !== null && this.now() >= full) {
+        // The bucket is full at its reset second.
+        t.remaining = t.limit;
+        t.remainingAt = this.now();
+        t.resetMs = null;
+      } else if (byModel === null && full === null) {
+        t.remaining = t.limit; // nothing known: a second's wait, then one try (a 429 says more)
+        t.remainingAt = this.now();
+      }
     }
   }
 
@@ -165,10 +237,12 @@ class Pacer {
       if (limit !== null && remaining !== null) {
         t.limit = limit;
         t.remaining = remaining;
+        t.remainingAt = now;
         t.resetMs = reset === null ? null : reset * 1000;
         t.samples++;
         t.minRemaining = Math.min(t.minRemaining, remaining);
         this.note(t, limit, remaining, reset, now);
+        t.observe({ limit, remaining, resetMs: t.resetMs, sentMs, now, serverLo: this.clock.lo, status });
         if (!t.first) t.first = { at: now, remaining };
         else {
           t.replies++;
@@ -179,6 +253,12 @@ class Pacer {
     if (status === 429) {
       t.limited++;
       t.remaining = 0;
+      t.remainingAt = now;
+      // The model was wrong (another client on the bucket, a bucket shared across classes
+      // drained it between our replies): trust half as much of the rate from now on.
+      t.trust = Math.max(1 / 16, t.trust / 2);
+      t.anchor = null;
+      t.refilling = true;
       const resetLocal = t.resetMs === null ? null : this.localAt(t.resetMs) + this.marginMs;
       const until = retryAfterMs !== null ? now + retryAfterMs : resetLocal !== null && resetLocal > now ? resetLocal : now + 1000;
       t.blockedUntil = Math.max(t.blockedUntil, until);
