@@ -8,7 +8,8 @@ const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
 const os = require('node:os');
 const path = require('node:path');
-const { tenant, ROOT } = require('./helpers.js');
+const { tenant, ROOT, FIXTURE } = require('./helpers.js');
+const { organizationsOf } = require('../pkg-scripts/emulator/organizations-store.js');
 
 const tenants = [];
 after(() => Promise.all(tenants.map((t) => t.stop())));
@@ -20,6 +21,7 @@ const POLICY = {
     { name: 'staff', when: { email_domain: ['example.com'] }, assign_roles: ['Admin'], retract: true },
     { name: 'legacy-out', when: { has_role: ['Premium User (Legacy)'], app_metadata: { plan: 'free' } }, remove_roles: ['Premium User (Legacy)'], set_user_metadata: { notice: 'legacy removed', old: null } },
     { name: 'trial', when: { provider: ['auth0'], not: { app_metadata: { plan: 'pro' } } }, assign_roles: ['premium user trial'] },
+    { name: 'acme', when: { email_domain: ['acme.com'] }, join_organization: 'acme', organization_roles: { organization: 'acme', roles: ['Admin'] } },
   ],
 };
 
@@ -38,6 +40,8 @@ function randomUsers(n, rand, roles) {
     if (rand() < 0.3) app.tier = pick(['premium', 'basic']);
     const recorded = some(['Premium User', 'Admin']);
     if (recorded.length) app.provisioning_roles = recorded;
+    const orgs = some(['acme', 'acme/Admin']);
+    if (orgs.length) app.provisioning_orgs = orgs;
     return {
       user_id: `${prefix}|diff${i}`,
       email: `u${i}@${pick(['example.com', 'gmail.com', 'acme.com'])}`,
@@ -67,7 +71,9 @@ const sorted = (xs) => [...xs].sort();
 
 test('reconcile plans what the Action does at the next login, for 60 random users', async () => {
   const seed = Number(process.env.DIFF_SEED || 20261202);
-  const t = await tenant({ policy: POLICY });
+  const fixture = structuredClone(FIXTURE);
+  fixture.clients[0].scopes.push('read:organizations', 'create:organization_members', 'create:organization_member_roles');
+  const t = await tenant({ policy: POLICY, fixture });
   tenants.push(t);
   const { emu, runner } = t;
   const roles = emu.roles.map(({ id, name }) => ({ id, name }));
@@ -81,12 +87,21 @@ test('reconcile plans what the Action does at the next login, for 60 random user
     assert.equal(p.user_id, u.user_id);
     assert.equal(p.error, undefined, p.error);
     const before = emu.roleNames(u.user_id);
+    const orgs = organizationsOf(emu);
+    const acme = orgs.byName('acme').id;
+    const member = () => orgs.memberIds(acme).includes(u.user_id);
+    const orgRoles = () => (member() ? orgs.memberRoles(acme, u.user_id) : []);
+    const [wasMember, rolesBefore] = [member(), orgRoles()];
     const r = await runner.login(u.user_id);
     assert.equal(r.outcome.error, null, r.logs.join('\n'));
     const afterRoles = emu.roleNames(u.user_id);
     const why = `seed ${seed}, user ${u.user_id}: ${JSON.stringify(p)}`;
     assert.deepEqual(sorted(p.assign.map((x) => x.name)), sorted(afterRoles.filter((n) => !before.includes(n))), `assigned; ${why}`);
     assert.deepEqual(sorted(p.remove.map((x) => x.name)), sorted(before.filter((n) => !afterRoles.includes(n))), `removed; ${why}`);
+    const plannedAcme = p.orgs.find((o) => o.organization === 'acme');
+    assert.equal(member() && !wasMember, Boolean(plannedAcme?.join), `joined; ${why}`);
+    const given = orgRoles().filter((x) => !rolesBefore.includes(x));
+    assert.deepEqual(sorted(given), sorted((plannedAcme?.roles || []).map((x) => x.id)), `org roles; ${why}`);
     const app = { ...(p.patch?.app_metadata || {}), ...(p.patch_after?.app_metadata || {}) };
     assert.deepEqual(r.appMetadata, app, `app_metadata; ${why}`);
     assert.deepEqual(r.userMetadata, p.patch?.user_metadata || {}, `user_metadata; ${why}`);

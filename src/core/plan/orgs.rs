@@ -40,8 +40,9 @@ pub(super) fn grant_org(
         }
     };
     let g = &mut list[i];
-    // A role not recorded implies the membership may be missing too (both are idempotent).
-    g.join |= join;
+    // A role is given to a member only, and the record may be stale (a member removed by
+    // hand): the idempotent join goes first whenever a role is asked.
+    g.join |= join || role.is_some();
     if let Some(r) = role {
         if !g.roles.contains(r) {
             g.roles.push(r.clone());
