@@ -142,3 +142,28 @@ test('npm run deploy runs the tenant check before any change, and --dry-run stil
     await emu.stop();
   }
 });
+
+test('organization effects: each organization and organization role is looked up, and their scopes are required', async () => {
+  const { emu, env } = await tenant(['read:organizations', 'create:organization_members']);
+  try {
+    const policy = {
+      rules: [{
+        name: 'b2b', when: { trigger: 'post-login', email_domain: 'acme.com' }, join_organization: ['acme', 'no-such-org'],
+        organization_roles: [{ organization: 'org_globex0000000001', roles: ['Admin', 'Admn'] }, { organization: '$current', roles: ['Admin'] }],
+      }],
+    };
+    const r = await checkTenant(policy, env);
+    assert.equal(r.code, 1, r.out + r.err);
+    for (const line of [
+      'ok: rules[0].join_organization[0]: organization "acme" exists',
+      'error: rules[0].join_organization[1]: no organization is named "no-such-org"',
+      'ok: rules[0].organization_roles[0].organization: organization "org_globex0000000001" exists',
+      'ok: rules[0].organization_roles[0].roles[0]: role "Admin" is rol_admin00000001',
+      'error: rules[0].organization_roles[0].roles[1]: no role is named "Admn"',
+    ]) assert.ok(r.out.split('\n').includes(line), `missing line ${line} in\n${r.out}${r.err}`);
+    assert.match(r.out, /error: rules\[0\] \(b2b\)\.organization_roles: the Action's client lacks create:organization_member_roles/);
+    assert.doesNotMatch(r.out, /\$current"/, '$current is not looked up');
+  } finally {
+    await emu.stop();
+  }
+});

@@ -25,6 +25,16 @@ function neededScopes(policy) {
     if ((r.assign_permissions || []).length) need(['update:users'], `${at}.assign_permissions`);
     if (r.password_reset_ticket) need(['create:user_tickets'], `${at}.password_reset_ticket`);
     if (r.mfa_enrollment_ticket) need(['create:guardian_enrollment_tickets'], `${at}.mfa_enrollment_ticket`);
+    const orgRoles = [].concat(r.organization_roles || []);
+    if (r.join_organization || orgRoles.length) {
+      const named = [].concat(r.join_organization || [], orgRoles.map((o) => o.organization)).some((o) => typeof o === 'string' && !ORG_ID.test(o) && o !== '$current');
+      if (named) need(['read:organizations'], `${at}: organization lookup`);
+      need(['create:organization_members'], `${at}.join_organization`);
+    }
+    if (orgRoles.length) {
+      need(['read:roles'], `${at}: organization role lookup`);
+      need(['create:organization_member_roles'], `${at}.organization_roles`);
+    }
     // post-user-registration has no api.user: its metadata goes through PATCH /users/{id}.
     const triggers = [].concat((r.when && r.when.trigger) || ['post-login', 'post-user-registration']);
     if ((r.set_app_metadata || r.set_user_metadata) && triggers.includes('post-user-registration')) {
@@ -39,6 +49,12 @@ function roleRefs(policy) {
   const out = [];
   for (const [i, r] of (policy.rules || []).entries()) {
     for (const key of ['assign_roles', 'remove_roles']) for (const [j, ref] of (r[key] || []).entries()) out.push({ ref, at: `rules[${i}].${key}[${j}]` });
+    const orgRoles = [].concat(r.organization_roles || []);
+    const one = !Array.isArray(r.organization_roles);
+    for (const [k, o] of orgRoles.entries()) {
+      const at = `rules[${i}].organization_roles${one ? '' : `[${k}]`}.roles`;
+      for (const [j, ref] of (o.roles || []).entries()) out.push({ ref, at: `${at}[${j}]` });
+    }
   }
   return out;
 }
@@ -51,7 +67,17 @@ function orgRefs(policy) {
     for (const o of [].concat(when.organization || [])) out.push({ ref: o, at: `${at}.organization` });
     walk(when.not, `${at}.not`);
   };
-  for (const [i, r] of (policy.rules || []).entries()) walk(r.when, `rules[${i}].when`);
+  for (const [i, r] of (policy.rules || []).entries()) {
+    walk(r.when, `rules[${i}].when`);
+    const joins = [].concat(r.join_organization || []);
+    const oneJoin = !Array.isArray(r.join_organization);
+    for (const [j, ref] of joins.entries()) out.push({ ref, at: `rules[${i}].join_organization${oneJoin ? '' : `[${j}]`}` });
+    const one = !Array.isArray(r.organization_roles);
+    for (const [k, o] of [].concat(r.organization_roles || []).entries()) {
+      // $current is the login's organization: nothing to look up ahead of it.
+      if (o.organization !== '$current') out.push({ ref: o.organization, at: `rules[${i}].organization_roles${one ? '' : `[${k}]`}.organization` });
+    }
+  }
   return out;
 }
 

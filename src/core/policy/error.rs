@@ -188,6 +188,9 @@ impl PolicyError {
             K::UnknownKey { .. } => {
                 "check the spelling; pkg-scripts/policy.schema.json gives your editor completion"
             }
+            K::PostLoginOnly {
+                effect: "organization_roles",
+            } => "\"$current\" is the login's organization: post-user-registration has none",
             K::PostLoginOnly { .. } => "that trigger has no tokens, no MFA and cannot deny",
             K::Namespace(_) | K::ClaimWithoutNamespace | K::RolesClaim => CLAIMS_HELP,
             K::MissingName | K::DuplicateName => NAMES_HELP,
