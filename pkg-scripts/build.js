@@ -110,11 +110,11 @@ async function main() {
   const wasmOpt = (args) => execFileSync(process.execPath, [require.resolve('binaryen/bin/wasm-opt'), ...args],
     { cwd: ROOT, env, encoding: 'utf8' });
   const optimised = path.join(gen, 'optimised.wasm');
-  // -ocimfs=20: a function with one caller is inlined only when it is at most 20 bytes (by
+  // -ocimfs=25: a function with one caller is inlined only when it is at most 25 bytes (by
   // default always). The wasm grows ~2.5 kB but brotli shrinks ~2.4 kB (the callee's code stays
-  // one repeated shape instead of being renumbered into every caller; measured 20–30 best, 0
+  // one repeated shape instead of being renumbered into every caller; measured 22–28 best, 0
   // and 150 worse), and the first call compiles less code it does not run.
-  wasmOpt(['--one-caller-inline-max-function-size=20', '-Oz', '--converge', '--gufa', '-Oz', '--low-memory-unused', '--zero-filled-memory', '--strip-debug',
+  wasmOpt(['--one-caller-inline-max-function-size=25', '-Oz', '--converge', '--gufa', '-Oz', '--low-memory-unused', '--zero-filled-memory', '--strip-debug',
     '--strip-producers', '-o', optimised, raw]);
   const mapping = wasmOpt(['--strip-target-features', '--minify-imports-and-exports-and-modules', '-o', opt, optimised]);
 
