@@ -63,6 +63,25 @@ function renameGlue(glue, mappingText, wasmFile) {
   return out;
 }
 
+/**
+ * Drops two pieces of browser/compatibility code terser cannot prove dead: the script-URL
+ * lookup (only the async loader used it; we compile from the embedded bytes) and initSync's
+ * positional-argument fallback (the shim always passes `{ module }`). Fails the build if the
+ * glue no longer has them verbatim, so a wasm-bindgen upgrade cannot silently keep or break them.
+ */
+function trimGlue(glue) {
+  const cuts = [
+    [/\n {4}if \(typeof document !== 'undefined' && document\.currentScript !== null\) \{\n.*\n {4}\}\n/, '\n'],
+    [/\n {8}if \(module !== undefined\) \{\n {12}if \(Object\.getPrototypeOf\(module\) === Object\.prototype\) \{\n {16}\(\{module\} = module\)\n {12}\} else \{\n.*\n {12}\}\n {8}\}\n/,
+      '\n        ({ module } = module);\n'],
+  ];
+  for (const [re, by] of cuts) {
+    if (!re.test(glue)) throw new Error(`wasm-bindgen glue changed shape: ${re.source.slice(0, 60)}… not found (build.js trimGlue)`);
+    glue = glue.replace(re, by);
+  }
+  return glue;
+}
+
 async function main() {
   const { values: args } = parseCommandLine('build', USAGE, {
     policy: { type: 'string' }, out: { type: 'string' }, features: { type: 'string' },
@@ -91,7 +110,11 @@ async function main() {
   const wasmOpt = (args) => execFileSync(process.execPath, [require.resolve('binaryen/bin/wasm-opt'), ...args],
     { cwd: ROOT, env, encoding: 'utf8' });
   const optimised = path.join(gen, 'optimised.wasm');
-  wasmOpt(['-Oz', '--converge', '--gufa', '-Oz', '--low-memory-unused', '--zero-filled-memory', '--strip-debug',
+  // -ocimfs=25: a function with one caller is inlined only when it is at most 25 bytes (by
+  // default always). The wasm grows ~2.5 kB but brotli shrinks ~2.4 kB (the callee's code stays
+  // one repeated shape instead of being renumbered into every caller; measured 22–28 best, 0
+  // and 150 worse), and the first call compiles less code it does not run.
+  wasmOpt(['--one-caller-inline-max-function-size=25', '-Oz', '--converge', '--gufa', '-Oz', '--low-memory-unused', '--zero-filled-memory', '--strip-debug',
     '--strip-producers', '-o', optimised, raw]);
   const mapping = wasmOpt(['--strip-target-features', '--minify-imports-and-exports-and-modules', '-o', opt, optimised]);
 
@@ -113,7 +136,7 @@ async function main() {
   // lets terser drop the async fetch/instantiateStreaming loader.
   const ASYNC_EXPORT = 'return Object.assign(__wbg_init, { initSync }, exports);';
   if (!rawGlue.includes(ASYNC_EXPORT)) throw new Error('wasm-bindgen glue changed shape: re-check the initSync-only export in build.js');
-  const glue = renameGlue(rawGlue.replace(ASYNC_EXPORT, 'return Object.assign({ initSync }, exports);'), mapping, opt);
+  const glue = renameGlue(trimGlue(rawGlue.replace(ASYNC_EXPORT, 'return Object.assign({ initSync }, exports);')), mapping, opt);
   if (!/\bqueueMicrotask\(arg0\)/.test(glue)) {
     throw new Error('wasm-bindgen glue no longer calls queueMicrotask(arg0): re-check the trap guard in js-shim');
   }

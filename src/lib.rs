@@ -9,3 +9,10 @@ pub mod core;
 
 #[cfg(target_arch = "wasm32")]
 pub mod bindings;
+
+#[cfg(target_arch = "wasm32")]
+pub mod alloc;
+
+#[cfg(target_arch = "wasm32")]
+#[global_allocator]
+static ALLOC: alloc::ClassAlloc = alloc::ClassAlloc::new();

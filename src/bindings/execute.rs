@@ -5,7 +5,7 @@ use super::apply::{apply, apply_local, Host, Outcome};
 use super::convert::{parse_json_text, str_array};
 use super::log::{pin_sensitive, sanitize};
 use super::raw::Api;
-use super::read::{read_event, ReadEvent};
+use super::read::read_event;
 use crate::core::config::unresolved_keyword;
 use crate::core::encode::policy_hash;
 use crate::core::error::{clip, Error};
@@ -122,36 +122,50 @@ pub fn execute(
         }
     }
     let (policy, on_error) = load_policy(&secrets, baked_policy.as_deref(), &mut out);
-    let planned = plan(trigger, read, &secrets, &policy, &mut out);
-    match planned {
-        Ok((ev, d)) if needs_management_api(&d, &ev) => future_to_promise(async move {
-            // A trap while other executions on the instance are in flight.
-            #[cfg(feature = "test-hooks")]
-            if secrets.get("TEST_PANIC").and_then(Json::as_str) == Some("late") {
-                super::time::sleep(300.0).await;
-                panic!("TEST_PANIC: deliberate late panic (test-hooks build)");
-            }
-            let result = match policy.as_ref() {
-                Ok(p) => apply(p, &d, &ev, &secrets, &host, &mut out).await,
-                Err(e) => Err(e.clone()),
-            };
-            Ok(conclude(result, trigger, on_error, &host, out))
-        })
-        .into(),
-        Ok((ev, d)) => {
-            let result = match policy.as_ref() {
-                Ok(p) => apply_local(p, &d, &ev, &host, &mut out),
-                Err(e) => Err(e.clone()),
-            };
-            conclude(result, trigger, on_error, &host, out)
-        }
-        Err(e) => conclude(Err(e), trigger, on_error, &host, out),
+    // The event first: a login that cannot be read says so (and whose it is) even when the
+    // policy is broken too. Errors are passed on by reference: the policy's is never copied.
+    let ev = match parse_event_with(&read.event, trigger, read.unreadable) {
+        Ok(ev) => ev,
+        Err(e) => return conclude(Err(&Error::from(e)), trigger, on_error, &host, out),
+    };
+    out.user_id = ev.user_id.clone();
+    let d = match policy.as_ref() {
+        Ok(p) => plan(p, &ev, &secrets, &mut out),
+        Err(e) => return conclude(Err(e), trigger, on_error, &host, out),
+    };
+    if !needs_management_api(&d, &ev) {
+        let result = match policy.as_ref() {
+            Ok(p) => apply_local(p, &d, &ev, &host, &mut out),
+            Err(_) => Ok(()),
+        };
+        return conclude(result.as_ref().map(|_| ()), trigger, on_error, &host, out);
     }
+    future_to_promise(async move {
+        // A trap while other executions on the instance are in flight.
+        #[cfg(feature = "test-hooks")]
+        if secrets.get("TEST_PANIC").and_then(Json::as_str) == Some("late") {
+            super::time::sleep(300.0).await;
+            panic!("TEST_PANIC: deliberate late panic (test-hooks build)");
+        }
+        // (The policy is `Ok` here: its error returned above.)
+        let result = match policy.as_ref() {
+            Ok(p) => apply(p, &d, &ev, &secrets, &host, &mut out).await,
+            Err(_) => Ok(()),
+        };
+        Ok(conclude(
+            result.as_ref().map(|_| ()),
+            trigger,
+            on_error,
+            &host,
+            out,
+        ))
+    })
+    .into()
 }
 
 /// The outcome object, after the summary or error line and `on_error`.
 fn conclude(
-    result: Result<(), Error>,
+    result: Result<(), &Error>,
     trigger: Trigger,
     on_error: OnError,
     host: &Host,
@@ -186,8 +200,9 @@ fn conclude(
             if out.pending.as_ref().is_some_and(|p| !p.is_empty()) {
                 line.push_str(" (retried next login)");
             }
+            let why = e.to_string();
             line.push_str(": ");
-            line.push_str(&e.to_string());
+            line.push_str(&why);
             // The rules last: of Auth0's 256 characters, a long list is what gets clipped,
             // never the error (a keyword error names the mapping to add at its end).
             if !out.matched.is_empty() {
@@ -200,7 +215,7 @@ fn conclude(
                     out.denied = access.deny(DENY_REASON).is_ok();
                 }
             }
-            out.error = Some(sanitize(&e.to_string()));
+            out.error = Some(sanitize(&why));
         }
     }
     out.to_js(ms)
@@ -282,29 +297,20 @@ fn policy_error(kind: PolicyErrorKind) -> Error {
     Error::Policy(vec![PolicyError::document(kind)])
 }
 
-/// The event and the decision for it (sync: no I/O).
-fn plan(
-    trigger: Trigger,
-    read: ReadEvent,
-    secrets: &Json,
-    policy: &Result<Policy, Error>,
-    out: &mut Outcome,
-) -> Result<(Event, Decision), Error> {
+/// The decision for the event (sync: no I/O), and the rules it matched in `out`.
+fn plan(policy: &Policy, ev: &Event, secrets: &Json, out: &mut Outcome) -> Decision {
     #[cfg(feature = "test-hooks")]
     if secrets.get("TEST_PANIC").and_then(Json::as_str) == Some("start") {
         panic!("TEST_PANIC: deliberate panic (test-hooks build)");
     }
     #[cfg(not(feature = "test-hooks"))]
     let _ = secrets;
-    let ev = parse_event_with(&read.event, trigger, read.unreadable)?;
-    out.user_id = ev.user_id.clone();
-    let policy = policy.as_ref().map_err(Clone::clone)?;
-    let decision = decide(policy, &ev);
+    let decision = decide(policy, ev);
     out.matched = decision
         .rules
         .iter()
         .filter(|r| r.matched)
         .map(|r| r.name.clone())
         .collect();
-    Ok((ev, decision))
+    decision
 }
