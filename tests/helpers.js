@@ -36,6 +36,8 @@ function requireBuilt(file = ACTION) {
  */
 async function tenant(opts = {}) {
   const fixture = opts.fixture || FIXTURE;
+  // Before the emulator starts: a missing build must not leave a server open (the run hangs).
+  const actionPath = requireBuilt(opts.actionPath);
   const emu = new TenantEmulator(fixture, opts.emulator || {});
   const origin = await emu.start();
   const client = fixture.clients[0];
@@ -47,7 +49,7 @@ async function tenant(opts = {}) {
     ...(policy === null ? {} : { POLICY: typeof policy === 'string' ? policy : JSON.stringify(policy) }),
     ...(opts.secrets || {}),
   };
-  const runner = new ActionsRunner({ emulator: emu, actionPath: requireBuilt(opts.actionPath), secrets });
+  const runner = new ActionsRunner({ emulator: emu, actionPath, secrets });
   return { emu, runner, secrets, origin, client, stop: () => emu.stop() };
 }
 
