@@ -12,7 +12,7 @@ impl From<JsValue> for Error {
 
 impl From<Error> for JsValue {
     fn from(e: Error) -> Self {
-        js_sys::Error::new(&e.to_string()).into()
+        js_sys::Error::new(&e.message()).into()
     }
 }
 

@@ -7,6 +7,7 @@ use super::log::{pin_sensitive, sanitize};
 use super::raw::Api;
 use super::read::read_event;
 use crate::core::config::unresolved_keyword;
+use crate::core::decimal::push_decimal;
 use crate::core::encode::policy_hash;
 use crate::core::error::{clip, Error};
 use crate::core::event::Event;
@@ -82,7 +83,7 @@ impl Outcome {
         line.push_str(" rules=");
         line.push_str(&self.matched.join(","));
         line.push_str(" requests=");
-        line.push_str(&self.requests.to_string());
+        push_decimal(&mut line, self.requests);
         Some(line)
     }
 }
@@ -200,7 +201,7 @@ fn conclude(
             if out.pending.as_ref().is_some_and(|p| !p.is_empty()) {
                 line.push_str(" (retried next login)");
             }
-            let why = e.to_string();
+            let why = e.message();
             line.push_str(": ");
             line.push_str(&why);
             // The rules last: of Auth0's 256 characters, a long list is what gets clipped,

@@ -9,6 +9,7 @@
 //! (`core::plan::UNKNOWN`), never as true or false.
 
 use super::raw::{is_array, object_keys};
+use crate::core::decimal::decimal;
 use crate::core::json::Json;
 use js_sys::{JsString, Reflect};
 use wasm_bindgen::JsCast;
@@ -228,7 +229,7 @@ impl Reader {
                         return self.cut();
                     }
                     for i in 0..n as u32 {
-                        let len = self.push(&i.to_string());
+                        let len = self.push(&decimal(i));
                         let j = match get(v, &JsValue::from(i)) {
                             Ok(x) => self.shaped(&x, item),
                             Err(_) => self.cut(),

@@ -2,6 +2,7 @@
 //! conversions both ways so `?` crosses the JS boundary.
 
 use super::config::ConfigError;
+use super::decimal::push_decimal;
 use super::event::EventError;
 use super::policy::PolicyError;
 use std::fmt;
@@ -134,73 +135,105 @@ pub fn clip(s: &str, max: usize) -> &str {
     s.get(..end).unwrap_or_default()
 }
 
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl Error {
+    /// The one-line message (logs, `api.access.deny`, thrown errors). Built by hand rather
+    /// than with `write!`: in the wasm, `core::fmt` with integer formatting costs kB.
+    pub fn message(&self) -> String {
+        let mut s = String::new();
+        let label = |s: &mut String, call: &Call, rest: &str| {
+            s.push_str(call.label());
+            s.push_str(rest);
+        };
         match self {
-            Error::Config(c) => write!(f, "config: secret {} {}", c.secret, c.message),
+            Error::Config(c) => {
+                s.push_str("config: secret ");
+                s.push_str(c.secret);
+                s.push(' ');
+                s.push_str(&c.message);
+            }
             Error::Policy(errs) => {
                 // Bounded: the first two errors, clipped (`npm run policy -- check` lists all).
-                f.write_str("invalid policy: ")?;
+                s.push_str("invalid policy: ");
                 for (i, e) in errs.iter().take(2).enumerate() {
                     if i > 0 {
-                        f.write_str("; ")?;
+                        s.push_str("; ");
                     }
-                    write!(f, "{}: {}", clip(&e.path, 48), clip(&e.message(), 80))?;
+                    s.push_str(clip(&e.path, 48));
+                    s.push_str(": ");
+                    s.push_str(clip(&e.message(), 80));
                 }
                 if errs.len() > 2 {
-                    write!(f, " (+{} more)", errs.len() - 2)?;
+                    s.push_str(" (+");
+                    push_decimal(&mut s, u32::try_from(errs.len() - 2).unwrap_or(u32::MAX));
+                    s.push_str(" more)");
                 }
-                Ok(())
             }
-            Error::Event(e) => write!(f, "malformed event: {} {}", e.field, e.message),
+            Error::Event(e) => {
+                s.push_str("malformed event: ");
+                s.push_str(e.field);
+                s.push(' ');
+                s.push_str(&e.message);
+            }
             Error::Api {
                 call,
                 status,
                 code,
                 message,
             } => {
-                write!(f, "{} failed: HTTP {}", call.label(), status)?;
+                label(&mut s, call, " failed: HTTP ");
+                push_decimal(&mut s, u32::from(*status));
                 if let Some(c) = code {
-                    write!(f, " {}", clip(c, 40))?;
+                    s.push(' ');
+                    s.push_str(clip(c, 40));
                 }
                 if let Some(m) = message {
-                    write!(f, " ({})", clip(m, 80))?;
+                    s.push_str(" (");
+                    s.push_str(clip(m, 80));
+                    s.push(')');
                 }
-                Ok(())
             }
             Error::Network { call, message } => {
-                write!(
-                    f,
-                    "{} failed: network error ({})",
-                    call.label(),
-                    clip(message, 80)
-                )
+                label(&mut s, call, " failed: network error (");
+                s.push_str(clip(message, 80));
+                s.push(')');
             }
-            Error::Timeout { call } => write!(f, "{} timed out", call.label()),
+            Error::Timeout { call } => label(&mut s, call, " timed out"),
             Error::BadResponse { call, message } => {
-                write!(
-                    f,
-                    "{} returned a malformed response: {}",
-                    call.label(),
-                    message
-                )
+                label(&mut s, call, " returned a malformed response: ");
+                s.push_str(message);
             }
-            Error::UnsafePath { call } => write!(
-                f,
-                "{} not sent: an id in its path is empty, \".\" or \"..\"",
-                call.label()
+            Error::UnsafePath { call } => label(
+                &mut s,
+                call,
+                " not sent: an id in its path is empty, \".\" or \"..\"",
             ),
             Error::Deferred => {
-                f.write_str("rate limited: deferred, no request slot before the deadline")
+                s.push_str("rate limited: deferred, no request slot before the deadline")
             }
             Error::RoleNotFound(name) => {
-                write!(f, "no role is named exactly \"{}\"", clip(name, 60))
+                s.push_str("no role is named exactly \"");
+                s.push_str(clip(name, 60));
+                s.push('"');
             }
             Error::OrgNotFound(name) => {
-                write!(f, "no organization is named \"{}\"", clip(name, 60))
+                s.push_str("no organization is named \"");
+                s.push_str(clip(name, 60));
+                s.push('"');
             }
-            Error::Js(m) => write!(f, "host error: {}", clip(m, 120)),
+            Error::Js(m) => {
+                s.push_str("host error: ");
+                s.push_str(clip(m, 120));
+            }
         }
+        s
+    }
+}
+
+/// For the host (CLI, tests): the wasm calls [`Error::message`] directly so that this impl,
+/// and `core::fmt` with it, stays out of the Action.
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message())
     }
 }
 

@@ -1,6 +1,7 @@
 //! The pure decision core: no JS types, no I/O. Event + policy in, a plan out.
 
 pub mod config;
+pub mod decimal;
 pub mod encode;
 pub mod error;
 pub mod event;

@@ -2,6 +2,7 @@
 
 use super::{Body, Request, ROLES_PER_PAGE};
 use crate::core::config::Tenant;
+use crate::core::decimal::decimal;
 use crate::core::encode::{form, segment};
 use crate::core::error::{Call, Error};
 use crate::core::json::{obj, Json};
@@ -28,8 +29,8 @@ pub fn list_roles_request(name: &str, page: u32) -> Request {
     let mut path = String::from("/api/v2/roles?");
     path.push_str(&form(&[
         ("name_filter", name),
-        ("per_page", &ROLES_PER_PAGE.to_string()),
-        ("page", &page.to_string()),
+        ("per_page", &decimal(ROLES_PER_PAGE)),
+        ("page", &decimal(page)),
         ("include_totals", "true"),
     ]));
     Request {

@@ -3,6 +3,7 @@
 //! Hand-written rather than miette-style diagnostics: the wasm has a tight size budget.
 
 use crate::core::config::keyword_err;
+use crate::core::decimal::decimal;
 use crate::core::error::clip;
 use crate::core::json::Json;
 
@@ -252,7 +253,13 @@ pub(super) fn join(path: &str, key: &str) -> String {
 }
 
 pub(super) fn index(path: &str, i: usize) -> String {
-    [path, "[", &i.to_string(), "]"].concat()
+    [
+        path,
+        "[",
+        &decimal(u32::try_from(i).unwrap_or(u32::MAX)),
+        "]",
+    ]
+    .concat()
 }
 
 #[cfg(test)]
