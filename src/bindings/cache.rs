@@ -1,14 +1,12 @@
 //! Two-level cache: module scope (lives as long as the warm instance) in front of Auth0's
 //! `api.cache` (survives cold starts, best effort, 64-byte keys, 4 kB values).
 
+use super::global::Global;
 use super::raw::ApiCache;
 use js_sys::{Object, Reflect};
-use std::cell::RefCell;
 use wasm_bindgen::JsValue;
 
-thread_local! {
-    static MODULE: RefCell<Vec<(String, String, f64)>> = const { RefCell::new(Vec::new()) };
-}
+static MODULE: Global<Vec<(String, String, f64)>> = Global::new(Vec::new());
 
 /// Upper bound on module-scope entries (role look-ups for many names stay bounded).
 const MODULE_MAX: usize = 256;

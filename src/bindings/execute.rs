@@ -3,6 +3,7 @@
 
 use super::apply::{apply, apply_local, Host, Outcome};
 use super::convert::{parse_json_text, str_array};
+use super::global::Global;
 use super::log::{pin_sensitive, sanitize};
 use super::raw::Api;
 use super::read::read_event;
@@ -18,7 +19,6 @@ use crate::core::policy::{
     on_error_of, parse_policy, OnError, Policy, PolicyError, PolicyErrorKind,
 };
 use js_sys::{Date, Object, Reflect};
-use std::cell::RefCell;
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
 use wasm_bindgen_futures::future_to_promise;
@@ -225,11 +225,9 @@ fn conclude(
 /// A parsed policy and the `on_error` it asks for.
 type Loaded = (Rc<Result<Policy, Error>>, OnError);
 
-thread_local! {
-    /// The last policy parsed, by source and text: the secret rarely changes, so a warm
-    /// container skips JSON parsing and validation (measured: most of a no-op login).
-    static POLICY: RefCell<Option<(bool, String, Loaded)>> = const { RefCell::new(None) };
-}
+/// The last policy parsed, by source and text: the secret rarely changes, so a warm
+/// container skips JSON parsing and validation (measured: most of a no-op login).
+static POLICY: Global<Option<(bool, String, Loaded)>> = Global::new(None);
 
 /// The policy: the `POLICY` secret when set, else the baked-in one (parsed by the host's
 /// JSON.parse, validated by the core), cached per container.

@@ -1,9 +1,9 @@
 //! The Action's log: one short line per execution, with secrets and tokens redacted.
 
+use super::global::Global;
 use super::raw::console_log;
 use crate::core::error::Error;
 use crate::core::redact::{redact, Secret};
-use std::cell::RefCell;
 
 /// Auth0 keeps 256 characters of an Action's console output.
 pub const MAX_LINE: usize = 256;
@@ -12,12 +12,10 @@ pub const MAX_LINE: usize = 256;
 /// ones still worth anything.
 const TOKENS_KEPT: usize = 8;
 
-thread_local! {
-    /// Secrets and tokens to redact, each prepared once; `true` marks a client secret, kept
-    /// for the container's life (a run of token fetches must never push one out; they change
-    /// only with the Action's secrets).
-    static SENSITIVE: RefCell<Vec<(bool, String, Secret)>> = const { RefCell::new(Vec::new()) };
-}
+/// Secrets and tokens to redact, each prepared once; `true` marks a client secret, kept
+/// for the container's life (a run of token fetches must never push one out; they change
+/// only with the Action's secrets).
+static SENSITIVE: Global<Vec<(bool, String, Secret)>> = Global::new(Vec::new());
 
 fn remember(value: &str, pinned: bool) {
     // Below 4 bytes a value is no secret worth hiding, and hiding it would shred the text.

@@ -6,6 +6,7 @@ mod cache;
 mod client;
 pub mod convert;
 mod execute;
+mod global;
 mod http;
 pub mod log;
 pub mod raw;

@@ -2,6 +2,7 @@
 //! the first caller starts it, later callers await the same result (node-auth0's token
 //! provider does this for tokens; we also do it for role look-ups).
 
+use super::global::Global;
 use crate::core::error::Error;
 use js_sys::Promise;
 use std::cell::RefCell;
@@ -13,9 +14,7 @@ use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
 type Slot = Rc<RefCell<Option<Result<String, Error>>>>;
 
-thread_local! {
-    static INFLIGHT: RefCell<Vec<(String, Promise, Slot)>> = const { RefCell::new(Vec::new()) };
-}
+static INFLIGHT: Global<Vec<(String, Promise, Slot)>> = Global::new(Vec::new());
 
 /// Runs `work` unless a run for `key` is already in flight, in which case its result is
 /// shared. (A joiner arrives after the leader, so the leader's deadline, which bounds the
@@ -28,10 +27,8 @@ pub async fn shared(key: &str, work: Work) -> Result<String, Error> {
 /// run by the first; boxed so one copy of the sharing code serves every kind of work.
 pub type Work = Pin<Box<dyn Future<Output = Result<String, Error>>>>;
 
-thread_local! {
-    /// Once-only effects that succeeded here recently: key, result, expiry (epoch ms).
-    static DONE: RefCell<Vec<(String, String, f64)>> = const { RefCell::new(Vec::new()) };
-}
+/// Once-only effects that succeeded here recently: key, result, expiry (epoch ms).
+static DONE: Global<Vec<(String, String, f64)>> = Global::new(Vec::new());
 
 /// How long a once-only success is remembered: concurrent logins of one user carry events
 /// read before the first one's done marker was saved.

@@ -3,15 +3,14 @@
 //! reset hint, so a burst of executions does not answer one 429 with a stampede of doomed
 //! requests. It closes again once a reply shows spare rate-limit capacity.
 
+use super::global::Global;
 use super::time::{sleep, sleep_promise};
 use crate::core::error::Error;
 use crate::core::retry::{MAX_WAIT_MS, MIN_ATTEMPT_MS};
 use js_sys::{Function, Promise};
-use std::cell::RefCell;
 use wasm_bindgen::JsValue;
 use wasm_bindgen_futures::JsFuture;
 
-#[derive(Default)]
 struct Gate {
     /// Throttled: requests queue behind `tail`.
     active: bool,
@@ -21,9 +20,11 @@ struct Gate {
     tail: Option<Promise>,
 }
 
-thread_local! {
-    static GATE: RefCell<Gate> = RefCell::new(Gate::default());
-}
+static GATE: Global<Gate> = Global::new(Gate {
+    active: false,
+    hold_until: 0.0,
+    tail: None,
+});
 
 /// A place in the queue; dropping it lets the next request go.
 pub struct Ticket(Option<Function>);
