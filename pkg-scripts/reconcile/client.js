@@ -14,7 +14,7 @@ const DEFAULT_TIMEOUT_MS = 30000;
 const MAX_FAILURE_ATTEMPTS = 5; // 5xx / network / timeout: first try + 4 retries
 const MAX_429_ATTEMPTS = 30;
 const MAX_429_WAIT_MS = 120000;
-// Renew this long before the token expires (at most a tenth of its life): a request sent just
+// Renew at most this long before the token expires (see tokenDue): a request sent just
 // before expiry must not arrive just after.
 const RENEW_BEFORE_MS = 60000;
 
@@ -72,7 +72,10 @@ class TenantClient extends Management {
   /** Whether the token is close enough to expiry to renew before sending. */
   tokenDue() {
     if (this.tokenExpiresAt === null || this.token === null) return false;
-    return this.now() >= this.tokenExpiresAt - Math.min(RENEW_BEFORE_MS, this.tokenLifeMs / 10);
+    // A tenth of the life, but at least a second (or half the life) for short tokens: on a
+    // loaded machine a request can take longer than a tenth of a 2 s token to arrive.
+    const margin = Math.max(this.tokenLifeMs / 10, Math.min(this.tokenLifeMs / 2, 1000));
+    return this.now() >= this.tokenExpiresAt - Math.min(RENEW_BEFORE_MS, margin);
   }
 
   stat(cls) {
@@ -121,9 +124,11 @@ class TenantClient extends Management {
     let limited = 0;
     let refreshed = false;
     for (let attempt = 1; ; attempt++) {
+      const sentMs = await this.pacer.acquire(cls);
+      // After the pacer's wait, which can outlast a short-lived token: checked before, a
+      // request that waited would go out with a token that expired meanwhile.
       if (auth && this.tokenDue()) await this.renewEarly();
       const token = this.token;
-      const sentMs = await this.pacer.acquire(cls);
       const { res, failure, timedOut } = await this.once(method, pathAndQuery, body, auth ? token : null);
       const h = (k) => (res ? res.headers.get(k) : null);
       const retryAfter = res && res.status === 429 ? retryAfterMs(h('retry-after'), this.now()) : null;
