@@ -205,13 +205,21 @@ function listMemberRoles(emu, [id, userId], query) {
 
 const notMemberWrite = () => apiError(400, 'Bad Request', 'The user is not a member of the organization.', 'inexistent_organization_member');
 
-function assignMemberRoles(emu, [id, userId], _query, body) {
+/** A member-roles write's checks (body, membership, existing roles): {error} or {b, r}. */
+function memberRolesWrite(emu, id, userId, body) {
   const b = rolesBody(body);
-  if (b.error) return b.error;
+  if (b.error) return b;
   const r = membership(emu, id, userId, notMemberWrite);
-  if (r.error) return r.error;
+  if (r.error) return r;
   const unknown = b.roles.find((x) => !emu.roles.some((role) => role.id === x));
-  if (unknown !== undefined) return apiError(400, 'Bad Request', `One or more roles do not exist: ${unknown}`, 'invalid_body');
+  if (unknown !== undefined) return { error: apiError(400, 'Bad Request', `One or more roles do not exist: ${unknown}`, 'invalid_body') };
+  return { b, r };
+}
+
+function assignMemberRoles(emu, [id, userId], _query, body) {
+  const w = memberRolesWrite(emu, id, userId, body);
+  if (w.error) return w.error;
+  const { b, r } = w;
   const after = r.store.rolesAfter(r.org, userId, b.roles);
   if (after > MEMBER_ROLE_CAP) {
     return apiError(409, 'Conflict', `A member can hold at most ${MEMBER_ROLE_CAP} roles in an organization (this would make ${after}); none were assigned.`, 'too_many_entities');
@@ -221,12 +229,9 @@ function assignMemberRoles(emu, [id, userId], _query, body) {
 }
 
 function removeMemberRoles(emu, [id, userId], _query, body) {
-  const b = rolesBody(body);
-  if (b.error) return b.error;
-  const r = membership(emu, id, userId, notMemberWrite);
-  if (r.error) return r.error;
-  const unknown = b.roles.find((x) => !emu.roles.some((role) => role.id === x));
-  if (unknown !== undefined) return apiError(400, 'Bad Request', `One or more roles do not exist: ${unknown}`, 'invalid_body');
+  const w = memberRolesWrite(emu, id, userId, body);
+  if (w.error) return w.error;
+  const { b, r } = w;
   r.store.revoke(r.org, userId, b.roles);
   return { status: 204 };
 }
