@@ -221,7 +221,26 @@ fn check_secrets_cmd(args: &[&str]) -> ExitCode {
     }
 }
 
+/// `policy explain … | head` closes stdout early: `println!` then panics with "failed printing
+/// to stdout: Broken pipe". That is the reader's choice, not a crash: exit as a shell tool does
+/// on SIGPIPE (141), quietly; every other panic keeps the default report.
+fn quiet_broken_pipe() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let text = info
+            .payload()
+            .downcast_ref::<String>()
+            .map(String::as_str)
+            .unwrap_or_default();
+        if text.contains("failed printing to stdout") && text.contains("Broken pipe") {
+            std::process::exit(141);
+        }
+        default(info);
+    }));
+}
+
 fn main() -> ExitCode {
+    quiet_broken_pipe();
     let args: Vec<String> = std::env::args().skip(1).collect();
     let trigger = match args.iter().position(|a| a == "--trigger") {
         Some(i) => match args.get(i + 1).and_then(|t| Trigger::from_id(t)) {
