@@ -99,3 +99,17 @@ test('the Action logs the hash `policy check` prints, and its line stays within 
     await t.stop();
   }
 });
+
+test('explain into a reader that stops early (| head) ends quietly with 141, not a panic report', async () => {
+  const { spawn } = require('node:child_process');
+  const rules = Array.from({ length: 3000 }, (_, i) => ({ name: `rule-number-${i}`, when: { provider: 'google-oauth2' }, assign_roles: ['Premium User'] }));
+  const policy = tmp('big.json', JSON.stringify({ rules }));
+  const event = tmp('event.json', JSON.stringify({ user: { user_id: 'google-oauth2|1' }, connection: { name: 'google-oauth2', strategy: 'google-oauth2' } }));
+  const child = spawn(BIN, ['explain', policy, event], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let err = '';
+  child.stderr.on('data', (d) => { err += d; });
+  child.stdout.once('data', () => child.stdout.destroy());
+  const code = await new Promise((resolve) => child.on('close', (c) => resolve(c)));
+  assert.equal(code, 141, err);
+  assert.equal(err, '');
+});

@@ -222,7 +222,7 @@ fn check_secrets_cmd(args: &[&str]) -> ExitCode {
 }
 
 /// `policy explain … | head` closes stdout early: `println!` then panics with "failed printing
-/// to stdout: Broken pipe". That is the reader's choice, not a crash: exit as a shell tool does
+/// to stdout: Broken pipe" (or any other reason stdout is gone). That is the reader's choice, not a crash: exit as a shell tool does
 /// on SIGPIPE (141), quietly; every other panic keeps the default report.
 fn quiet_broken_pipe() {
     let default = std::panic::take_hook();
@@ -232,7 +232,8 @@ fn quiet_broken_pipe() {
             .downcast_ref::<String>()
             .map(String::as_str)
             .unwrap_or_default();
-        if text.contains("failed printing to stdout") && text.contains("Broken pipe") {
+        // A pipe says "Broken pipe"; a socket pair (Node's stdio) "Connection reset by peer".
+        if text.contains("failed printing to stdout") {
             std::process::exit(141);
         }
         default(info);
