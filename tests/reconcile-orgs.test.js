@@ -146,3 +146,42 @@ test('an organization id is used as given; the 50-role cap (409) is a per-user e
     await t.stop();
   }
 });
+
+test('SIGKILL twice during the organization writes, re-run: every member holds its role and is recorded once', async () => {
+  const t = await b2bTenant(60, 40, 0);
+  try {
+    const policy = policyFile();
+    const apply = ['--policy', policy, '--apply'];
+    const isW = (e) => e.method !== 'GET' && e.route.startsWith(`${e.method} /api/v2/`);
+    const rounds = [];
+    for (const k of [20, 30]) { // both in phase 3: after the 4 member batches, among the 40 role writes
+      let n = 0;
+      let child = null;
+      t.emu.onRequest = (e) => { if (isW(e) && ++n === k && child) child.kill('SIGKILL'); };
+      const r = await reconcile(apply, t.env, { onSpawn: (c) => { child = c; } });
+      t.emu.onRequest = null;
+      assert.equal(r.signal, 'SIGKILL', r.stdout + r.stderr);
+      rounds.push(n);
+    }
+    const start = writesOf(t.emu).length;
+    const last = await reconcile(apply, t.env);
+    assert.equal(last.status, 0, last.stdout + last.stderr);
+    const orgs = organizationsOf(t.emu);
+    assert.deepEqual(new Set(orgs.memberIds(ACME)), new Set(t.acmeIds));
+    for (const id of t.acmeIds) {
+      assert.deepEqual(orgs.memberRoles(ACME, id), [EMPLOYEE]);
+      assert.deepEqual(t.emu.users.peek(id).app_metadata.provisioning_orgs, ['acme', 'acme/Employee']);
+    }
+    const all = writesOf(t.emu);
+    const patches = all.filter((e) => e.route === 'PATCH /api/v2/users/{id}' && e.status >= 200 && e.status < 300);
+    assert.equal(new Set(patches.map((e) => e.path)).size, patches.length, 'no user recorded twice');
+    // The minimum is 4 batches + 40 role writes + 40 PATCHes = 84; what the kills cost on top
+    // is the organization writes re-sent for users not yet recorded (not read back: see README).
+    console.log(`# kills at writes ${rounds.join(', ')}; last run ${all.length - start} writes; in all ${all.length} for a minimum of 84`);
+    const before = writesOf(t.emu).length;
+    assert.equal((await reconcile(apply, t.env)).status, 0);
+    assert.equal(writesOf(t.emu).length, before, 'a run on the finished tenant sends no write');
+  } finally {
+    await t.stop();
+  }
+});
