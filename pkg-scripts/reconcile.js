@@ -4,7 +4,7 @@
 // users as they log in). Reads the tenant (roles, their members, every user), has the Rust
 // core plan each user (`policy reconcile-plan`: the same decisions the Action makes), and
 // prints the plan; --apply carries it out. The parts: reconcile/memberships.js (roles and
-// members), read-source.js (users), core.js (the core as a child process), summary.js and
+// members), organizations.js (the organizations the policy names), read-source.js (users), core.js (the core as a child process), summary.js and
 // changes.js (what the plan means), spool.js + apply.js (the writes), client.js + pace.js
 // (requests within the rate limits), progress.js; this file wires them to the command line.
 const fs = require('node:fs');
@@ -17,6 +17,7 @@ const { deployerConfig } = require('./deploy/config.js');
 const { ApiError, Redactor } = require('./deploy/client.js');
 const { TenantClient } = require('./reconcile/client.js');
 const { listRoles, resolveRoles, readMemberships } = require('./reconcile/memberships.js');
+const { resolveOrganizations } = require('./reconcile/organizations.js');
 const { openSource } = require('./reconcile/read-source.js');
 const { planStream, policyRoles, writeRolesFile } = require('./reconcile/core.js');
 const { PlanSummary, estimateLines } = require('./reconcile/summary.js');
@@ -43,7 +44,8 @@ Options:
   --policy FILE       the policy (JSON), as the Action runs it
   --apply             carry the plan out (default: a dry run that writes nothing)
   --max-changes N     refuse to --apply a plan of more than N changes (default ${DEFAULT_MAX_CHANGES}; a
-                      change is a role assigned or removed or a metadata key written)
+                      change is a role assigned or removed, an organization membership or
+                      organization role given, or a metadata key written)
   --out FILE.jsonl    one JSON line per user with a change: user_id, matched rules, each
                       change, why (the conditions that held)
   --source S          where users are read: auto (default: GET /users when the tenant has
@@ -58,14 +60,20 @@ Options:
 
 Writes (--apply), in phases across all users, ${DEFAULT_CONCURRENCY} requests in flight, paced on the
 x-ratelimit-* headers of each endpoint class: 1. DELETE /users/{id}/roles (one per user),
-2. PATCH /users/{id} (one per user), 3. POST /roles/{id}/users (batched), 4. PATCH
-/users/{id} after that user's grants. A user deleted mid-run is counted "gone", not failed.
+2. PATCH /users/{id} (one per user), 3. POST /roles/{id}/users (batched), then POST
+/organizations/{id}/members (up to 10 users each), then POST /organizations/{id}/members/
+{user_id}/roles (one per user and organization), 4. PATCH /users/{id} after that user's
+grants (it records provisioning_orgs: a user whose access failed gets it on the next run).
+Organization names are resolved once (GET /organizations/name/{name}): an unknown name
+refuses the run before any write. A user deleted mid-run is counted "gone", not failed.
 
 Environment (or .env), as npm run deploy reads them:
   AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET
       the tenant (https; http only on loopback) and an application with the Management API
       scopes read:users, read:roles, read:role_members; for --apply also update:users,
-      create:role_members, delete:role_members
+      create:role_members, delete:role_members; a policy giving organization access also
+      read:organizations, and for --apply create:organization_members and
+      create:organization_member_roles
   DEPLOY_POLICY_CHECKER   optional: the \`policy\` executable (default target/release/policy,
                       built with cargo when missing or stale)
   RECONCILE_TIMEOUT_MS    optional: per-request timeout (default 30000)
@@ -147,9 +155,16 @@ const NEEDED = {
   apply: [['update:users', 'update:users_app_metadata'], ['create:role_members', 'update:roles'], ['delete:role_members', 'update:users']],
 };
 
-function checkScopes(client, apply) {
+// Only when the policy gives organization access (reconcile-roles lists organizations).
+const NEEDED_ORGS = {
+  read: [['read:organizations']],
+  apply: [['create:organization_members'], ['create:organization_member_roles']],
+};
+
+function checkScopes(client, apply, orgs = false) {
   if (!client.scopes) return;
-  const missing = [...NEEDED.read, ...(apply ? NEEDED.apply : [])].filter((any) => !any.some((s) => client.scopes.includes(s)));
+  const needed = [...NEEDED.read, ...(apply ? NEEDED.apply : []), ...(orgs ? [...NEEDED_ORGS.read, ...(apply ? NEEDED_ORGS.apply : [])] : [])];
+  const missing = needed.filter((any) => !any.some((s) => client.scopes.includes(s)));
   if (missing.length) {
     throw new ConfigError(`the application lacks the scope(s) ${missing.map((m) => m.join(' or ')).join(', ')} (its token grants: ${client.scopes.join(' ') || 'nothing'}); ` +
       'grant them in Dashboard → Applications → APIs → Auth0 Management API → Machine to Machine Applications. Nothing was changed.');
@@ -159,9 +174,11 @@ function checkScopes(client, apply) {
 /** Reads the tenant and plans every user; returns what the rest of the run needs. */
 async function plan(o, ctx) {
   const { client, bin, policy, say, note, progress } = ctx;
-  const wanted = policyRoles(bin, o.policyFile);
+  const wanted = ctx.wanted || policyRoles(bin, o.policyFile);
   progress.update({ phase: 'reading roles', unit: 'roles' });
   const table = resolveRoles(wanted, wanted.names.length || wanted.ids.length ? await listRoles(client) : []);
+  // Organization names resolved once, before any user is read: an unknown one refuses the run.
+  ctx.orgIds = await resolveOrganizations(client, wanted.organizations);
   ctx.rolesFile = writeRolesFile(table);
   progress.update({ phase: 'reading role members', unit: 'members', total: null });
   let members = 0;
@@ -191,7 +208,8 @@ async function plan(o, ctx) {
   if (ctx.spool) await ctx.spool.close();
   progress.stop();
   say(`tenant: ${client.origin}; users read by ${info.source === 'export' ? `a users-export job${info.job ? ` (${info.job})` : ''}` : 'GET /users'}; ` +
-    `roles: ${table.map((r) => `${r.name} (${r.id}, ${memberships.members.get(r.id).size} members)`).join(', ') || 'none'}`);
+    `roles: ${table.map((r) => `${r.name} (${r.id}, ${memberships.members.get(r.id).size} members)`).join(', ') || 'none'}` +
+    (ctx.orgIds.size ? `; organizations: ${[...ctx.orgIds].map(([k, o]) => (k === o.id ? k : `${k} (${o.id})`)).join(', ')}` : ''));
   if (samples.length) {
     say('');
     for await (const { plan: p } of planStream({ bin, policyFile: o.policyFile, rolesFile: ctx.rolesFile.file, explain: true, inputs: samples })) {
@@ -206,7 +224,9 @@ function planLines(o, summary, client) {
   const reads = client.totals((c) => c !== 'token');
   const lines = ['', ...summary.table(), ''];
   lines.push(`requests --apply will send: ${min.total} write(s): ${min.deletes} DELETE /users/{id}/roles, ${min.patches} PATCH /users/{id}, ` +
-    `${min.batches} POST /roles/{id}/users (batches of up to ${o.batchSize}), ${min.patchAfter} PATCH after the grants; plus reads as in this run (${reads.requests}, ${reads.limited} answered 429)`);
+    `${min.batches} POST /roles/{id}/users (batches of up to ${o.batchSize}), ` +
+    (min.memberBatches || min.orgRoles ? `${min.memberBatches} POST /organizations/{id}/members (batches of up to 10), ${min.orgRoles} POST /organizations/{id}/members/{user_id}/roles, ` : '') +
+    `${min.patchAfter} PATCH after the grants; plus reads as in this run (${reads.requests}, ${reads.limited} answered 429)`);
   const latency = reads.requests ? reads.ms / reads.requests : 0;
   lines.push(...estimateLines(min, client.pacer, { concurrency: DEFAULT_CONCURRENCY, latencyMs: latency }));
   return { lines, min };
@@ -259,8 +279,9 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr, en
     const progressMs = envCount(allEnv, 'RECONCILE_PROGRESS_MS', { def: undefined, min: 10, max: 3600000 });
     ctx.progress = new Progress({ stream: stderr, intervalMs: progressMs, stats: () => client.totals((c) => c !== 'token') });
     ctx.progress.start();
+    ctx.wanted = policyRoles(ctx.bin, o.policyFile);
     await client.authenticate();
-    checkScopes(client, o.apply);
+    checkScopes(client, o.apply, ctx.wanted.organizations.length > 0);
     if (o.apply) ctx.spool = new Spool();
     const { summary, table } = await plan(o, ctx);
     const { lines, min } = planLines(o, summary, client);
@@ -276,8 +297,8 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr, en
     }
     const readStats = client.totals();
     const applier = new Applier({
-      client, batchSize: o.batchSize, roleNames: new Map(table.map((r) => [r.id, r.name])),
-      onProgress: (s) => ctx.progress.update({ ...s, unit: s.phase.startsWith('POST') ? 'assignments' : 'users' }),
+      client, batchSize: o.batchSize, roleNames: new Map(table.map((r) => [r.id, r.name])), orgIds: ctx.orgIds,
+      onProgress: (s) => ctx.progress.update({ ...s, unit: s.phase.startsWith('POST /roles') ? 'assignments' : s.phase.startsWith('POST /organizations/{id}/members') && !s.phase.endsWith('roles') ? 'memberships' : 'users' }),
     });
     ctx.applier = applier;
     ctx.progress.stats = () => {

@@ -300,7 +300,7 @@ describe('summary.js and changes.js', () => {
     s.add(plan('c', { assign: [{ id: 'rol_p', name: 'P', rules: ['g'] }], patch_after: { app_metadata: { provisioning_pending: null } }, changes: 2 }));
     s.add(plan('d'));
     s.add({ user_id: null, error: 'not valid JSON' });
-    assert.deepEqual(s.minimumWrites(), { deletes: 1, patches: 1, batches: 2, patchAfter: 1, userWrites: 3, total: 5 });
+    assert.deepEqual(s.minimumWrites(), { deletes: 1, patches: 1, batches: 2, memberBatches: 0, orgRoles: 0, patchAfter: 1, userWrites: 3, total: 5 });
     const table = s.table().join('\n');
     assert.match(table, /users scanned: 5; with changes: 3; changes: 7; errors: 1/);
     assert.match(table, /^g +4 +3 +1 +1 +0$/m);
@@ -309,10 +309,24 @@ describe('summary.js and changes.js', () => {
     assert.match(table, /error: \(no user_id\): not valid JSON/);
   });
 
+  test('organization access: memberships in batches of 10 per organization, one roles write per user and organization', () => {
+    const s = new PlanSummary({ policy: { rules: [{ name: 'g' }] }, batchSize: 100 });
+    const org = (organization, join, roles) => ({ organization, join, roles: roles.map((id) => ({ id, name: id })), rules: ['g'] });
+    for (let i = 0; i < 12; i++) s.add(plan(`u${i}`, { orgs: [org('acme', true, i < 3 ? ['rol_m'] : []), org('org_x', i === 0, [])], changes: 1 }));
+    s.add(plan('v', { orgs: [org('acme', false, ['rol_m', 'rol_n'])], changes: 2 }));
+    s.add(plan('w', { orgs: [org('acme', false, [])] })); // gives nothing: no write
+    const min = s.minimumWrites();
+    assert.deepEqual([min.memberBatches, min.orgRoles, min.total], [3, 4, 7]);
+    assert.match(s.table().join('\n'), /^g +14 +0 +0 +13 +5 +0 +0$/m);
+    assert.equal(s.withChanges, 13);
+    assert.deepEqual(spoolRecord(plan('v', { orgs: [org('acme', false, ['rol_m'])] })).o, [{ g: 'acme', j: false, r: ['rol_m'] }]);
+    assert.deepEqual(changeList(plan('a', { orgs: [org('acme', true, ['rol_m'])] })).map((c) => [c.phase, c.kind]), [[3, 'join_organization'], [3, 'assign_organization_role']]);
+  });
+
   test('a PATCH body never carries an empty metadata object (Auth0 would clear it all)', () => {
     assert.deepEqual(patchBody({ app_metadata: {}, user_metadata: { a: 1 } }), { user_metadata: { a: 1 } });
     assert.equal(patchBody({ app_metadata: {} }), null);
-    assert.deepEqual(spoolRecord(plan('a', { patch: { app_metadata: {} }, assign: [{ id: 'rol_p' }] })), { u: 'a', r: [], p: null, a: ['rol_p'], pa: null });
+    assert.deepEqual(spoolRecord(plan('a', { patch: { app_metadata: {} }, assign: [{ id: 'rol_p' }] })), { u: 'a', r: [], p: null, a: ['rol_p'], o: [], pa: null });
     assert.deepEqual(changeList(plan('a', { patch: { app_metadata: { x: null } } })).map((c) => c.kind), ['delete_app_metadata']);
   });
 });

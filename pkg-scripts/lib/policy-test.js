@@ -13,7 +13,15 @@ const { ConfigError } = require('./errors.js');
 const { readPolicyFile, compactPolicy } = require('./policy-input.js');
 const offline = require('./policy-test-offline.js');
 
-const FIXTURE = require('../emulator/fixture.json');
+const BASE_FIXTURE = require('../emulator/fixture.json');
+// The fixture's application as one granted the organization scopes too: a policy giving
+// organization access needs them (README › Organizations), and a case tests the policy,
+// not the grant.
+const ORG_SCOPES = ['read:organizations', 'create:organization_members', 'create:organization_member_roles'];
+const FIXTURE = {
+  ...BASE_FIXTURE,
+  clients: BASE_FIXTURE.clients.map((c, i) => (i === 0 ? { ...c, scopes: [...new Set([...(c.scopes || []), ...ORG_SCOPES])] } : c)),
+};
 const SCHEMA = require('../policy-test.schema.json');
 
 let validator = null;
@@ -73,11 +81,17 @@ function observe(emu, r) {
     Object.assign(app, b.app_metadata || {});
     Object.assign(user, b.user_metadata || {});
   }
+  const orgName = (id) => (emu.organizations.find((o) => o.id === id) || { name: id }).name;
+  const orgOf = (q) => orgName(decodeURIComponent(q.path.split('?')[0].split('/')[4]));
+  const ok = (route) => r.requests.filter((q) => q.route === route && q.status >= 200 && q.status < 300);
   const mfa = r.mfa ? { provider: r.mfa.provider, ...(r.mfa.opts || {}) } : false;
   return {
     roles_assigned: bodies('POST /api/v2/users/{id}/roles').flatMap((b) => b.roles).map(roleName),
     roles_removed: bodies('DELETE /api/v2/users/{id}/roles').flatMap((b) => b.roles).map(roleName),
     permissions_assigned: bodies('POST /api/v2/users/{id}/permissions').flatMap((b) => b.permissions),
+    // Organization names (the emulator's), and "<org>/<role>" as provisioning_orgs records them.
+    organizations_joined: ok('POST /api/v2/organizations/{id}/members').map(orgOf),
+    organization_roles_assigned: ok('POST /api/v2/organizations/{id}/members/{user_id}/roles').flatMap((q) => ((q.body || {}).roles || []).map((id) => `${orgOf(q)}/${roleName(id)}`)),
     app_metadata: app,
     user_metadata: user,
     claims: { id: r.idClaims || {}, access: r.accessClaims || {} },
@@ -96,7 +110,7 @@ const sortJson = (list) => list.map((x) => JSON.stringify(x)).sort();
 function compare(expect, actual) {
   const diffs = [];
   const differ = (key, want, got) => diffs.push({ key, expected: show(want), actual: show(got) });
-  for (const key of ['roles_assigned', 'roles_removed', 'permissions_assigned']) {
+  for (const key of ['roles_assigned', 'roles_removed', 'permissions_assigned', 'organizations_joined', 'organization_roles_assigned']) {
     if (key in expect && !isDeepStrictEqual(sortJson(expect[key]), sortJson(actual[key]))) differ(key, expect[key], actual[key]);
   }
   for (const key of ['app_metadata', 'user_metadata']) {

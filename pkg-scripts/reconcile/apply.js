@@ -7,9 +7,11 @@
 // Per reply: 404 for a user = "user gone" (deleted mid-run: counted, not an error); a batch
 // answered 404 is split in halves and retried until the gone user is alone (never dropped);
 // 409 and other refusals are failures, reported; a missing scope or a refused token stops
-// the run (every further write would fail the same way).
+// the run (every further write would fail the same way). Phase 3's organization access
+// (memberships, then organization roles) is apply-orgs.js.
 const { DeployError } = require('../lib/errors.js');
 const { ApiError } = require('../deploy/client.js');
+const { joinOrgs, giveOrgRoles } = require('./apply-orgs.js');
 
 const DEFAULT_CONCURRENCY = 4;
 const MAX_FAILURES_SHOWN = 20;
@@ -42,13 +44,16 @@ const KINDS = {
   remove: 'DELETE /users/{id}/roles',
   patch: 'PATCH /users/{id}',
   assign: 'POST /roles/{id}/users',
+  join: 'POST /organizations/{id}/members',
+  orgRoles: 'POST /organizations/{id}/members/{user_id}/roles',
   after: 'PATCH /users/{id} (after the grants)',
 };
 
 class Applier {
   /**
    * @param {object} o client (TenantClient); batchSize; concurrency; onProgress({phase,
-   *   done, total}); roleNames: Map(id → name) for messages
+   *   done, total}); roleNames: Map(id → name) for messages; orgIds: Map(organization as
+   *   the policy names it → {id}) (reconcile/organizations.js)
    */
   constructor(o) {
     this.client = o.client;
@@ -56,6 +61,9 @@ class Applier {
     this.pool = new Pool(o.concurrency || DEFAULT_CONCURRENCY);
     this.onProgress = o.onProgress || (() => {});
     this.roleNames = o.roleNames || new Map();
+    this.orgIds = o.orgIds || new Map();
+    this.orgGone = new Set(); // organizations answered 404
+    this.kinds = KINDS;
     this.gone = new Set();
     this.failedUsers = new Set();
     this.failures = [];
@@ -102,7 +110,8 @@ class Applier {
     if (res.status === 401 || res.status === 403) {
       this.fatal = this.fatal || this.client.explain(method, pathname, res);
     }
-    return { status: res.status, message: res.status >= 300 ? this.client.explain(method, pathname, res).message : '' };
+    const code = res.json && typeof res.json === 'object' ? res.json.errorCode : undefined;
+    return { status: res.status, code, message: res.status >= 300 ? this.client.explain(method, pathname, res).message : '' };
   }
 
   usable(u) {
@@ -224,12 +233,14 @@ class Applier {
     return exists;
   }
 
-  /** All four phases; returns the report. Throws the fatal error, if any, after the writes in flight. */
+  /** All four phases (3: roles, memberships, organization roles); returns the report. Throws the fatal error, if any, after the writes in flight. */
   async run(spool) {
     const enc = encodeURIComponent;
     await this.perUser(spool, 'remove', 'r', (u, roles) => this.write('remove', 'DELETE', `/api/v2/users/${enc(u)}/roles`, { roles }));
     if (!this.fatal) await this.perUser(spool, 'patch', 'p', (u, body) => this.write('patch', 'PATCH', `/api/v2/users/${enc(u)}`, body));
     if (!this.fatal) await this.assign(spool);
+    if (!this.fatal && !this.stopped) await joinOrgs(this, spool);
+    if (!this.fatal && !this.stopped) await giveOrgRoles(this, spool);
     if (!this.fatal) await this.perUser(spool, 'after', 'pa', (u, body) => this.write('after', 'PATCH', `/api/v2/users/${enc(u)}`, body));
     if (this.pool.error) throw this.pool.error;
     return this.report();
@@ -258,7 +269,7 @@ function reportLines(rep, minimum) {
   for (const [k, label] of Object.entries(KINDS)) {
     const c = rep.counts[k];
     if (!c.requests) continue;
-    const users = k === 'assign' ? `${c.users} assignment(s) in ${c.ok} batch(es)` : `${c.ok} user(s)`;
+    const users = k === 'assign' ? `${c.users} assignment(s) in ${c.ok} batch(es)` : k === 'join' ? `${c.users} membership(s) in ${c.ok} batch(es)` : `${c.ok} user(s)`;
     lines.push(`  ${label}: ${c.requests} request(s): ${users}${c.gone ? `, ${c.gone} user(s) gone` : ''}${c.failed ? `, ${c.failed} failed` : ''}`);
   }
   if (!rep.sent) lines.push('  none: the tenant already matches the policy');

@@ -28,9 +28,21 @@ function patchBody(patch) {
 
 const roleIds = (list) => (Array.isArray(list) ? list.filter((r) => r && typeof r.id === 'string') : []);
 
+/**
+ * The plan's organization access (phase 3): entries naming an organization that give
+ * something (a membership to make or roles to give), each {organization, join, roles, rules}.
+ */
+function orgList(plan) {
+  if (!Array.isArray(plan.orgs)) return [];
+  return plan.orgs
+    .filter((o) => o && typeof o.organization === 'string' && o.organization)
+    .map((o) => ({ organization: o.organization, join: o.join === true, roles: roleIds(o.roles), rules: Array.isArray(o.rules) ? o.rules : [] }))
+    .filter((o) => o.join || o.roles.length);
+}
+
 /** Whether a plan line carries any write. */
 function hasWrites(plan) {
-  return !plan.error && (roleIds(plan.remove).length > 0 || roleIds(plan.assign).length > 0 || patchKeys(plan.patch).length > 0 || patchKeys(plan.patch_after).length > 0);
+  return !plan.error && (roleIds(plan.remove).length > 0 || roleIds(plan.assign).length > 0 || orgList(plan).length > 0 || patchKeys(plan.patch).length > 0 || patchKeys(plan.patch_after).length > 0);
 }
 
 /** The changes in phase order, each {phase, kind, …, rules?}. */
@@ -39,6 +51,10 @@ function changeList(plan) {
   for (const r of roleIds(plan.remove)) out.push({ phase: 1, kind: 'remove_role', role: r.name, role_id: r.id, rules: r.rules || [] });
   for (const k of patchKeys(plan.patch)) out.push({ phase: 2, kind: k.value === null ? `delete_${k.where}` : `set_${k.where}`, key: k.key, value: k.value });
   for (const r of roleIds(plan.assign)) out.push({ phase: 3, kind: 'assign_role', role: r.name, role_id: r.id, rules: r.rules || [] });
+  for (const o of orgList(plan)) {
+    if (o.join) out.push({ phase: 3, kind: 'join_organization', organization: o.organization, rules: o.rules });
+    for (const r of o.roles) out.push({ phase: 3, kind: 'assign_organization_role', organization: o.organization, role: r.name, role_id: r.id, rules: o.rules });
+  }
   for (const k of patchKeys(plan.patch_after)) out.push({ phase: 4, kind: k.value === null ? `delete_${k.where}` : `set_${k.where}`, key: k.key, value: k.value, after_grants: true });
   return out;
 }
@@ -49,15 +65,19 @@ function outLine(plan) {
   return { user_id: plan.user_id, rules: matched, changes: changeList(plan), why: plan.why || {} };
 }
 
-/** What apply keeps of a plan between its phases: {u, r: [role ids], p, a: [role ids], pa}. */
+/**
+ * What apply keeps of a plan between its phases: {u, r: [role ids], p, a: [role ids], o:
+ * [{g: organization as the policy names it, j: join?, r: [role ids]}], pa}.
+ */
 function spoolRecord(plan) {
   return {
     u: plan.user_id,
     r: roleIds(plan.remove).map((x) => x.id),
     p: patchBody(plan.patch),
     a: roleIds(plan.assign).map((x) => x.id),
+    o: orgList(plan).map((o) => ({ g: o.organization, j: o.join, r: o.roles.map((x) => x.id) })),
     pa: patchBody(plan.patch_after),
   };
 }
 
-module.exports = { patchKeys, patchBody, hasWrites, changeList, outLine, spoolRecord };
+module.exports = { patchKeys, patchBody, orgList, hasWrites, changeList, outLine, spoolRecord };

@@ -29,6 +29,9 @@ const SCOPES = [
   ['GET', /^\/api\/v2\/roles\/[^/]+\/users$/, 'read:role_members (or read:users and read:roles)'],
   ['POST', /^\/api\/v2\/roles\/[^/]+\/users$/, 'create:role_members or update:roles'],
   ['POST', /^\/api\/v2\/jobs\/users-exports$/, 'read:users'],
+  ['GET', /^\/api\/v2\/organizations\/name\/[^/]+$/, 'read:organizations'],
+  ['POST', /^\/api\/v2\/organizations\/[^/]+\/members$/, 'create:organization_members'],
+  ['POST', /^\/api\/v2\/organizations\/[^/]+\/members\/[^/]+\/roles$/, 'create:organization_member_roles'],
   ['GET', /^\/api\/v2\/jobs\/[^/]+$/, 'read:users or create:users'],
 ];
 

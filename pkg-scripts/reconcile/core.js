@@ -14,7 +14,7 @@ const { splitLines } = require('./read-source.js');
 
 const MAX_PENDING = 256;
 
-/** `policy reconcile-roles POLICY`: {names, ids} the policy names. */
+/** `policy reconcile-roles POLICY`: {names, ids, organizations} the policy names. */
 function policyRoles(bin, policyFile) {
   const r = spawnSync(bin, ['reconcile-roles', policyFile], { encoding: 'utf8', timeout: 60000, stdio: ['ignore', 'pipe', 'pipe'] });
   if (r.status !== 0) throw coreFailure('reconcile-roles', r.status, r.stderr, r.error);
@@ -25,6 +25,8 @@ function policyRoles(bin, policyFile) {
     throw new DeployError('`policy reconcile-roles` printed something that is not JSON');
   }
   if (!out || !Array.isArray(out.names) || !Array.isArray(out.ids)) throw new DeployError('`policy reconcile-roles`: expected {"names": [...], "ids": [...]}');
+  if (out.organizations === undefined) out.organizations = []; // a core from before organizations
+  if (!Array.isArray(out.organizations)) throw new DeployError('`policy reconcile-roles`: "organizations" is not a list');
   return out;
 }
 

@@ -28,6 +28,12 @@ function endpointClass(method, pathname) {
   if (/^\/users(\/|$)/.test(p)) return method === 'GET' ? 'users-read' : 'users-write';
   if (/^\/roles\/[^/]+\/users$/.test(p)) return method === 'GET' ? 'role-members-read' : 'role-members-write';
   if (/^\/roles(\/|$)/.test(p)) return 'roles-read';
+  // Organizations: the plan pages give the member writes, member-role writes and name look-ups
+  // buckets of their own (Enterprise: 20 burst / 200 per minute for member writes).
+  if (/^\/organizations\/[^/]+\/members\/[^/]+\/roles$/.test(p)) return 'org-member-roles';
+  if (/^\/organizations\/[^/]+\/members$/.test(p)) return method === 'GET' ? 'org-members-read' : 'org-members-write';
+  if (/^\/organizations\/name\/[^/]+$/.test(p)) return 'org-by-name';
+  if (/^\/organizations(\/|$)/.test(p)) return 'orgs-read';
   if (/^\/jobs(\/|$)/.test(p)) return 'jobs';
   return 'other';
 }

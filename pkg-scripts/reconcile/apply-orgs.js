@@ -1,0 +1,130 @@
+'use strict';
+// Phase 3's organization part (apply.js runs it after the role batches, before phase 4):
+// memberships first, batched per organization at most 10 users per POST
+// /organizations/{id}/members (Auth0's documented cap; already a member is a no-op there),
+// then one POST /organizations/{id}/members/{user_id}/roles per user and organization with
+// the role ids the plan gives. A user any of whose writes failed is marked failed, so phase
+// 4 (the record `provisioning_orgs`) is not written for them and the next run asks again.
+// Per reply: a batch refused because a user does not exist (404, or 400 inexistent_user:
+// the request is all or nothing) is split in halves until the gone user is alone (never
+// dropped); an organization answered 404 fails its users; a 409 on the roles is the member's
+// 50-role cap in that organization: a per-user failure saying so.
+const { MEMBERS_PER_REQUEST } = require('./organizations.js');
+
+const enc = encodeURIComponent;
+
+const userGone = (r) => (r.status === 404 || r.status === 400) && r.code === 'inexistent_user';
+
+/** The organization's id, or null (then the users are failed: a name the run did not resolve). */
+function orgId(app, key) {
+  const o = app.orgIds.get(key);
+  return o ? o.id : null;
+}
+
+/** Memberships: every spooled user's joins, per organization in batches of ≤ 10. */
+async function joinOrgs(app, spool) {
+  const buffers = new Map();
+  let total = 0;
+  for await (const rec of spool.records()) for (const o of rec.o || []) if (o.j) total++;
+  let done = 0;
+  const progress = (n) => app.onProgress({ phase: app.kinds.join, done: (done += n), total });
+  progress(0);
+  const flush = (key, users) => app.pool.submit(async () => {
+    await joinBatch(app, key, users);
+    progress(users.length);
+  });
+  const halted = () => app.fatal || app.stopped || app.pool.error;
+  for await (const rec of spool.records()) {
+    if (halted()) break;
+    for (const o of rec.o || []) {
+      if (!o.j) continue;
+      if (!app.usable(rec.u)) {
+        progress(1);
+        continue;
+      }
+      const buf = buffers.get(o.g) || [];
+      buf.push(rec.u);
+      buffers.set(o.g, buf);
+      if (buf.length >= MEMBERS_PER_REQUEST) {
+        buffers.delete(o.g);
+        await flush(o.g, buf);
+      }
+    }
+  }
+  for (const [key, users] of buffers) if (!halted()) await flush(key, users);
+  await app.pool.drain();
+}
+
+async function joinBatch(app, key, users) {
+  const c = app.counts.join;
+  const id = orgId(app, key);
+  if (!id || app.orgGone.has(key)) {
+    app.fail(users, 'join', `organization ${key}${id ? ` (${id})` : ''} is not in the tenant: ${users.length} membership(s) not made`);
+    return;
+  }
+  const r = await app.write('join', 'POST', `/api/v2/organizations/${enc(id)}/members`, { members: users });
+  if (r.status >= 200 && r.status < 300) {
+    c.ok++;
+    c.users += users.length;
+    return;
+  }
+  if (r.status === 404 && r.code !== 'inexistent_user') {
+    app.orgGone.add(key);
+    app.fail(users, 'join', `organization ${key} (${id}) is not in the tenant (HTTP 404): ${users.length} membership(s) not made`);
+    return;
+  }
+  if (userGone(r)) {
+    if (users.length === 1) {
+      c.gone++;
+      app.gone.add(users[0]);
+      return;
+    }
+    app.splits++;
+    const half = Math.ceil(users.length / 2);
+    await joinBatch(app, key, users.slice(0, half));
+    await joinBatch(app, key, users.slice(half));
+    return;
+  }
+  app.fail(users, 'join', `membership of ${key} for ${users.length} user(s) (${users.slice(0, 3).join(', ')}${users.length > 3 ? ', …' : ''}): ${r.message || `HTTP ${r.status}`}`);
+}
+
+/** Organization roles: one request per user and organization, after every membership. */
+async function giveOrgRoles(app, spool) {
+  const halted = () => app.fatal || app.stopped || app.pool.error;
+  let total = 0;
+  for await (const rec of spool.records()) for (const o of rec.o || []) if (o.r.length) total++;
+  let done = 0;
+  const progress = () => app.onProgress({ phase: app.kinds.orgRoles, done: ++done, total });
+  app.onProgress({ phase: app.kinds.orgRoles, done, total });
+  for await (const rec of spool.records()) {
+    if (halted()) break;
+    for (const o of rec.o || []) {
+      if (!o.r.length) continue;
+      const id = orgId(app, o.g);
+      if (!app.usable(rec.u) || !id || app.orgGone.has(o.g)) {
+        progress();
+        continue;
+      }
+      await app.pool.submit(async () => {
+        const r = await app.write('orgRoles', 'POST', `/api/v2/organizations/${enc(id)}/members/${enc(rec.u)}/roles`, { roles: o.r });
+        const c = app.counts.orgRoles;
+        if (r.status >= 200 && r.status < 300) {
+          c.ok++;
+          c.users++;
+        } else if (r.status === 409) {
+          app.fail([rec.u], 'orgRoles', `${rec.u}: organization ${o.g}: the member already holds the most roles Auth0 allows in one organization (50): ${o.r.length} role(s) not given; ` +
+            'remove some of the member\'s organization roles, then run again (this user\'s provisioning_orgs is not written, so the next run retries)');
+        } else if (userGone(r) || (r.status === 404 && r.code !== 'inexistent_organization')) {
+          c.gone++;
+          app.gone.add(rec.u);
+        } else {
+          app.fail([rec.u], 'orgRoles', `${rec.u}: roles in ${o.g}: ${r.message || `HTTP ${r.status}`}`);
+        }
+        progress();
+      });
+    }
+  }
+  await app.pool.drain();
+}
+
+module.exports = { joinOrgs, giveOrgRoles };
