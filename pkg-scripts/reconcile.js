@@ -17,7 +17,7 @@ const { deployerConfig } = require('./deploy/config.js');
 const { ApiError, Redactor } = require('./deploy/client.js');
 const { TenantClient } = require('./reconcile/client.js');
 const { listRoles, resolveRoles, readMemberships } = require('./reconcile/memberships.js');
-const { resolveOrganizations } = require('./reconcile/organizations.js');
+const { resolveOrganizations, readOrgMembers } = require('./reconcile/organizations.js');
 const { openSource } = require('./reconcile/read-source.js');
 const { planStream, policyRoles, writeRolesFile } = require('./reconcile/core.js');
 const { PlanSummary, estimateLines } = require('./reconcile/summary.js');
@@ -72,7 +72,7 @@ Environment (or .env), as npm run deploy reads them:
       the tenant (https; http only on loopback) and an application with the Management API
       scopes read:users, read:roles, read:role_members; for --apply also update:users,
       create:role_members, delete:role_members; a policy giving organization access also
-      read:organizations, and for --apply create:organization_members and
+      read:organizations, read:organization_members, read:organization_member_roles, and for --apply create:organization_members and
       create:organization_member_roles
   DEPLOY_POLICY_CHECKER   optional: the \`policy\` executable (default target/release/policy,
                       built with cargo when missing or stale)
@@ -157,7 +157,7 @@ const NEEDED = {
 
 // Only when the policy gives organization access (reconcile-roles lists organizations).
 const NEEDED_ORGS = {
-  read: [['read:organizations']],
+  read: [['read:organizations'], ['read:organization_members'], ['read:organization_member_roles']],
   apply: [['create:organization_members'], ['create:organization_member_roles']],
 };
 
@@ -183,10 +183,13 @@ async function plan(o, ctx) {
   progress.update({ phase: 'reading role members', unit: 'members', total: null });
   let members = 0;
   const memberships = await readMemberships(client, table, { onPage: (n) => progress.update({ done: (members += n) }) });
+  const orgMembers = ctx.orgIds.size ? await readOrgMembers(client, ctx.orgIds, { onPage: (n) => progress.update({ done: (members += n) }) }) : null;
   const { info, users } = await openSource(client, { source: o.source, origin: client.origin, say: note });
   progress.update({ phase: 'planning users', unit: 'users', total: info.total });
   const inputs = (async function *() {
-    for await (const user of users) yield { user, roles: memberships.rolesOf(user.user_id) };
+    for await (const user of users) {
+      yield { user, roles: memberships.rolesOf(user.user_id), ...(orgMembers ? { orgs: orgMembers.orgsOf(user.user_id) } : {}) };
+    }
   }());
   const summary = new PlanSummary({ policy, batchSize: o.batchSize });
   const out = o.out ? fs.createWriteStream(o.out, { mode: 0o600 }) : null;

@@ -83,7 +83,7 @@ async function *planStream({ bin, policyFile, rolesFile, explain = false, inputs
     for await (const input of inputs) {
       if (stop || broken) break;
       pending.push(input);
-      if (!child.stdin.write(JSON.stringify({ user: input.user, roles: input.roles }) + '\n')) await drained();
+      if (!child.stdin.write(JSON.stringify({ user: input.user, roles: input.roles, ...(input.orgs ? { orgs: input.orgs } : {}) }) + '\n')) await drained();
       while (pending.length > MAX_PENDING && !stop && !broken) await new Promise((r) => { wakeWriter = r; });
     }
     child.stdin.end();

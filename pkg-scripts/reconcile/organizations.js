@@ -48,4 +48,45 @@ async function resolveOrganizations(client, wanted) {
   return out;
 }
 
-module.exports = { resolveOrganizations, MEMBERS_PER_REQUEST, isOrgId };
+/**
+ * Who is a member of each resolved organization, with the role ids held there: GET
+ * /organizations/{id}/members?fields=user_id,roles by checkpoint paging (offset paging stops
+ * at 1,000), one request per 100 members, never one per user. The core records what is
+ * already held instead of writing it again, so a run killed after its organization writes
+ * but before their record re-sends nothing. `orgsOf(userId)` is the input line's `orgs`.
+ */
+async function readOrgMembers(client, orgIds, { onPage = () => {} } = {}) {
+  const byOrg = new Map(); // org key → Map(user id → [role ids])
+  for (const [key, { id }] of orgIds) {
+    const members = new Map();
+    const pathname = `/api/v2/organizations/${encodeURIComponent(id)}/members`;
+    const seen = new Set();
+    let from;
+    for (;;) {
+      const body = await client.call('GET', pathname, { query: { take: 100, from, fields: 'user_id,roles', include_fields: true } });
+      if (!body || Array.isArray(body) || !Array.isArray(body.members)) {
+        throw new DeployError(`GET ${pathname}: unexpected reply (expected checkpoint paging: {members, next?})`);
+      }
+      for (const m of body.members) {
+        if (!m || typeof m.user_id !== 'string') continue;
+        members.set(m.user_id, (Array.isArray(m.roles) ? m.roles : []).map((r) => r && r.id).filter((r) => typeof r === 'string'));
+      }
+      onPage(body.members.length);
+      if (typeof body.next !== 'string' || !body.next) break;
+      if (seen.has(body.next)) throw new DeployError(`GET ${pathname}: the checkpoint ${JSON.stringify(body.next)} came back twice`);
+      seen.add(body.next);
+      from = body.next;
+    }
+    byOrg.set(key, members);
+  }
+  return {
+    /** {organization as the policy names it: [role ids held]} for the organizations the user is in. */
+    orgsOf(userId) {
+      const out = {};
+      for (const [key, members] of byOrg) if (members.has(userId)) out[key] = members.get(userId);
+      return out;
+    },
+  };
+}
+
+module.exports = { resolveOrganizations, readOrgMembers, MEMBERS_PER_REQUEST, isOrgId };

@@ -239,40 +239,54 @@ fn read_table(path: &str) -> Result<Vec<ResolvedRole>, String> {
 }
 
 /// The user record and held role ids of one input line.
-fn parse_line(line: &str) -> Result<(Json, Vec<String>), String> {
+/// One input line: the user record, the role ids held and, when read, the memberships.
+type Line = (Json, Vec<String>, Option<Vec<(String, Vec<String>)>>);
+
+fn ids(v: &Json, what: &'static str) -> Result<Vec<String>, String> {
+    v.as_array()
+        .ok_or(what)?
+        .iter()
+        .map(|r| r.as_str().map(str::to_owned))
+        .collect::<Option<_>>()
+        .ok_or_else(|| what.to_owned())
+}
+
+fn parse_line(line: &str) -> Result<Line, String> {
     // Read straight into the core's value and move the record out: one parse, no copy, for
     // every user of the tenant.
     let members = match serde_json::from_str(line).map_err(|e| format!("not valid JSON: {e}"))? {
         Json::Obj(m) => m,
         _ => Vec::new(), // no user: the snapshot says what is missing
     };
-    let (mut user, mut held) = (Json::Null, Vec::new());
+    let (mut user, mut held, mut orgs) = (Json::Null, Vec::new(), None);
+    const ORGS: &str = "orgs: expected {organization: [role ids held in it]}";
     for (k, v) in members {
         match (k.as_str(), v) {
             ("user", u) => user = u,
-            ("roles", Json::Null) => {}
-            ("roles", Json::Arr(a)) => {
-                held = a
-                    .iter()
-                    .map(|r| r.as_str().map(str::to_owned))
-                    .collect::<Option<_>>()
-                    .ok_or("roles: expected a list of role ids")?
+            ("roles", Json::Null) | ("orgs", Json::Null) => {}
+            ("roles", v) => held = ids(&v, "roles: expected a list of role ids")?,
+            ("orgs", Json::Obj(m)) => {
+                let mut list = Vec::with_capacity(m.len());
+                for (org, roles) in &m {
+                    list.push((org.clone(), ids(roles, ORGS)?));
+                }
+                orgs = Some(list);
             }
-            ("roles", _) => return Err("roles: expected a list of role ids".into()),
+            ("orgs", _) => return Err(ORGS.into()),
             _ => {}
         }
     }
-    Ok((user, held))
+    Ok((user, held, orgs))
 }
 
 /// One line in: `{"user": record, "roles": [held ids]}`; one line out: the plan, or
 /// `{"user_id", "error"}` for a line the core refuses (the stream goes on).
 fn plan_line(policy: &Policy, table: &[ResolvedRole], line: &str, explain: bool) -> Value {
-    let (user, held) = match parse_line(line) {
+    let (user, held, orgs) = match parse_line(line) {
         Ok(x) => x,
         Err(e) => return json!({ "user_id": null, "error": e }),
     };
-    match plan_user(policy, &user, &held, table, &render) {
+    match plan_user(policy, &user, &held, orgs.as_deref(), table, &render) {
         Ok(p) => plan_json(&p, explain),
         Err(e) => json!({ "user_id": user.get("user_id").and_then(Json::as_str), "error": e }),
     }

@@ -104,12 +104,18 @@ fn resolve<'a>(
     Ok(out)
 }
 
-/// The plan for the user `record` holding the roles `held` (ids), `table` being the tenant's
-/// roles the policy names. `Err` names what is wrong with the record or the table.
+/// Organization memberships a user holds: the organization as the policy names it, and the
+/// role ids held in it.
+pub type HeldOrgs = [(String, Vec<String>)];
+
+/// The plan for the user `record` holding the roles `held` (ids) and, when the executor read
+/// them, the memberships `orgs` (of the organizations the policy names), `table` being the
+/// tenant's roles the policy names. `Err` names what is wrong with the record or the table.
 pub fn plan_user(
     policy: &Policy,
     record: &Json,
     held: &[String],
+    orgs: Option<&HeldOrgs>,
     table: &[ResolvedRole],
     render: &dyn Fn(&Json) -> String,
 ) -> Result<UserPlan, String> {
@@ -144,8 +150,12 @@ pub fn plan_user(
                 .iter()
                 .any(|r| r.name == n && r.effects.once_only())
     });
+    let held_orgs = orgs;
     let mut orgs = Vec::new();
     for g in &d.organizations {
+        // What the tenant already has is recorded, not written again (a run killed after its
+        // grants but before their record re-plans them: the memberships read say they are done).
+        let has = held_orgs.and_then(|h| h.iter().find(|(k, _)| k == &g.key));
         let wanted: Vec<WantedRole> = g
             .roles
             .iter()
@@ -155,15 +165,21 @@ pub fn plan_user(
             })
             .collect();
         let wanted: Vec<&WantedRole> = wanted.iter().collect();
-        orgs.push(PlannedOrg {
-            organization: g.key.clone(),
-            join: g.join,
-            roles: resolve(&wanted, table)?
-                .into_iter()
-                .map(|(r, _)| r.clone())
-                .collect(),
-            rules: g.rules.clone(),
-        });
+        let roles: Vec<ResolvedRole> = resolve(&wanted, table)?
+            .into_iter()
+            .filter(|(r, _)| !has.is_some_and(|(_, ids)| ids.contains(&r.id)))
+            .map(|(r, _)| r.clone())
+            .collect();
+        let join = g.join && has.is_none();
+        if join || !roles.is_empty() {
+            orgs.push(PlannedOrg {
+                organization: g.key.clone(),
+                // A role is given to a member only: the join goes with it unless it is held.
+                join: join || (!roles.is_empty() && has.is_none()),
+                roles,
+                rules: g.rules.clone(),
+            });
+        }
     }
     let progress = Progress {
         failed: owed,
@@ -232,7 +248,7 @@ mod tests {
     fn plan(policy: &str, user: &str, held: &[&str]) -> UserPlan {
         let p = parse_policy(&j(policy)).unwrap();
         let held: Vec<String> = held.iter().map(|s| s.to_string()).collect();
-        plan_user(&p, &j(user), &held, &table(), &|v| {
+        plan_user(&p, &j(user), &held, None, &table(), &|v| {
             serde_json::to_string(v).unwrap()
         })
         .unwrap()
@@ -345,7 +361,7 @@ mod tests {
     #[test]
     fn a_role_missing_from_the_table_is_an_error() {
         let p = parse_policy(&j(r#"{"rules":[{"name":"x","assign_roles":["Nope"]}]}"#)).unwrap();
-        let e = plan_user(&p, &j(r#"{"user_id":"u"}"#), &[], &table(), &|_| {
+        let e = plan_user(&p, &j(r#"{"user_id":"u"}"#), &[], None, &table(), &|_| {
             String::new()
         })
         .unwrap_err();
@@ -377,5 +393,45 @@ mod tests {
         ]
         .concat();
         assert_eq!(plan(policy, &done, &[]).changes(), 0);
+    }
+
+    #[test]
+    fn memberships_read_from_the_tenant_are_recorded_not_written_again() {
+        let policy = parse_policy(&j(
+            r#"{"rules":[{"name":"b2b","when":{"email_domain":"acme.com"},
+            "organization_roles":{"organization":"acme","roles":["Admin","Trial"]}}]}"#,
+        ))
+        .unwrap();
+        let user = j(r#"{"user_id":"auth0|1","email":"a@acme.com","email_verified":true}"#);
+        let run = |orgs: Option<&HeldOrgs>| {
+            plan_user(&policy, &user, &[], orgs, &table(), &|v| {
+                serde_json::to_string(v).unwrap()
+            })
+            .unwrap()
+        };
+        let all = [("acme".to_string(), vec!["rol_a".into(), "rol_t".into()])];
+        let p = run(Some(&all));
+        assert!(p.orgs.is_empty(), "{:?}", p.orgs);
+        assert!(p.patch_after.is_empty());
+        assert_eq!(
+            p.patch.0,
+            vec![(
+                ORGS_KEY.to_string(),
+                j(r#"["acme","acme/Admin","acme/Trial"]"#)
+            )],
+            "recorded in one PATCH, nothing granted twice"
+        );
+        let some = [("acme".to_string(), vec!["rol_a".into()])];
+        let p = run(Some(&some));
+        assert_eq!(p.orgs.len(), 1);
+        assert!(!p.orgs[0].join, "a member is not joined again");
+        assert_eq!(p.orgs[0].roles[0].id, "rol_t");
+        let p = run(Some(&[]));
+        assert!(p.orgs[0].join && p.orgs[0].roles.len() == 2);
+        assert_eq!(
+            run(None).orgs,
+            p.orgs,
+            "not read: planned from the record alone"
+        );
     }
 }
