@@ -72,7 +72,8 @@ Environment (or .env), as npm run deploy reads them:
       the tenant (https; http only on loopback) and an application with the Management API
       scopes read:users, read:roles, read:role_members; for --apply also update:users,
       create:role_members, delete:role_members; a policy giving organization access also
-      read:organizations, read:organization_members, read:organization_member_roles, and for --apply create:organization_members and
+      read:organizations, read:organization_members and for --apply create:organization_members;
+      one giving organization roles also read:organization_member_roles and for --apply
       create:organization_member_roles
   DEPLOY_POLICY_CHECKER   optional: the \`policy\` executable (default target/release/policy,
                       built with cargo when missing or stale)
@@ -156,14 +157,20 @@ const NEEDED = {
 };
 
 // Only when the policy gives organization access (reconcile-roles lists organizations).
+// Organization roles' scopes only when the policy gives any (`organization_roles`).
 const NEEDED_ORGS = {
-  read: [['read:organizations'], ['read:organization_members'], ['read:organization_member_roles']],
-  apply: [['create:organization_members'], ['create:organization_member_roles']],
+  read: [['read:organizations'], ['read:organization_members']],
+  apply: [['create:organization_members']],
+};
+const NEEDED_ORG_ROLES = {
+  read: [['read:organization_member_roles']],
+  apply: [['create:organization_member_roles']],
 };
 
-function checkScopes(client, apply, orgs = false) {
+function checkScopes(client, apply, orgs = false, orgRoles = false) {
   if (!client.scopes) return;
-  const needed = [...NEEDED.read, ...(apply ? NEEDED.apply : []), ...(orgs ? [...NEEDED_ORGS.read, ...(apply ? NEEDED_ORGS.apply : [])] : [])];
+  const part = (n, on) => (on ? [...n.read, ...(apply ? n.apply : [])] : []);
+  const needed = [...part(NEEDED, true), ...part(NEEDED_ORGS, orgs), ...part(NEEDED_ORG_ROLES, orgs && orgRoles)];
   const missing = needed.filter((any) => !any.some((s) => client.scopes.includes(s)));
   if (missing.length) {
     throw new ConfigError(`the application lacks the scope(s) ${missing.map((m) => m.join(' or ')).join(', ')} (its token grants: ${client.scopes.join(' ') || 'nothing'}); ` +
@@ -183,7 +190,7 @@ async function plan(o, ctx) {
   progress.update({ phase: 'reading role members', unit: 'members', total: null });
   let members = 0;
   const memberships = await readMemberships(client, table, { onPage: (n) => progress.update({ done: (members += n) }) });
-  const orgMembers = ctx.orgIds.size ? await readOrgMembers(client, ctx.orgIds, { onPage: (n) => progress.update({ done: (members += n) }) }) : null;
+  const orgMembers = ctx.orgIds.size ? await readOrgMembers(client, ctx.orgIds, { roles: wanted.organization_roles === true, onPage: (n) => progress.update({ done: (members += n) }) }) : null;
   const { info, users } = await openSource(client, { source: o.source, origin: client.origin, say: note });
   progress.update({ phase: 'planning users', unit: 'users', total: info.total });
   const inputs = (async function *() {
@@ -284,7 +291,7 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr, en
     ctx.progress.start();
     ctx.wanted = policyRoles(ctx.bin, o.policyFile);
     await client.authenticate();
-    checkScopes(client, o.apply, ctx.wanted.organizations.length > 0);
+    checkScopes(client, o.apply, ctx.wanted.organizations.length > 0, ctx.wanted.organization_roles === true);
     if (o.apply) ctx.spool = new Spool();
     const { summary, table } = await plan(o, ctx);
     const { lines, min } = planLines(o, summary, client);

@@ -185,3 +185,20 @@ test('SIGKILL twice during the organization writes, re-run: every member holds i
     await t.stop();
   }
 });
+
+test('a join-only policy needs no organization-role scope: members are read without roles', async () => {
+  const t = await b2bTenant(20, 5, 0);
+  try {
+    t.emu.clients[0].scopes = t.emu.clients[0].scopes.filter((s) => !s.endsWith(':organization_member_roles'));
+    const file = path.join(scratch(), 'join-only.json');
+    fs.writeFileSync(file, JSON.stringify({ rules: [{ name: 'join', when: { email_domain: 'acme.com' }, join_organization: 'acme' }] }));
+    const r = await reconcile(['--policy', file, '--apply'], t.env);
+    assert.equal(r.status, 0, r.stdout + r.stderr);
+    assert.deepEqual(new Set(organizationsOf(t.emu).memberIds(ACME)), new Set(t.acmeIds));
+    const reads = t.emu.requests.filter((e) => e.route === 'GET /api/v2/organizations/{id}/members');
+    assert.ok(reads.length >= 1 && reads.every((e) => !/fields=[^&]*roles/.test(e.path)), reads.map((e) => e.path).join('\n'));
+    assert.deepEqual(writesOf(t.emu).filter((e) => e.route === ORG_ROLES), []);
+  } finally {
+    await t.stop();
+  }
+});

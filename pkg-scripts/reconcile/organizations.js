@@ -50,12 +50,14 @@ async function resolveOrganizations(client, wanted) {
 
 /**
  * Who is a member of each resolved organization, with the role ids held there: GET
- * /organizations/{id}/members?fields=user_id,roles by checkpoint paging (offset paging stops
+ * /organizations/{id}/members?fields=user_id,roles (roles only when the policy gives any) by checkpoint paging (offset paging stops
  * at 1,000), one request per 100 members, never one per user. The core records what is
  * already held instead of writing it again, so a run killed after its organization writes
  * but before their record re-sends nothing. `orgsOf(userId)` is the input line's `orgs`.
  */
-async function readOrgMembers(client, orgIds, { onPage = () => {} } = {}) {
+async function readOrgMembers(client, orgIds, { roles = true, onPage = () => {} } = {}) {
+  // fields=roles needs read:organization_member_roles: asked only when the policy gives roles.
+  const fields = roles ? 'user_id,roles' : 'user_id';
   const byOrg = new Map(); // org key → Map(user id → [role ids])
   for (const [key, { id }] of orgIds) {
     const members = new Map();
@@ -63,7 +65,7 @@ async function readOrgMembers(client, orgIds, { onPage = () => {} } = {}) {
     const seen = new Set();
     let from;
     for (;;) {
-      const body = await client.call('GET', pathname, { query: { take: 100, from, fields: 'user_id,roles', include_fields: true } });
+      const body = await client.call('GET', pathname, { query: { take: 100, from, fields, include_fields: true } });
       if (!body || Array.isArray(body) || !Array.isArray(body.members)) {
         throw new DeployError(`GET ${pathname}: unexpected reply (expected checkpoint paging: {members, next?})`);
       }

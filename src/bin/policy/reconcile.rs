@@ -30,6 +30,11 @@ pub fn roles_cmd(policy: &Policy) -> ExitCode {
         }
     };
     let mut orgs: Vec<String> = Vec::new();
+    // Whether any organization role is given: its scopes are asked for only then.
+    let org_roles = policy
+        .rules
+        .iter()
+        .any(|r| !r.effects.organization_roles.is_empty());
     for r in &policy.rules {
         let e = &r.effects;
         for role in e.assign_roles.iter().chain(&e.remove_roles) {
@@ -56,7 +61,7 @@ pub fn roles_cmd(policy: &Policy) -> ExitCode {
     }
     println!(
         "{}",
-        json!({ "names": names, "ids": ids, "organizations": orgs })
+        json!({ "names": names, "ids": ids, "organizations": orgs, "organization_roles": org_roles })
     );
     ExitCode::SUCCESS
 }
