@@ -222,8 +222,9 @@ fn check_secrets_cmd(args: &[&str]) -> ExitCode {
 }
 
 /// `policy explain … | head` closes stdout early: `println!` then panics with "failed printing
-/// to stdout: Broken pipe" (or any other reason stdout is gone). That is the reader's choice, not a crash: exit as a shell tool does
-/// on SIGPIPE (141), quietly; every other panic keeps the default report.
+/// to stdout: Broken pipe" (or another reason stdout is gone). That is the reader's choice,
+/// not a crash: exit as a shell tool does on SIGPIPE (141), quietly; every other panic keeps
+/// the default report.
 fn quiet_broken_pipe() {
     let default = std::panic::take_hook();
     std::panic::set_hook(Box::new(move |info| {

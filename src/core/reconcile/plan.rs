@@ -109,13 +109,13 @@ fn resolve<'a>(
 pub type HeldOrgs = [(String, Vec<String>)];
 
 /// The plan for the user `record` holding the roles `held` (ids) and, when the executor read
-/// them, the memberships `orgs` (of the organizations the policy names), `table` being the
+/// them, the memberships `held_orgs` (of the organizations the policy names), `table` being the
 /// tenant's roles the policy names. `Err` names what is wrong with the record or the table.
 pub fn plan_user(
     policy: &Policy,
     record: &Json,
     held: &[String],
-    orgs: Option<&HeldOrgs>,
+    held_orgs: Option<&HeldOrgs>,
     table: &[ResolvedRole],
     render: &dyn Fn(&Json) -> String,
 ) -> Result<UserPlan, String> {
@@ -150,7 +150,6 @@ pub fn plan_user(
                 .iter()
                 .any(|r| r.name == n && r.effects.once_only())
     });
-    let held_orgs = orgs;
     let mut orgs = Vec::new();
     for g in &d.organizations {
         // What the tenant already has is recorded, not written again (a run killed after its
@@ -170,12 +169,12 @@ pub fn plan_user(
             .filter(|(r, _)| !has.is_some_and(|(_, ids)| ids.contains(&r.id)))
             .map(|(r, _)| r.clone())
             .collect();
+        // The core plans a join with every role (`grant_org`); a member read here is not joined.
         let join = g.join && has.is_none();
         if join || !roles.is_empty() {
             orgs.push(PlannedOrg {
                 organization: g.key.clone(),
-                // A role is given to a member only: the join goes with it unless it is held.
-                join: join || (!roles.is_empty() && has.is_none()),
+                join,
                 roles,
                 rules: g.rules.clone(),
             });
