@@ -49,27 +49,34 @@ function resolveRoles(wanted, tenantRoles) {
 }
 
 /**
- * Members of one role: a Set of user ids, by checkpoint paging. `onPage(n)` after each page.
- * A reply without a users list, or a `next` that repeats, is an error (it would loop or
- * lose members).
+ * The `key` items of every page of `pathname` by checkpoint paging (take/from), a page at a
+ * time; `onPage(n)` after each page. A reply without that list, or a `next` that repeats, is
+ * an error (it would loop or lose members).
  */
-async function roleMembers(client, role, { onPage = () => {} } = {}) {
-  const members = new Set();
-  const pathname = `/api/v2/roles/${encodeURIComponent(role.id)}/users`;
+async function *checkpointPages(client, pathname, key, { query = {}, onPage = () => {} } = {}) {
   let from;
   const seen = new Set();
   for (;;) {
-    const body = await client.call('GET', pathname, { query: { take: TAKE, from } });
-    if (!body || Array.isArray(body) || !Array.isArray(body.users)) {
-      throw new DeployError(`GET ${pathname}: unexpected reply (expected checkpoint paging: {users, next?})`);
+    const body = await client.call('GET', pathname, { query: { take: TAKE, from, ...query } });
+    if (!body || Array.isArray(body) || !Array.isArray(body[key])) {
+      throw new DeployError(`GET ${pathname}: unexpected reply (expected checkpoint paging: {${key}, next?})`);
     }
-    for (const u of body.users) if (u && typeof u.user_id === 'string') members.add(u.user_id);
-    onPage(body.users.length);
-    if (typeof body.next !== 'string' || !body.next) return members;
+    yield body[key];
+    onPage(body[key].length);
+    if (typeof body.next !== 'string' || !body.next) return;
     if (seen.has(body.next)) throw new DeployError(`GET ${pathname}: the checkpoint ${JSON.stringify(body.next)} came back twice`);
     seen.add(body.next);
     from = body.next;
   }
+}
+
+/** Members of one role: a Set of user ids, by checkpoint paging. */
+async function roleMembers(client, role, { onPage } = {}) {
+  const members = new Set();
+  for await (const users of checkpointPages(client, `/api/v2/roles/${encodeURIComponent(role.id)}/users`, 'users', { onPage })) {
+    for (const u of users) if (u && typeof u.user_id === 'string') members.add(u.user_id);
+  }
+  return members;
 }
 
 /** Holders of every role in the table: {table, members: Map(role id → Set), rolesOf(userId)}. */
@@ -85,4 +92,4 @@ async function readMemberships(client, table, { onPage } = {}) {
   };
 }
 
-module.exports = { listRoles, resolveRoles, roleMembers, readMemberships, TAKE };
+module.exports = { listRoles, resolveRoles, roleMembers, readMemberships, checkpointPages, TAKE };

@@ -7,6 +7,7 @@
 // unknown name refuses the run, naming every one, so no user is half-given access.
 const { ConfigError, DeployError } = require('../lib/errors.js');
 const { ApiError } = require('../deploy/client.js');
+const { checkpointPages } = require('./memberships.js');
 
 /** Auth0's cap on users per POST /organizations/{id}/members (auth0-facts-bulk.md). */
 const MEMBERS_PER_REQUEST = 10;
@@ -62,22 +63,11 @@ async function readOrgMembers(client, orgIds, { roles = true, onPage = () => {} 
   for (const [key, { id }] of orgIds) {
     const members = new Map();
     const pathname = `/api/v2/organizations/${encodeURIComponent(id)}/members`;
-    const seen = new Set();
-    let from;
-    for (;;) {
-      const body = await client.call('GET', pathname, { query: { take: 100, from, fields, include_fields: true } });
-      if (!body || Array.isArray(body) || !Array.isArray(body.members)) {
-        throw new DeployError(`GET ${pathname}: unexpected reply (expected checkpoint paging: {members, next?})`);
-      }
-      for (const m of body.members) {
+    for await (const page of checkpointPages(client, pathname, 'members', { query: { fields, include_fields: true }, onPage })) {
+      for (const m of page) {
         if (!m || typeof m.user_id !== 'string') continue;
         members.set(m.user_id, (Array.isArray(m.roles) ? m.roles : []).map((r) => r && r.id).filter((r) => typeof r === 'string'));
       }
-      onPage(body.members.length);
-      if (typeof body.next !== 'string' || !body.next) break;
-      if (seen.has(body.next)) throw new DeployError(`GET ${pathname}: the checkpoint ${JSON.stringify(body.next)} came back twice`);
-      seen.add(body.next);
-      from = body.next;
     }
     byOrg.set(key, members);
   }
