@@ -74,15 +74,7 @@ async function joinBatch(app, key, users) {
     return;
   }
   if (userGone(r)) {
-    if (users.length === 1) {
-      c.gone++;
-      app.gone.add(users[0]);
-      return;
-    }
-    app.splits++;
-    const half = Math.ceil(users.length / 2);
-    await joinBatch(app, key, users.slice(0, half));
-    await joinBatch(app, key, users.slice(half));
+    await app.splitGone(c, users, (part) => joinBatch(app, key, part));
     return;
   }
   app.fail(users, 'join', `membership of ${key} for ${users.length} user(s) (${users.slice(0, 3).join(', ')}${users.length > 3 ? ', …' : ''}): ${r.message || `HTTP ${r.status}`}`);

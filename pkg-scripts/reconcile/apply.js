@@ -186,6 +186,22 @@ class Applier {
     await this.pool.drain();
   }
 
+  /**
+   * A batch refused because one of its users is gone (deleted mid-run): halves sent again
+   * with `again` until the gone user is alone, counted in `c.gone`.
+   */
+  async splitGone(c, users, again) {
+    if (users.length === 1) {
+      c.gone++;
+      this.gone.add(users[0]);
+      return;
+    }
+    this.splits++;
+    const half = Math.ceil(users.length / 2);
+    await again(users.slice(0, half));
+    await again(users.slice(half));
+  }
+
   async batch(roleId, users) {
     const c = this.counts.assign;
     const roleName = this.roleNames.get(roleId) || roleId;
@@ -205,15 +221,7 @@ class Applier {
         this.fail(users, 'assign', `role ${roleName} (${roleId}) is gone from the tenant: ${users.length} assignment(s) not made`);
         return;
       }
-      if (users.length === 1) {
-        c.gone++;
-        this.gone.add(users[0]);
-        return;
-      }
-      this.splits++;
-      const half = Math.ceil(users.length / 2);
-      await this.batch(roleId, users.slice(0, half));
-      await this.batch(roleId, users.slice(half));
+      await this.splitGone(c, users, (part) => this.batch(roleId, part));
       return;
     }
     this.fail(users, 'assign', `${roleName} for ${users.length} user(s) (${users.slice(0, 3).join(', ')}${users.length > 3 ? ', …' : ''}): ${r.message || `HTTP ${r.status}`}`);
