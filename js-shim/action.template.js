@@ -45,12 +45,7 @@ const wasmModule = new WebAssembly.Module(brotliDecompressSync(unpack("/*@WASM@*
 // instance's memory inconsistent, so it is never called again).
 let current = null;
 
-function instantiate(onTrap) {
-  // The glue schedules Rust futures with queueMicrotask; a trap inside one would otherwise be
-  // an uncaught exception that kills the container. Shadow it so a trap fails the execution.
-  const queueMicrotask = (cb) => globalThis.queueMicrotask(() => {
-    try { cb(); } catch (e) { onTrap(e); }
-  });
+function instantiate() {
   /*@GLUE@*/
   wasm_bindgen.initSync({ module: wasmModule });
   return wasm_bindgen;
@@ -58,6 +53,7 @@ function instantiate(onTrap) {
 
 function poison(state, err) {
   if (current === state) current = null;
+  state.dead = true;
   const runs = [...state.runs];
   state.runs.clear();
   for (const run of runs) run.fail(err);
@@ -65,8 +61,8 @@ function poison(state, err) {
 
 function instance() {
   if (!current) {
-    const state = { runs: new Set() };
-    state.exports = instantiate((e) => poison(state, e));
+    const state = { runs: new Set(), waiting: new Map(), tail: null };
+    state.exports = instantiate();
     current = state;
   }
   return current;
@@ -121,6 +117,109 @@ function internalFailure(trigger, event, api, err) {
   return { error: 'internal failure: ' + what, denied };
 }
 
+// ---- the network side of an execution (src/bindings/tape.rs) ----------------------------
+// The wasm decides and runs synchronously; when it must wait it returns an ask, carried out
+// here and answered through resume(): a fetch, a sleep, a turn at the gate, or a wait for a
+// look-up another execution leads. Nothing here decides what to send or whether to retry.
+
+const MAX_BODY = 1 << 20; // larger replies are not the API we talk to (src/bindings/http.rs)
+const RATE_HEADERS = ['retry-after', 'x-ratelimit-reset', 'x-ratelimit-remaining', 'x-ratelimit-limit'];
+
+// The body as text, counted; null (the rest cancelled) once it is over MAX_BODY bytes.
+async function readBody(resp) {
+  const stream = resp.body;
+  if (!stream) return '';
+  const reader = stream.getReader();
+  if (Number(String(resp.headers.get('content-length')).trim()) > MAX_BODY) return reader.cancel().then(() => null);
+  const utf8 = new TextDecoder();
+  let text = '';
+  let read = 0;
+  for (;;) {
+    const chunk = await reader.read();
+    if (chunk.done) return text + utf8.decode();
+    read += chunk.value.length;
+    if (read > MAX_BODY) return reader.cancel().then(() => null);
+    text += utf8.decode(chunk.value, { stream: true });
+  }
+}
+
+async function send(ask, ended) {
+  if (ended.aborted) return { error: 'timeout' };
+  // Both signals are held here until the reply is read: Node holds an AbortSignal.timeout
+  // weakly, and a collected one never fires (seen: requests hanging until the watchdog).
+  const timeout = AbortSignal.timeout(ask.timeout);
+  const signal = AbortSignal.any ? AbortSignal.any([ended, timeout]) : timeout;
+  try {
+    const resp = await fetch(ask.fetch, { method: ask.method, headers: ask.headers, body: ask.body, redirect: 'error', signal });
+    const headers = RATE_HEADERS.map((n) => resp.headers.get(n));
+    return { status: resp.status, headers, text: await readBody(resp), held: [timeout, signal] };
+  } catch (e) {
+    const name = e && e.name;
+    return name === 'TimeoutError' || name === 'AbortError' ? { error: 'timeout' } : { error: 'network', cause: e };
+  }
+}
+
+// Frees the gate place the execution holds (taken by its last queue ask).
+function free(run) {
+  if (run.release) run.release();
+  run.release = null;
+}
+
+// A place at the gate, first come first served; true once the one before is done, false when
+// the budget ran out first (then the place is passed on only when the one before is done).
+function queue(state, run, budget) {
+  const prev = state.tail;
+  let release;
+  state.tail = new Promise((r) => { release = () => r(true); });
+  run.release = release;
+  if (!prev) return true;
+  let timer;
+  const late = new Promise((r) => { timer = setTimeout(r, budget, false); });
+  if (timer.unref) timer.unref();
+  return Promise.race([prev, late]).then((turn) => {
+    clearTimeout(timer);
+    if (turn !== true) {
+      run.release = null;
+      prev.then(release);
+    }
+    return turn === true;
+  });
+}
+
+function wake(state, keys) {
+  for (const k of keys || []) {
+    const waiters = state.waiting.get(k) || [];
+    state.waiting.delete(k);
+    for (const w of waiters) w(true);
+  }
+}
+
+function answer(state, run, ask, ended) {
+  if (ask.fetch !== undefined) return send(ask, ended);
+  if (ask.sleep !== undefined) return new Promise((r) => setTimeout(r, ask.sleep, true));
+  free(run);
+  if (ask.queue !== undefined) return queue(state, run, ask.queue);
+  return new Promise((r) => {
+    if (!state.waiting.has(ask.wait)) state.waiting.set(ask.wait, []);
+    state.waiting.get(ask.wait).push(r);
+  });
+}
+
+async function drive(state, run, r, ended) {
+  while (r && r.ask) {
+    run.id = r.run;
+    wake(state, r.woken);
+    const fetched = r.ask.fetch !== undefined;
+    const a = await answer(state, run, r.ask, ended);
+    if (run.done || state.dead) return null;
+    r = state.exports.resume(r.run, a);
+    // The gate place goes only once the wasm has read the reply's rate-limit headers: the
+    // next in line must see the gate as this reply left it.
+    if (fetched) free(run);
+  }
+  return r;
+}
+
 function execute(trigger, event, api) {
   return new Promise((resolve) => {
     let state;
@@ -134,13 +233,20 @@ function execute(trigger, event, api) {
     new Promise((r) => { fail = r; }).then((err) => {
       if (!done) finish(internalFailure(trigger, event, api, err));
     });
-    const run = { fail };
+    const run = { fail, id: 0, release: null, done: false };
     function finish(outcome) {
       if (done) return;
-      done = true;
+      done = run.done = true;
       ended.abort();
       clearTimeout(timer);
-      if (state) state.runs.delete(run);
+      free(run);
+      if (state) {
+        state.runs.delete(run);
+        // Shared work it led and left unfinished is settled (with an error) for its waiters.
+        if (run.id && !state.dead) {
+          try { wake(state, state.exports.forget(run.id)); } catch (e) { poison(state, e); }
+        }
+      }
       resolve(outcome);
     }
     function finished(outcome) {
@@ -155,8 +261,9 @@ function execute(trigger, event, api) {
       state.runs.add(run);
       const live = () => !done;
       const view = api !== null && typeof api === 'object' ? revocable(api, live) : api;
-      // The outcome itself when no request is needed (no future on that path), else a Promise.
-      Promise.resolve(state.exports.execute(trigger, event, view, BAKED_POLICY, ended.signal)).then(finished, (e) => poison(state, e));
+      // The outcome itself when no request is needed, else the first ask.
+      const first = state.exports.execute(trigger, event, view, BAKED_POLICY);
+      drive(state, run, first, ended.signal).then(finished, (e) => poison(state, e));
     } catch (e) {
       if (state) poison(state, e);
       else run.fail(e);

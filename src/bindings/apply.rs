@@ -9,6 +9,7 @@ use super::convert::{describe, from_json, stringify};
 use super::log::sanitize;
 use super::raw::Api;
 use super::shared::once;
+use super::tape::{self, Io, Suspend};
 use crate::core::config::{tenant, timeout_ms};
 use crate::core::error::{clip, Error};
 use crate::core::event::{Event, PENDING_KEY};
@@ -28,7 +29,7 @@ use std::rc::Rc;
 use wasm_bindgen::JsValue;
 
 /// What one execution did (returned to the shim, tests and the demo).
-#[derive(Default)]
+#[derive(Clone, Default)]
 pub struct Outcome {
     /// `event.user.user_id` (empty when the event had none).
     pub user_id: String,
@@ -72,8 +73,6 @@ pub struct Host {
     pub api: Api,
     /// When the execution started (epoch ms): its deadline counts from here.
     pub t0: f64,
-    /// Aborted by the shim once the execution has ended.
-    pub ended: JsValue,
 }
 
 /// What the steps did so far (the core's `Progress`) and the first error.
@@ -98,7 +97,9 @@ fn matched(d: &Decision) -> Vec<String> {
     rules_where(d, |_| true)
 }
 
-/// Carries out a step that needs no request; `false` for one that does.
+/// Carries out a step that needs no request; `false` for one that does. Auth0's `api` is
+/// changed once, by the pass that reaches the step live; later passes read back from the
+/// tape what that did (`Ok("d")`: the login was denied).
 fn local_step(
     step: &Step,
     policy: &Policy,
@@ -109,15 +110,15 @@ fn local_step(
     out: &mut Outcome,
 ) -> bool {
     let api = &host.api;
-    let result: Result<(), Error> = match step {
-        Step::Deny { reason, .. } => match api.access() {
+    let effect: Box<dyn FnOnce() -> Result<bool, Error> + '_> = match step {
+        Step::Deny { reason, .. } => Box::new(move || match api.access() {
             Some(access) => access
                 .deny(&sanitize(reason))
-                .map(|_| out.denied = true)
+                .map(|_| true)
                 .map_err(Error::from),
-            None => Ok(()),
-        },
-        Step::RequireMfa(m) => {
+            None => Ok(false),
+        }),
+        Step::RequireMfa(m) => Box::new(move || {
             let opts = Object::new();
             let _ = Reflect::set(
                 &opts,
@@ -127,24 +128,30 @@ fn local_step(
             match api.multifactor() {
                 Some(mfa) => mfa
                     .enable(&m.provider, &opts)
-                    .map(|_| ())
+                    .map(|_| false)
                     .map_err(Error::from),
-                None => Ok(()),
+                None => Ok(false),
             }
-        }
+        }),
         Step::Metadata(Via::Api) => {
             let (app, user) = metadata_writes(policy, d, ev, &tally.progress);
             note_pending(&app, out);
-            write_metadata(api, &app, &user)
+            Box::new(move || write_metadata(api, &app, &user).map(|_| false))
         }
         Step::Claims => {
             let claims = claims_after(policy, d, ev, &tally.progress);
-            set_claims(api, policy, &claims, out).map_err(Error::from)
+            note_roles_claim(policy, &claims, out);
+            Box::new(move || set_claims(api, &claims).map(|_| false).map_err(Error::from))
         }
         _ => return false,
     };
-    if let Err(e) = result {
-        tally.error.get_or_insert(e);
+    let done = tape::shared(|| Some(effect().map(|denied| if denied { "d" } else { "" }.into())));
+    match done {
+        Some(Ok(d)) => out.denied |= d == "d",
+        Some(Err(e)) => {
+            tally.error.get_or_insert(e);
+        }
+        None => {}
     }
     true
 }
@@ -180,15 +187,15 @@ pub fn apply_local(
 }
 
 /// Carries out every step of `d` for `ev`; returns the first error after doing everything
-/// that could be done.
-pub async fn apply(
+/// that could be done. One pass of the replay (`tape`): `Err(Suspend)` when it must wait.
+pub fn apply(
     policy: &Policy,
     d: &Decision,
     ev: &Event,
     secrets: &Json,
     host: &Host,
     out: &mut Outcome,
-) -> Result<(), Error> {
+) -> Result<Result<(), Error>, Suspend> {
     let mut tally = Tally::default();
     let mut client: Option<Client> = None;
     for step in steps(policy, d, ev) {
@@ -203,7 +210,7 @@ pub async fn apply(
                 Ok((t, timeout)) => {
                     let cache = Rc::new(Cache::new(host.api.cache()));
                     let deadline = host.t0 + timeout;
-                    client = Some(Client::new(t, cache, deadline, host.ended.clone()));
+                    client = Some(Client::new(t, cache, deadline));
                 }
                 Err(e) => tally.fail(&matched(d), e),
             }
@@ -215,7 +222,7 @@ pub async fn apply(
             Step::AssignRoles(ws) | Step::RemoveRoles(ws) => {
                 let assign = matches!(step, Step::AssignRoles(_));
                 let ws: Vec<&WantedRole> = ws.iter().collect();
-                let done = change_roles(c, &ws, ev, assign, &mut tally).await;
+                let done = change_roles(c, &ws, ev, assign, &mut tally)?;
                 let (names, into) = if assign {
                     (&mut out.assigned, &mut tally.progress.assigned)
                 } else {
@@ -226,7 +233,7 @@ pub async fn apply(
             }
             Step::Organizations(grants) => {
                 for g in grants {
-                    match give_org(c, g, ev).await {
+                    match give_org(c, g, ev)? {
                         Ok(()) => {
                             tally.progress.orgs.extend(g.records());
                             out.did.push("organization".into());
@@ -241,9 +248,8 @@ pub async fn apply(
                 }
             }
             Step::AssignPermissions { request, rules } => {
-                let call = c.call_owned(request.clone());
-                let grant = Box::pin(async move { call.await.map(|_| String::new()) });
-                match once(&once_key(request), grant).await {
+                let grant = || Ok(c.call(request)?.map(|_| String::new()));
+                match once(&once_key(request), grant)? {
                     (Ok(_), ran) => {
                         tally.progress.completed.extend(rules.iter().cloned());
                         if ran {
@@ -258,10 +264,12 @@ pub async fn apply(
                 store_key,
                 rule,
             } => {
-                let (kind, call) = (request.call, c.call_owned(request.clone()));
-                let issue = Box::pin(async move { parse_ticket_url(kind, call.await?.as_ref()) });
+                let issue = || {
+                    Ok(c.call(request)?
+                        .and_then(|body| parse_ticket_url(request.call, body.as_ref())))
+                };
                 // Concurrent logins of one user share one ticket; only its issuer reports it.
-                match once(&once_key(request), issue).await {
+                match once(&once_key(request), issue)? {
                     // Another execution issued it and logs it; that one marks it done (so a
                     // URL lost with a trapped issuer is issued again at a later login).
                     (Ok(_), false) if store_key.is_none() => {}
@@ -292,7 +300,7 @@ pub async fn apply(
                 let (app, user) = metadata_writes(policy, d, ev, &tally.progress);
                 note_pending(&app, out);
                 if !app.is_empty() || !user.is_empty() {
-                    match c.call(&update_user_request(&ev.user_id, &app, &user)).await {
+                    match c.call(&update_user_request(&ev.user_id, &app, &user))? {
                         Ok(_) => out.did.push("metadata".into()),
                         Err(e) => tally.fail(&matched(d), e),
                     }
@@ -306,30 +314,41 @@ pub async fn apply(
         out.requests = stats.requests;
         out.throttled = stats.throttled;
     }
-    tally.error.map_or(Ok(()), Err)
+    Ok(tally.error.map_or(Ok(()), Err))
+}
+
+/// `?` for the inner (call) error of an [`Io`].
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        }
+    };
 }
 
 /// Makes the user a member of `g`'s organization (when not recorded yet) and gives the roles:
 /// an "already a member" 409 is the state wanted, so it counts as success.
-async fn give_org(c: &Client, g: &OrgGrant, ev: &Event) -> Result<(), Error> {
-    let org = c.resolve_org(&g.org).await?;
+fn give_org(c: &Client, g: &OrgGrant, ev: &Event) -> Io<()> {
+    let org = tri!(c.resolve_org(&g.org)?);
     if g.join {
-        match c.call(&add_org_members_request(&org, &[&ev.user_id])).await {
+        match c.call(&add_org_members_request(&org, &[&ev.user_id]))? {
             Ok(_) | Err(Error::Api { status: 409, .. }) => {}
-            Err(e) => return Err(e),
+            Err(e) => return Ok(Err(e)),
         }
     }
     if g.roles.is_empty() {
-        return Ok(());
+        return Ok(Ok(()));
     }
     let mut ids: Vec<String> = Vec::new();
     for r in &g.roles {
-        ids.push(c.resolve(r).await?.id);
+        ids.push(tri!(c.resolve(r)?).id);
     }
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
-    c.call(&add_org_member_roles_request(&org, &ev.user_id, &ids))
-        .await
-        .map(|_| ())
+    Ok(
+        c.call(&add_org_member_roles_request(&org, &ev.user_id, &ids))?
+            .map(|_| ()),
+    )
 }
 
 /// The key of a once-only request: its path (which names the user) and body.
@@ -343,19 +362,19 @@ fn once_key(req: &Request) -> String {
 }
 
 /// Resolves `wanted` and assigns (or removes) the ones that need it, in one request.
-async fn change_roles(
+fn change_roles(
     c: &Client,
     wanted: &[&WantedRole],
     ev: &Event,
     assign: bool,
     tally: &mut Tally,
-) -> Vec<ResolvedRole> {
+) -> Result<Vec<ResolvedRole>, Suspend> {
     if wanted.is_empty() {
-        return Vec::new();
+        return Ok(Vec::new());
     }
     let mut resolved: Vec<(&WantedRole, ResolvedRole)> = Vec::new();
     for w in wanted {
-        match c.resolve(&w.role).await {
+        match c.resolve(&w.role)? {
             Ok(r) => resolved.push((w, r)),
             Err(e) => tally.fail(&w.rules, e),
         }
@@ -372,7 +391,7 @@ async fn change_roles(
             .collect()
     };
     if targets.is_empty() {
-        return targets;
+        return Ok(targets);
     }
     let ids: Vec<&str> = targets.iter().map(|r| r.id.as_str()).collect();
     let req = if assign {
@@ -380,7 +399,7 @@ async fn change_roles(
     } else {
         remove_roles_request(&ev.user_id, &ids)
     };
-    match c.call(&req).await {
+    Ok(match c.call(&req)? {
         Ok(_) => targets,
         Err(e) => {
             if matches!(
@@ -401,7 +420,7 @@ async fn change_roles(
             tally.fail(&rules_of(&ws), e);
             Vec::new()
         }
-    }
+    })
 }
 
 fn write_metadata(api: &Api, app: &[(String, Json)], user: &[(String, Json)]) -> Result<(), Error> {
@@ -422,12 +441,8 @@ fn write_metadata(api: &Api, app: &[(String, Json)], user: &[(String, Json)]) ->
     Ok(())
 }
 
-fn set_claims(
-    api: &Api,
-    policy: &Policy,
-    claims: &[(String, Json)],
-    out: &mut Outcome,
-) -> Result<(), JsValue> {
+/// The roles claim the claims set, for the outcome.
+fn note_roles_claim(policy: &Policy, claims: &[(String, Json)], out: &mut Outcome) {
     if let Some(ns) = &policy.claims_namespace {
         let name = [ns.as_str(), "roles"].concat();
         if let Some((_, Json::Arr(roles))) = claims.iter().find(|(k, _)| *k == name) {
@@ -439,6 +454,9 @@ fn set_claims(
             );
         }
     }
+}
+
+fn set_claims(api: &Api, claims: &[(String, Json)]) -> Result<(), JsValue> {
     for setter in [api.id_token(), api.access_token()].into_iter().flatten() {
         for (name, value) in claims {
             setter.set_custom_claim(name, &from_json(value))?;

@@ -1,5 +1,7 @@
 //! Two-level cache: module scope (lives as long as the warm instance) in front of Auth0's
-//! `api.cache` (survives cold starts, best effort, 64-byte keys, 4 kB values).
+//! `api.cache` (survives cold starts, best effort, 64-byte keys, 4 kB values). Both are
+//! shared with other executions, so reads are recorded on the execution's tape and writes
+//! made live only (`tape`).
 
 use super::global::Global;
 use super::raw::ApiCache;
@@ -28,6 +30,10 @@ impl Cache {
 
     /// The value of `key` if it has not expired at `now` (epoch ms).
     pub fn get(&self, key: &str, now: f64) -> Option<String> {
+        super::tape::text(|| self.read(key, now))
+    }
+
+    fn read(&self, key: &str, now: f64) -> Option<String> {
         let hit = MODULE.with(|m| {
             let mut m = m.borrow_mut();
             m.retain(|(_, _, exp)| *exp > now);
@@ -60,7 +66,7 @@ impl Cache {
     /// Stores `value` for `ttl_ms` in both levels; an `api.cache` refusal (size limits) is
     /// not an error: the module level still holds it.
     pub fn set(&self, key: &str, value: &str, ttl_ms: f64, now: f64) {
-        if ttl_ms <= 0.0 {
+        if ttl_ms <= 0.0 || !super::tape::live() {
             return;
         }
         remember(key, value, now + ttl_ms);
@@ -77,6 +83,9 @@ impl Cache {
 
     /// Drops `key` from both levels.
     pub fn delete(&self, key: &str) {
+        if !super::tape::live() {
+            return;
+        }
         MODULE.with(|m| m.borrow_mut().retain(|(k, _, _)| k != key));
         if let Some(api) = &self.api {
             let _ = api.delete(key);

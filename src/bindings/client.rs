@@ -3,11 +3,11 @@
 //! run's deadline, and a container-wide gate after 429s.
 
 use super::cache::Cache;
-use super::http::{send, Reply};
+use super::http::{ask_for, Reply};
 use super::log::{pin_sensitive, register_sensitive, scrub};
 use super::shared::shared;
+use super::tape::{self, Ask, Ev, Io};
 use super::throttle;
-use super::time::sleep;
 use crate::core::config::Tenant;
 use crate::core::encode::fnv_hex;
 use crate::core::error::{Call, Error};
@@ -20,10 +20,8 @@ use crate::core::mgmt::{
 };
 use crate::core::policy::{OrgRef, RoleRef, CURRENT};
 use crate::core::retry::{backoff_ms, may_retry};
-use js_sys::Date;
 use std::cell::RefCell;
 use std::rc::Rc;
-use wasm_bindgen::JsValue;
 
 /// How long a resolved role id/name is trusted (roles are rarely renamed or recreated).
 pub const ROLE_TTL_MS: f64 = 3_600_000.0;
@@ -41,16 +39,12 @@ pub struct Stats {
 
 type Counter = Rc<RefCell<Stats>>;
 
-/// Where requests go and by when they must be done; cheap to clone into shared work.
-#[derive(Clone)]
+/// Where requests go and by when they must be done.
 struct Conn {
     tenant: Rc<Tenant>,
     cache: Rc<Cache>,
     deadline: f64,
     stats: Counter,
-    /// The execution's `AbortSignal`: aborted when the execution has ended (any way), so
-    /// nothing it started sends a request afterwards.
-    signal: JsValue,
 }
 
 /// A client for one execution.
@@ -61,7 +55,7 @@ pub struct Client {
 }
 
 fn remaining(deadline: f64) -> f64 {
-    (deadline - Date::now()).min(REQUEST_TIMEOUT_MS)
+    (deadline - tape::now()).min(REQUEST_TIMEOUT_MS)
 }
 
 fn key(kind: &str, parts: &[&str]) -> String {
@@ -93,41 +87,57 @@ fn reply_error(call: Call, reply: &Reply) -> Error {
     scrub(api_error(call, reply.status, reply.body.as_ref()))
 }
 
+/// `?` for the inner (call) error of an [`Io`]: returns it as the call's result.
+macro_rules! tri {
+    ($e:expr) => {
+        match $e {
+            Ok(v) => v,
+            Err(e) => return Ok(Err(e)),
+        }
+    };
+}
+
 impl Conn {
+    /// Sends `req` once (a turn at the gate first), counting it.
+    fn send(&self, req: &Request, bearer: Option<&str>) -> Io<Reply> {
+        tri!(throttle::enter(self.deadline)?);
+        self.stats.borrow_mut().requests += 1;
+        let timeout = remaining(self.deadline);
+        if timeout < 1.0 {
+            return Ok(Err(Error::Timeout { call: req.call }));
+        }
+        let ask = tri!(ask_for(&self.tenant.origin, req, bearer, timeout));
+        match tape::ask(|| Ask::Fetch(ask, req.call))? {
+            Ev::Reply(r) => Ok(r.map_err(scrub)),
+            _ => Ok(Err(Error::Js("replay out of step".into()))),
+        }
+    }
+
     /// Sends `req`, retrying 429, 5xx, network errors and timeouts (never other 4xx) as
     /// long as a retry can finish before the deadline. Returns the last reply or error.
-    async fn send_retrying(&self, req: &Request, bearer: Option<&str>) -> Result<Reply, Error> {
+    fn send_retrying(&self, req: &Request, bearer: Option<&str>) -> Io<Reply> {
         let mut attempt = 1;
         loop {
-            let ticket = throttle::enter(self.deadline).await?;
-            let result = send(
-                &self.tenant.origin,
-                req,
-                bearer,
-                remaining(self.deadline),
-                &self.signal,
-            )
-            .await
-            .map_err(scrub);
-            self.stats.borrow_mut().requests += 1;
-            let (error, retry_after, reset) = match result {
+            let (error, retry_after, reset) = match self.send(req, bearer)? {
                 Ok(reply) if reply.status == 429 || reply.status >= 500 => {
                     let e = reply_error(req.call, &reply);
                     (e, reply.retry_after, reply.ratelimit_reset)
                 }
                 Ok(reply) => {
-                    throttle::observe(
-                        reply.ratelimit_remaining.as_deref(),
-                        reply.ratelimit_reset.as_deref(),
-                        reply.ratelimit_limit.as_deref(),
-                    );
-                    return Ok(reply);
+                    tape::effect(|| {
+                        throttle::observe(
+                            reply.ratelimit_remaining.as_deref(),
+                            reply.ratelimit_reset.as_deref(),
+                            reply.ratelimit_limit.as_deref(),
+                        )
+                    });
+                    return Ok(Ok(reply));
                 }
                 Err(e) if e.is_transient() => (e, None, None),
-                Err(e) => return Err(e),
+                Err(e) => return Ok(Err(e)),
             };
-            let now = Date::now();
-            let jitter = js_sys::Math::random();
+            let now = tape::now();
+            let jitter = tape::num(js_sys::Math::random);
             let wait = backoff_ms(
                 attempt,
                 retry_after.as_deref(),
@@ -137,69 +147,70 @@ impl Conn {
             );
             if let Error::Api { status: 429, .. } = error {
                 self.stats.borrow_mut().throttled += 1;
-                throttle::throttled(wait);
+                tape::effect(|| throttle::throttled(wait));
             }
-            drop(ticket);
             if !may_retry(attempt, wait, now, self.deadline) {
-                return Err(error);
+                return Ok(Err(error));
             }
-            sleep(wait).await;
+            tape::ask(|| Ask::Sleep(wait))?;
             attempt += 1;
         }
     }
 
     /// A new token from `/oauth/token`, stored in both cache levels.
-    async fn fetch_token(self) -> Result<String, Error> {
-        let reply = self
-            .send_retrying(&token_request(&self.tenant), None)
-            .await?;
+    fn fetch_token(&self) -> Io<String> {
+        let reply = tri!(self.send_retrying(&token_request(&self.tenant), None)?);
         if !(200..300).contains(&reply.status) {
-            return Err(reply_error(Call::Token, &reply));
+            return Ok(Err(reply_error(Call::Token, &reply)));
         }
-        let token = parse_token(&reply.body.ok_or(empty(Call::Token))?)?;
+        let token = tri!(parse_token(&tri!(reply.body.ok_or(empty(Call::Token)))));
         register_sensitive(&token.access_token);
         let ttl = token_ttl_ms(token.expires_in);
         self.cache.set(
             &token_key(&self.tenant),
             &token.access_token,
             ttl,
-            Date::now(),
+            tape::now(),
         );
-        Ok(token.access_token)
+        Ok(Ok(token.access_token))
     }
 
     /// A valid token: cached, or from the refresh in flight, or from a new refresh.
-    async fn token(&self) -> Result<String, Error> {
+    fn token(&self) -> Io<String> {
         let k = token_key(&self.tenant);
-        if let Some(t) = self.cache.get(&k, Date::now()) {
+        if let Some(t) = self.cache.get(&k, tape::now()) {
             register_sensitive(&t);
-            return Ok(t);
+            return Ok(Ok(t));
         }
-        let conn = self.clone();
-        shared(&k, Box::pin(conn.fetch_token())).await
+        let r = shared(&k, || self.fetch_token())?;
+        // A waiter learns the token from the leader's result: redact it here too.
+        if let Ok(t) = &r {
+            register_sensitive(t);
+        }
+        Ok(r)
     }
 
     /// Sends an authenticated request (with retries); a 401 drops the token and retries
     /// once with a new one. Returns the parsed body (`None` for 204 / empty).
-    async fn call(&self, req: &Request) -> Result<Option<Json>, Error> {
+    fn call(&self, req: &Request) -> Io<Option<Json>> {
         let mut refreshed = false;
         loop {
-            let token = self.token().await?;
-            let reply = self.send_retrying(req, Some(&token)).await?;
+            let token = tri!(self.token()?);
+            let reply = tri!(self.send_retrying(req, Some(&token))?);
             if reply.status == 401 && !refreshed {
                 refreshed = true;
                 self.cache.delete(&token_key(&self.tenant));
                 continue;
             }
             if (200..300).contains(&reply.status) {
-                return Ok(reply.body);
+                return Ok(Ok(reply.body));
             }
-            return Err(reply_error(req.call, &reply));
+            return Ok(Err(reply_error(req.call, &reply)));
         }
     }
 
     fn remember_role(&self, r: &ResolvedRole) {
-        let now = Date::now();
+        let now = tape::now();
         let t = &self.tenant;
         self.cache
             .set(&role_key(t, "n", &r.name), &r.id, ROLE_TTL_MS, now);
@@ -209,56 +220,52 @@ impl Conn {
 
     /// The id of the role named exactly `name`, paging through `name_filter` results
     /// (a case-insensitive substring filter).
-    async fn look_up_name(self, name: String) -> Result<String, Error> {
+    fn look_up_name(&self, name: &str) -> Io<String> {
         let mut page = 0;
         loop {
-            let body = self.call(&list_roles_request(&name, page)).await?;
-            let body = body.ok_or(empty(Call::ListRoles))?;
-            match lookup_step(&name, page, &parse_roles_page(&body)?) {
+            let body = tri!(self.call(&list_roles_request(name, page))?);
+            let body = tri!(body.ok_or(empty(Call::ListRoles)));
+            match lookup_step(name, page, &tri!(parse_roles_page(&body))) {
                 Lookup::Found(r) => {
                     self.remember_role(&r);
-                    return Ok(r.id);
+                    return Ok(Ok(r.id));
                 }
                 Lookup::Next(p) => page = p,
-                Lookup::NotFound => return Err(Error::RoleNotFound(name)),
+                Lookup::NotFound => return Ok(Err(Error::RoleNotFound(name.to_owned()))),
             }
         }
     }
 
     /// The id of the organization named `name` (cached like role ids: the by-name endpoint
     /// allows 100 requests a minute on most plans).
-    async fn look_up_org(self, name: String) -> Result<String, Error> {
-        match self.call(&org_by_name_request(&name)).await {
-            Ok(body) => {
-                let id = parse_org_id(body.as_ref())?;
-                let k = role_key(&self.tenant, "o", &name);
-                self.cache.set(&k, &id, ROLE_TTL_MS, Date::now());
-                Ok(id)
-            }
-            Err(Error::Api { status: 404, .. }) => Err(Error::OrgNotFound(name)),
+    fn look_up_org(&self, name: &str) -> Io<String> {
+        Ok(match self.call(&org_by_name_request(name))? {
+            Ok(body) => parse_org_id(body.as_ref()).inspect(|id| {
+                let k = role_key(&self.tenant, "o", name);
+                self.cache.set(&k, id, ROLE_TTL_MS, tape::now());
+            }),
+            Err(Error::Api { status: 404, .. }) => Err(Error::OrgNotFound(name.to_owned())),
             Err(e) => Err(e),
-        }
+        })
     }
 
     /// The name of the role with id `id`.
-    async fn look_up_id(self, id: String) -> Result<String, Error> {
-        match self.call(&get_role_request(&id)).await {
-            Ok(Some(body)) => {
-                let r = parse_role(&body)?;
+    fn look_up_id(&self, id: &str) -> Io<String> {
+        Ok(match self.call(&get_role_request(id))? {
+            Ok(Some(body)) => parse_role(&body).map(|r| {
                 self.remember_role(&r);
-                Ok(r.name)
-            }
+                r.name
+            }),
             Ok(None) => Err(empty(Call::GetRole)),
-            Err(Error::Api { status: 404, .. }) => Err(Error::RoleNotFound(id)),
+            Err(Error::Api { status: 404, .. }) => Err(Error::RoleNotFound(id.to_owned())),
             Err(e) => Err(e),
-        }
+        })
     }
 }
 
 impl Client {
     /// A client for `tenant` whose calls must finish by `deadline` (epoch ms).
-    /// `signal` is the execution's (`undefined` when the host gives none).
-    pub fn new(tenant: Tenant, cache: Rc<Cache>, deadline: f64, signal: JsValue) -> Client {
+    pub fn new(tenant: Tenant, cache: Rc<Cache>, deadline: f64) -> Client {
         pin_sensitive(&tenant.client_secret);
         let stats: Counter = Rc::default();
         Client {
@@ -267,25 +274,14 @@ impl Client {
                 cache,
                 deadline,
                 stats: stats.clone(),
-                signal,
             },
             stats,
         }
     }
 
-    /// [`Client::call`] as a future that owns its connection and request, for work shared
-    /// with other executions.
-    pub fn call_owned(
-        &self,
-        req: Request,
-    ) -> impl std::future::Future<Output = Result<Option<Json>, Error>> + 'static {
-        let conn = self.conn.clone();
-        async move { conn.call(&req).await }
-    }
-
     /// Sends an authenticated request; see `Conn::call`.
-    pub async fn call(&self, req: &Request) -> Result<Option<Json>, Error> {
-        self.conn.call(req).await
+    pub fn call(&self, req: &Request) -> Io<Option<Json>> {
+        self.conn.call(req)
     }
 
     /// Forgets a resolution (e.g. the role was deleted and the assignment failed).
@@ -297,22 +293,19 @@ impl Client {
 
     /// The id of an organization: an id as written, a name from the caches or the
     /// Management API (one look-up shared by concurrent executions).
-    pub async fn resolve_org(&self, org: &OrgRef) -> Result<String, Error> {
+    pub fn resolve_org(&self, org: &OrgRef) -> Io<String> {
         let c = &self.conn;
         match org {
             OrgRef::Name(name) => {
                 let k = role_key(&c.tenant, "o", name);
-                match c.cache.get(&k, Date::now()) {
-                    Some(id) => Ok(id),
-                    None => {
-                        let (conn, n) = (c.clone(), name.clone());
-                        shared(&k, Box::pin(conn.look_up_org(n))).await
-                    }
+                match c.cache.get(&k, tape::now()) {
+                    Some(id) => Ok(Ok(id)),
+                    None => shared(&k, || c.look_up_org(name)),
                 }
             }
-            OrgRef::Id(id) => Ok(id.clone()),
+            OrgRef::Id(id) => Ok(Ok(id.clone())),
             // The core turns `$current` into the login's id before a step exists.
-            OrgRef::Current => Err(Error::OrgNotFound(CURRENT.into())),
+            OrgRef::Current => Ok(Err(Error::OrgNotFound(CURRENT.into()))),
         }
     }
 
@@ -325,18 +318,15 @@ impl Client {
 
     /// Resolves a role to id and name: from the caches, else from the Management API, with
     /// one look-up per role shared by concurrent executions.
-    pub async fn resolve(&self, role: &RoleRef) -> Result<ResolvedRole, Error> {
+    pub fn resolve(&self, role: &RoleRef) -> Io<ResolvedRole> {
         let c = &self.conn;
-        let now = Date::now();
-        Ok(match role {
+        let now = tape::now();
+        Ok(Ok(match role {
             RoleRef::Name(name) => {
                 let k = role_key(&c.tenant, "n", name);
                 let id = match c.cache.get(&k, now) {
                     Some(id) => id,
-                    None => {
-                        let (conn, n) = (c.clone(), name.clone());
-                        shared(&k, Box::pin(conn.look_up_name(n))).await?
-                    }
+                    None => tri!(shared(&k, || c.look_up_name(name))?),
                 };
                 ResolvedRole {
                     id,
@@ -347,16 +337,13 @@ impl Client {
                 let k = role_key(&c.tenant, "i", id);
                 let name = match c.cache.get(&k, now) {
                     Some(name) => name,
-                    None => {
-                        let (conn, i) = (c.clone(), id.clone());
-                        shared(&k, Box::pin(conn.look_up_id(i))).await?
-                    }
+                    None => tri!(shared(&k, || c.look_up_id(id))?),
                 };
                 ResolvedRole {
                     id: id.clone(),
                     name,
                 }
             }
-        })
+        }))
     }
 }

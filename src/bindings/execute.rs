@@ -4,9 +4,12 @@
 use super::apply::{apply, apply_local, Host, Outcome};
 use super::convert::{parse_json_text, str_array};
 use super::global::Global;
+use super::http::reply_of;
 use super::log::{pin_sensitive, sanitize};
 use super::raw::Api;
 use super::read::read_event;
+use super::shared::{abandon, woken};
+use super::tape::{run_pass, Ask, Ev, Tape};
 use crate::core::config::unresolved_keyword;
 use crate::core::decimal::push_decimal;
 use crate::core::encode::policy_hash;
@@ -21,7 +24,6 @@ use crate::core::policy::{
 use js_sys::{Date, Object, Reflect};
 use std::rc::Rc;
 use wasm_bindgen::prelude::*;
-use wasm_bindgen_futures::future_to_promise;
 
 /// The reason given to `api.access.deny` when provisioning fails under `on_error: deny`.
 pub const DENY_REASON: &str = "Access could not be provisioned. Please try again later.";
@@ -90,23 +92,16 @@ impl Outcome {
 
 /// Runs the policy for one execution of `trigger` (`post-login` | `post-user-registration`).
 /// `baked_policy` is the policy compiled into the Action; a `POLICY` secret overrides it;
-/// `ended` is aborted by the shim once the execution has ended.
 ///
 /// Returns the outcome object at once when the plan needs no Management API request (a
-/// returning user: no future is created, so the async code is neither run nor compiled on
-/// that path), else a Promise of it. Never throws.
+/// returning user: the request code is neither run nor, V8 compiling wasm lazily,
+/// compiled), else `{run, ask, woken}`: what the shim must do before [`resume`]. Never
+/// throws.
 #[wasm_bindgen]
-pub fn execute(
-    trigger: String,
-    event: JsValue,
-    api: Api,
-    baked_policy: Option<String>,
-    ended: JsValue,
-) -> JsValue {
+pub fn execute(trigger: String, event: JsValue, api: Api, baked_policy: Option<String>) -> JsValue {
     let host = Host {
         api,
         t0: Date::now(),
-        ended,
     };
     let trigger = Trigger::from_id(&trigger).unwrap_or(Trigger::PostLogin);
     let mut out = Outcome::default();
@@ -141,27 +136,131 @@ pub fn execute(
         };
         return conclude(result.as_ref().map(|_| ()), trigger, on_error, &host, out);
     }
-    future_to_promise(async move {
+    let run = Run {
+        id: next_id(),
+        policy,
+        d,
+        ev,
+        secrets,
+        host,
+        trigger,
+        on_error,
+        base: out,
+        tape: Tape::default(),
+        pending: None,
+    };
+    step_run(run)
+}
+
+/// An execution waiting for the network: what a pass needs, and its tape.
+struct Run {
+    id: u32,
+    policy: Rc<Result<Policy, Error>>,
+    d: Decision,
+    ev: Event,
+    secrets: Json,
+    host: Host,
+    trigger: Trigger,
+    on_error: OnError,
+    /// The outcome before any step (the matched rules, the policy hash).
+    base: Outcome,
+    tape: Tape,
+    /// What the last pass waits for.
+    pending: Option<Ask>,
+}
+
+/// Executions waiting for the shim's answer.
+static RUNS: Global<Vec<Run>> = Global::new(Vec::new());
+static LAST_ID: Global<u32> = Global::new(0);
+
+fn next_id() -> u32 {
+    LAST_ID.with(|n| {
+        let mut n = n.borrow_mut();
+        *n = n.checked_add(1).unwrap_or(1);
+        *n
+    })
+}
+
+/// One pass over the steps (`tape`): the outcome when it finishes, else the run is kept
+/// and the shim is told what to do, `{run, ask, woken}`.
+fn step_run(mut run: Run) -> JsValue {
+    run.tape.run = run.id;
+    let tape = std::mem::take(&mut run.tape);
+    let (tape, r) = run_pass(tape, || {
         // A trap while other executions on the instance are in flight.
         #[cfg(feature = "test-hooks")]
-        if secrets.get("TEST_PANIC").and_then(Json::as_str) == Some("late") {
-            super::time::sleep(300.0).await;
+        if run.secrets.get("TEST_PANIC").and_then(Json::as_str) == Some("late") {
+            super::tape::ask(|| Ask::Sleep(300.0))?;
             panic!("TEST_PANIC: deliberate late panic (test-hooks build)");
         }
-        // (The policy is `Ok` here: its error returned above.)
-        let result = match policy.as_ref() {
-            Ok(p) => apply(p, &d, &ev, &secrets, &host, &mut out).await,
+        let mut out = run.base.clone();
+        // (The policy is `Ok` here: its error returned before a run exists.)
+        let result = match run.policy.as_ref() {
+            Ok(p) => apply(p, &run.d, &run.ev, &run.secrets, &run.host, &mut out)?,
             Err(_) => Ok(()),
         };
-        Ok(conclude(
+        Ok((result, out))
+    });
+    run.tape = tape;
+    match r {
+        Ok((result, out)) => conclude(
             result.as_ref().map(|_| ()),
-            trigger,
-            on_error,
-            &host,
+            run.trigger,
+            run.on_error,
+            &run.host,
             out,
-        ))
-    })
-    .into()
+        ),
+        Err(ask) => {
+            let o = Object::new();
+            put(&o, "run", &run.id.into());
+            put(&o, "ask", &ask_js(&ask));
+            put(&o, "woken", &str_array(&woken()));
+            run.pending = Some(ask);
+            RUNS.with(|r| r.borrow_mut().push(run));
+            o.into()
+        }
+    }
+}
+
+fn ask_js(ask: &Ask) -> JsValue {
+    let (k, v): (&str, JsValue) = match ask {
+        Ask::Fetch(init, _) => return init.clone(),
+        Ask::Sleep(ms) => ("sleep", (*ms).into()),
+        Ask::Queue(ms) => ("queue", (*ms).into()),
+        Ask::Wait(key) => ("wait", key.as_str().into()),
+    };
+    let o = Object::new();
+    put(&o, k, &v);
+    o.into()
+}
+
+/// The shim's answer to what execution `run` waited for; the next pass's result (as from
+/// [`execute`]), or `null` for an execution that is not waiting.
+#[wasm_bindgen]
+pub fn resume(run: u32, answer: JsValue) -> JsValue {
+    let Some(mut r) = RUNS.with(|rs| {
+        let mut rs = rs.borrow_mut();
+        let at = rs.iter().position(|r| r.id == run)?;
+        Some(rs.swap_remove(at))
+    }) else {
+        return JsValue::NULL;
+    };
+    let ev = match r.pending.take() {
+        Some(Ask::Fetch(_, call)) => Ev::Reply(reply_of(call, &answer)),
+        Some(Ask::Queue(_)) => Ev::Done(answer.as_bool() == Some(true)),
+        _ => Ev::Done(true),
+    };
+    r.tape.answer(ev);
+    step_run(r)
+}
+
+/// Drops execution `run` (it ended, however it ended): shared work it led and left
+/// unfinished is settled with an error. Returns the keys whose waiters may go on.
+#[wasm_bindgen]
+pub fn forget(run: u32) -> JsValue {
+    RUNS.with(|rs| rs.borrow_mut().retain(|r| r.id != run));
+    abandon(run);
+    str_array(&woken())
 }
 
 /// The outcome object, after the summary or error line and `on_error`.

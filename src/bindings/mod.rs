@@ -12,9 +12,9 @@ pub mod log;
 pub mod raw;
 pub mod read;
 mod shared;
+mod tape;
 #[cfg(test)]
 mod tests;
 mod throttle;
-mod time;
 
-pub use execute::execute;
+pub use execute::{execute, forget, resume};

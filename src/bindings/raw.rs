@@ -1,58 +1,16 @@
 //! Raw `extern` declarations of the host objects we touch. Anything that can throw is
 //! declared with `catch`, so a JS exception becomes an `Err`, never an abort.
 
-use js_sys::Promise;
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]
 extern "C" {
-    /// The global `fetch` (Node 18+).
-    #[wasm_bindgen(catch, js_name = fetch)]
-    pub fn fetch(url: &str, init: &JsValue) -> Result<Promise, JsValue>;
-
     /// `Object.keys(v)`: throws for a revoked proxy or a throwing `ownKeys` trap.
     #[wasm_bindgen(catch, js_namespace = Object, js_name = keys)]
     pub fn object_keys(v: &JsValue) -> Result<js_sys::Array, JsValue>;
     /// `Array.isArray(v)`: throws for a revoked proxy.
     #[wasm_bindgen(catch, js_namespace = Array, js_name = isArray)]
     pub fn is_array(v: &JsValue) -> Result<bool, JsValue>;
-
-    /// A `fetch` Response.
-    pub type Response;
-    /// HTTP status code.
-    #[wasm_bindgen(method, getter)]
-    pub fn status(this: &Response) -> u16;
-    /// The response headers.
-    #[wasm_bindgen(method, getter)]
-    pub fn headers(this: &Response) -> Headers;
-
-    /// A `Headers` object.
-    pub type Headers;
-    /// One header's value, `None` when absent.
-    #[wasm_bindgen(method, catch)]
-    pub fn get(this: &Headers, name: &str) -> Result<Option<String>, JsValue>;
-
-    /// A UTF-8 `TextDecoder`: what `Response.text()` uses (invalid bytes become U+FFFD, a
-    /// leading BOM is dropped).
-    pub type TextDecoder;
-    /// `new TextDecoder()`.
-    #[wasm_bindgen(constructor)]
-    pub fn new() -> TextDecoder;
-    /// `decode(chunk, {stream: true})`, or `decode()` to flush; throws on a non-buffer chunk.
-    #[wasm_bindgen(method, catch)]
-    pub fn decode(this: &TextDecoder, chunk: &JsValue, opts: &JsValue) -> Result<String, JsValue>;
-
-    /// `AbortSignal.timeout(ms)`: a signal that aborts the request after `ms`.
-    #[wasm_bindgen(catch, js_namespace = AbortSignal, js_name = timeout)]
-    pub fn abort_signal_timeout(ms: f64) -> Result<JsValue, JsValue>;
-
-    /// `AbortSignal.any(signals)`: aborts when any of them does.
-    #[wasm_bindgen(catch, js_namespace = AbortSignal, js_name = any)]
-    pub fn abort_signal_any(signals: &js_sys::Array) -> Result<JsValue, JsValue>;
-
-    /// `setTimeout(callback, ms)`, for backoff waits.
-    #[wasm_bindgen(js_name = setTimeout)]
-    pub fn set_timeout(callback: &js_sys::Function, ms: f64) -> JsValue;
 
     /// `console.log`: Auth0 keeps these lines in the execution's logs.
     #[wasm_bindgen(js_namespace = console, js_name = log)]

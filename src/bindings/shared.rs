@@ -1,31 +1,99 @@
 //! One in-flight computation per key, shared by concurrent executions in the container:
-//! the first caller starts it, later callers await the same result (node-auth0's token
-//! provider does this for tokens; we also do it for role look-ups).
+//! the first caller leads it (its requests are its own), later callers wait until it has
+//! settled and take its result (node-auth0's token provider does this for tokens; we also
+//! do it for role and organization look-ups, and once-only effects).
 
 use super::global::Global;
+use super::tape::{self, Ask, Suspend};
 use crate::core::error::Error;
-use js_sys::Promise;
-use std::cell::RefCell;
-use std::future::Future;
-use std::pin::Pin;
-use std::rc::Rc;
-use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::{future_to_promise, JsFuture};
 
-type Slot = Rc<RefCell<Option<Result<String, Error>>>>;
+/// Keys in flight and the execution leading each.
+static INFLIGHT: Global<Vec<(String, u32)>> = Global::new(Vec::new());
+/// Results settled recently (key, result, expiry in epoch ms), for the ones that waited.
+static SETTLED: Global<Vec<Settled>> = Global::new(Vec::new());
+type Settled = (String, Result<String, Error>, f64);
+/// Keys settled since the shim last asked ([`woken`]): it wakes their waiters.
+static WOKEN: Global<Vec<String>> = Global::new(Vec::new());
 
-static INFLIGHT: Global<Vec<(String, Promise, Slot)>> = Global::new(Vec::new());
+/// How long a settled result waits for its waiters (they resume within a tick).
+const SETTLED_TTL_MS: f64 = 30_000.0;
+const SETTLED_MAX: usize = 64;
 
-/// Runs `work` unless a run for `key` is already in flight, in which case its result is
-/// shared. (A joiner arrives after the leader, so the leader's deadline, which bounds the
-/// run, is never later than the joiner's.)
-pub async fn shared(key: &str, work: Work) -> Result<String, Error> {
-    led(key, work).await.0
+/// A result shared with this caller and whether this caller led the work.
+pub type Led = Result<(Result<String, Error>, bool), Suspend>;
+
+/// Runs `work` unless another execution already leads it for `key`, in which case this one
+/// waits and takes its result. (A waiter arrives after the leader, so the leader's
+/// deadline, which bounds the work, is never later than the waiter's.)
+pub fn led(key: &str, work: impl FnOnce() -> Result<Result<String, Error>, Suspend>) -> Led {
+    let me = tape::run_id();
+    let leader = tape::id(|| {
+        INFLIGHT.with(|f| {
+            f.borrow()
+                .iter()
+                .find(|(k, _)| k == key)
+                .map_or(0, |(_, r)| *r)
+        })
+    });
+    if leader != 0 && leader != me {
+        tape::ask(|| Ask::Wait(key.to_owned()))?;
+        let r = tape::shared(|| {
+            SETTLED.with(|s| {
+                s.borrow()
+                    .iter()
+                    .find(|(k, _, _)| k == key)
+                    .map(|(_, r, _)| r.clone())
+            })
+        });
+        let r = r.unwrap_or_else(|| Err(Error::Js("shared request did not complete".into())));
+        return Ok((r, false));
+    }
+    tape::effect(|| INFLIGHT.with(|f| f.borrow_mut().push((key.to_owned(), me))));
+    let r = work()?;
+    tape::effect(|| settle(key, r.clone()));
+    Ok((r, true))
 }
 
-/// Work that may be shared: created by every caller (an unpolled future costs nothing),
-/// run by the first; boxed so one copy of the sharing code serves every kind of work.
-pub type Work = Pin<Box<dyn Future<Output = Result<String, Error>>>>;
+/// [`led`] without telling who led.
+pub fn shared(
+    key: &str,
+    work: impl FnOnce() -> Result<Result<String, Error>, Suspend>,
+) -> Result<Result<String, Error>, Suspend> {
+    Ok(led(key, work)?.0)
+}
+
+fn settle(key: &str, r: Result<String, Error>) {
+    INFLIGHT.with(|f| f.borrow_mut().retain(|(k, _)| k != key));
+    let now = js_sys::Date::now();
+    SETTLED.with(|s| {
+        let mut s = s.borrow_mut();
+        s.retain(|(k, _, exp)| *exp > now && k != key);
+        if s.len() >= SETTLED_MAX {
+            drop(s.remove(0));
+        }
+        s.push((key.to_owned(), r, now + SETTLED_TTL_MS));
+    });
+    WOKEN.with(|w| w.borrow_mut().push(key.to_owned()));
+}
+
+/// Settles, with an error, whatever execution `run` led and left unfinished (it ended).
+pub fn abandon(run: u32) {
+    let keys: Vec<String> = INFLIGHT.with(|f| {
+        f.borrow()
+            .iter()
+            .filter(|(_, r)| *r == run)
+            .map(|(k, _)| k.clone())
+            .collect()
+    });
+    for k in keys {
+        settle(&k, Err(Error::Js("shared request did not complete".into())));
+    }
+}
+
+/// The keys settled since the last call, for the shim to wake their waiters.
+pub fn woken() -> Vec<String> {
+    WOKEN.with(|w| std::mem::take(&mut *w.borrow_mut()))
+}
 
 /// Once-only effects that succeeded here recently: key, result, expiry (epoch ms).
 static DONE: Global<Vec<(String, String, f64)>> = Global::new(Vec::new());
@@ -38,64 +106,31 @@ const ONCE_MAX: usize = 256;
 /// A once-only effect (a ticket, permissions) for one user: in this container it runs at
 /// most once at a time per `key`, and a success is reused for [`ONCE_TTL_MS`]. The flag is
 /// true only for the caller whose `work` ran (the one that reports it, e.g. logs a URL).
-pub async fn once(key: &str, work: Work) -> (Result<String, Error>, bool) {
-    let now = js_sys::Date::now();
-    let hit = DONE.with(|d| {
-        let mut d = d.borrow_mut();
-        d.retain(|(_, _, exp)| *exp > now);
-        d.iter()
-            .find(|(k, _, _)| k == key)
-            .map(|(_, v, _)| v.clone())
-    });
-    if let Some(v) = hit {
-        return (Ok(v), false);
-    }
-    let (result, ran) = led(key, work).await;
-    if let (Ok(v), true) = (&result, ran) {
+pub fn once(key: &str, work: impl FnOnce() -> Result<Result<String, Error>, Suspend>) -> Led {
+    let now = tape::now();
+    let hit = tape::text(|| {
         DONE.with(|d| {
             let mut d = d.borrow_mut();
-            if d.len() >= ONCE_MAX {
-                d.remove(0);
-            }
-            d.push((key.to_owned(), v.clone(), now + ONCE_TTL_MS));
+            d.retain(|(_, _, exp)| *exp > now);
+            d.iter()
+                .find(|(k, _, _)| k == key)
+                .map(|(_, v, _)| v.clone())
+        })
+    });
+    if let Some(v) = hit {
+        return Ok((Ok(v), false));
+    }
+    let (result, ran) = led(key, work)?;
+    if let (Ok(v), true) = (&result, ran) {
+        tape::effect(|| {
+            DONE.with(|d| {
+                let mut d = d.borrow_mut();
+                if d.len() >= ONCE_MAX {
+                    d.remove(0);
+                }
+                d.push((key.to_owned(), v.clone(), now + ONCE_TTL_MS));
+            })
         });
     }
-    (result, ran)
-}
-
-/// [`shared`], also telling whether this caller started the run.
-async fn led(key: &str, work: Work) -> (Result<String, Error>, bool) {
-    let joined = INFLIGHT.with(|f| {
-        f.borrow()
-            .iter()
-            .find(|(k, _, _)| k == key)
-            .map(|(_, p, s)| (p.clone(), s.clone()))
-    });
-    let leader = joined.is_none();
-    let (done, slot) = match joined {
-        Some(x) => x,
-        None => {
-            let slot: Slot = Rc::new(RefCell::new(None));
-            let fut = work;
-            let (s2, k2) = (slot.clone(), key.to_owned());
-            let done = future_to_promise(async move {
-                let r = fut.await;
-                *s2.borrow_mut() = Some(r);
-                INFLIGHT.with(|f| f.borrow_mut().retain(|(k, _, _)| *k != k2));
-                Ok(JsValue::UNDEFINED)
-            });
-            INFLIGHT.with(|f| {
-                f.borrow_mut()
-                    .push((key.to_owned(), done.clone(), slot.clone()))
-            });
-            (done, slot)
-        }
-    };
-    // The shared promise never rejects; its outcome is in the slot.
-    let _ = JsFuture::from(done).await;
-    let result = slot.borrow().clone();
-    (
-        result.unwrap_or(Err(Error::Js("shared request did not complete".into()))),
-        leader,
-    )
+    Ok((result, ran))
 }

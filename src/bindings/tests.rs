@@ -174,13 +174,6 @@ fn recording_api() -> Api {
 
 const POLICY: &str = r#"{"claims_namespace":"https://example.com/","on_error":"deny","rules":[{"name":"g","when":{"provider":"google-oauth2"},"assign_roles":["Premium User"]}]}"#;
 
-/// The outcome of `execute`: returned at once, or through a Promise when it sent requests.
-async fn settled(v: JsValue) -> JsValue {
-    wasm_bindgen_futures::JsFuture::from(js_sys::Promise::resolve(&v))
-        .await
-        .unwrap()
-}
-
 #[wasm_bindgen_test]
 async fn execute_without_network_for_a_returning_user() {
     let api = recording_api();
@@ -193,10 +186,9 @@ async fn execute_without_network_for_a_returning_user() {
         event,
         api.clone().unchecked_into(),
         Some(POLICY.into()),
-        JsValue::UNDEFINED,
     );
-    // No request needed: the outcome itself, synchronously (no future on this path).
-    assert!(!out.is_instance_of::<js_sys::Promise>());
+    // No request needed: the outcome itself, synchronously (no ask).
+    assert!(get(&out, "ask").is_undefined());
     assert_eq!(get(&out, "requests").as_f64(), Some(0.0));
     assert!(get(&out, "error").is_null());
     let claim = get(&api, "rec.claims").unchecked_into::<js_sys::Object>();
@@ -210,19 +202,50 @@ async fn execute_applies_on_error_for_a_config_error() {
     let event = js(
         r#"{user: {user_id: "google-oauth2|2"}, connection: {strategy: "google-oauth2"}, secrets: {}}"#,
     );
-    let out = settled(execute(
+    // The configuration error is found before any request: the outcome, synchronously.
+    let out = execute(
         "post-login".into(),
         event,
         api.clone().unchecked_into(),
         Some(POLICY.into()),
-        JsValue::UNDEFINED,
-    ))
-    .await;
+    );
     let err = get(&out, "error").as_string().unwrap();
     assert!(err.contains("AUTH0_DOMAIN is missing"), "{err}");
     assert!(get(&api, "rec.denied").is_string());
     assert_eq!(
         JSON::stringify(&get(&api, "rec.meta")).unwrap(),
         r#"{"provisioning_pending":["g"]}"#
+    );
+}
+
+/// A pass reads the clock and a cache value, makes an effect, then waits; the next pass
+/// reads back the same values, does not repeat the effect, and goes on past the answer.
+#[wasm_bindgen_test]
+fn a_replayed_pass_reads_back_its_inputs_and_repeats_no_effect() {
+    use super::tape::{self, run_pass, Ask, Ev, Tape};
+    use std::cell::Cell;
+    let effects = Cell::new(0);
+    let seen = std::cell::RefCell::new(Vec::new());
+    let pass = || {
+        let t = tape::now();
+        let v = tape::text(|| Some(format!("v{}", effects.get())));
+        tape::effect(|| effects.set(effects.get() + 1));
+        seen.borrow_mut().push((t, v.clone()));
+        match tape::ask(|| Ask::Sleep(5.0))? {
+            Ev::Done(true) => Ok(v),
+            _ => Ok(None),
+        }
+    };
+    let (mut t, first) = run_pass(Tape::default(), pass);
+    assert!(matches!(first, Err(Ask::Sleep(ms)) if ms == 5.0));
+    t.answer(Ev::Done(true));
+    let (_, second) = run_pass(t, pass);
+    assert_eq!(second.ok().flatten().as_deref(), Some("v0"));
+    assert_eq!(effects.get(), 1, "the effect was made once");
+    let seen = seen.borrow();
+    assert_eq!(seen.len(), 2);
+    assert_eq!(
+        seen[0], seen[1],
+        "the second pass read the first one's inputs"
     );
 }

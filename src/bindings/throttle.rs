@@ -1,89 +1,54 @@
 //! A container-wide gate in front of the Management API. Normally open; after a 429 it
 //! lets requests through one at a time, in arrival order, each waiting for the server's
 //! reset hint, so a burst of executions does not answer one 429 with a stampede of doomed
-//! requests. It closes again once a reply shows spare rate-limit capacity.
+//! requests. It closes again once a reply shows spare rate-limit capacity. The queue itself
+//! is the shim's (`{queue: ms}` asks, first come first served, a place held until the
+//! request that took it is answered); when and how long to hold is decided here.
 
 use super::global::Global;
-use super::time::{sleep, sleep_promise};
+use super::tape::{self, Ask, Ev, Suspend};
 use crate::core::error::Error;
 use crate::core::retry::{MAX_WAIT_MS, MIN_ATTEMPT_MS};
-use js_sys::{Function, Promise};
-use wasm_bindgen::JsValue;
-use wasm_bindgen_futures::JsFuture;
 
 struct Gate {
-    /// Throttled: requests queue behind `tail`.
+    /// Throttled: requests queue.
     active: bool,
     /// No request before this (epoch ms).
     hold_until: f64,
-    /// Resolves when the last queued request is done.
-    tail: Option<Promise>,
 }
 
 static GATE: Global<Gate> = Global::new(Gate {
     active: false,
     hold_until: 0.0,
-    tail: None,
 });
-
-/// A place in the queue; dropping it lets the next request go.
-pub struct Ticket(Option<Function>);
-
-impl Drop for Ticket {
-    fn drop(&mut self) {
-        if let Some(release) = self.0.take() {
-            let _ = release.call1(&JsValue::UNDEFINED, &JsValue::TRUE);
-        }
-    }
-}
-
-impl Ticket {
-    /// Releases this place in the queue when `prev` resolves instead of now.
-    fn release_after(mut self, prev: Promise) {
-        if let Some(release) = self.0.take() {
-            wasm_bindgen_futures::spawn_local(async move {
-                let _ = JsFuture::from(prev).await;
-                let _ = release.call1(&JsValue::UNDEFINED, &JsValue::TRUE);
-            });
-        }
-    }
-}
 
 /// Waits for this request's turn. `Err(Deferred)` when the turn would come too late for
 /// the request to finish before `deadline`.
-pub async fn enter(deadline: f64) -> Result<Ticket, Error> {
-    let now = js_sys::Date::now();
-    let (queued, ticket) = GATE.with(|g| {
-        let mut g = g.borrow_mut();
-        if !g.active && g.hold_until <= now {
-            return (None, Ticket(None));
-        }
-        let mut release = None;
-        let mine = Promise::new(&mut |resolve, _| release = Some(resolve));
-        (g.tail.replace(mine), Ticket(release))
+pub fn enter(deadline: f64) -> Result<Result<(), Error>, Suspend> {
+    let now = tape::now();
+    let open = tape::num(|| {
+        GATE.with(|g| {
+            let g = g.borrow();
+            f64::from(u8::from(!g.active && g.hold_until <= now))
+        })
     });
-    if let Some(prev) = queued {
-        let budget = deadline - js_sys::Date::now() - MIN_ATTEMPT_MS;
-        let race = js_sys::Array::of2(&prev, &sleep_promise(budget.max(0.0), true));
-        let first = JsFuture::from(Promise::race(&race))
-            .await
-            .unwrap_or(JsValue::NULL);
-        // `prev` resolves with `true` (see `release`); the timer with `undefined`.
-        if first.as_bool() != Some(true) {
-            // Giving up must not let the next in line overtake `prev`: our place is
-            // released only once `prev` is done.
-            ticket.release_after(prev);
-            return Err(Error::Deferred);
-        }
+    if open == 1.0 {
+        return Ok(Ok(()));
     }
-    let hold = GATE.with(|g| g.borrow().hold_until) - js_sys::Date::now();
+    let budget = (deadline - now - MIN_ATTEMPT_MS).max(0.0);
+    if !matches!(tape::ask(|| Ask::Queue(budget))?, Ev::Done(true)) {
+        // The shim keeps our place until the one before is done: no overtaking.
+        return Ok(Err(Error::Deferred));
+    }
+    let now = tape::now();
+    let hold = tape::num(|| GATE.with(|g| g.borrow().hold_until)) - now;
     if hold > 0.0 {
-        if js_sys::Date::now() + hold + MIN_ATTEMPT_MS > deadline {
-            return Err(Error::Deferred);
+        if now + hold + MIN_ATTEMPT_MS > deadline {
+            return Ok(Err(Error::Deferred));
         }
-        sleep(hold).await;
+        tape::ask(|| Ask::Sleep(hold))?;
     }
-    Ok(ticket)
+    Ok(Ok(()))
 }
 
 /// Records a 429 and the wait its headers ask for: requests queue and hold until then.
