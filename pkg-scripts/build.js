@@ -91,8 +91,9 @@ async function main() {
   const env = { ...process.env, PATH: `${process.env.HOME}/.cargo/bin:${process.env.PATH}` };
 
   const features = args.features;
+  // `bare`: no_std with a trapping panic handler (Cargo.toml), always on for the Action.
   run('cargo', ['build', '--quiet', '--release', '--target', 'wasm32-unknown-unknown', '--lib',
-    ...(features ? ['--features', features] : [])], { env });
+    '--features', ['bare', features].filter(Boolean).join(',')], { env });
   const gen = path.join(ROOT, 'target', features ? `bindgen-${features}` : 'bindgen');
   fs.rmSync(gen, { recursive: true, force: true });
   run('wasm-bindgen', ['--target', 'no-modules', '--no-typescript', '--out-dir', gen, '--out-name', 'glue',

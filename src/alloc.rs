@@ -10,6 +10,9 @@
 //! The price is up to 2× per block, and memory once given to a class stays in it.
 //! The instance is single-threaded (no wasm atomics), which is what makes the `Sync` sound.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use core::alloc::{GlobalAlloc, Layout};
 use core::arch::wasm32::memory_grow;
 use core::cell::UnsafeCell;

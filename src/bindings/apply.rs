@@ -3,6 +3,9 @@
 //! or `PATCH /users/{id}` (post-user-registration), claims, MFA and denial through `api`.
 //! What a step writes (markers included) is the core's to say, from the steps' results.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::cache::Cache;
 use super::client::Client;
 use super::convert::{describe, from_json, stringify};
@@ -25,7 +28,7 @@ use crate::core::plan::{
 };
 use crate::core::policy::Policy;
 use js_sys::{Object, Reflect};
-use std::rc::Rc;
+use std_alloc::rc::Rc;
 use wasm_bindgen::JsValue;
 
 /// What one execution did (returned to the shim, tests and the demo).
@@ -293,7 +296,7 @@ pub fn apply(
                         tally.progress.completed.push(rule.clone());
                         out.did.push("ticket".into());
                     }
-                    (Err(e), _) => tally.fail(std::slice::from_ref(rule), e),
+                    (Err(e), _) => tally.fail(::core::slice::from_ref(rule), e),
                 }
             }
             Step::Metadata(Via::Patch) => {

@@ -3,6 +3,9 @@
 //! shared with other executions, so reads are recorded on the execution's tape and writes
 //! made live only (`tape`).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::global::Global;
 use super::raw::ApiCache;
 use js_sys::{Object, Reflect};
@@ -75,7 +78,7 @@ impl Cache {
             let _ = Reflect::set(
                 &opts,
                 &JsValue::from_str("ttl"),
-                &JsValue::from_f64(ttl_ms.floor()),
+                &JsValue::from_f64((ttl_ms as u64) as f64),
             );
             let _ = api.set(key, value, &opts);
         }

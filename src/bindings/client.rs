@@ -2,6 +2,9 @@
 //! resolution by exact name or id (cached, and shared while in flight), retries within the
 //! run's deadline, and a container-wide gate after 429s.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::cache::Cache;
 use super::http::{ask_for, Reply};
 use super::log::{pin_sensitive, register_sensitive, scrub};
@@ -20,8 +23,8 @@ use crate::core::mgmt::{
 };
 use crate::core::policy::{OrgRef, RoleRef, CURRENT};
 use crate::core::retry::{backoff_ms, may_retry};
-use std::cell::RefCell;
-use std::rc::Rc;
+use ::core::cell::RefCell;
+use std_alloc::rc::Rc;
 
 /// How long a resolved role id/name is trusted (roles are rarely renamed or recreated).
 pub const ROLE_TTL_MS: f64 = 3_600_000.0;

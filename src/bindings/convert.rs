@@ -1,5 +1,8 @@
 //! Conversions across the JS boundary: errors both ways, and JS values into the core's `Json`.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::core::error::Error;
 use crate::core::json::Json;
 use wasm_bindgen::{JsCast, JsValue};

@@ -1,6 +1,9 @@
 //! The entry point the JS shim calls: one Action execution, from `event` and `api` to the
 //! applied plan and the `on_error` outcome. Never throws.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::apply::{apply, apply_local, Host, Outcome};
 use super::convert::{parse_json_text, str_array};
 use super::global::Global;
@@ -22,7 +25,7 @@ use crate::core::policy::{
     on_error_of, parse_policy, OnError, Policy, PolicyError, PolicyErrorKind,
 };
 use js_sys::{Date, Object, Reflect};
-use std::rc::Rc;
+use std_alloc::rc::Rc;
 use wasm_bindgen::prelude::*;
 
 /// The reason given to `api.access.deny` when provisioning fails under `on_error: deny`.
@@ -185,7 +188,7 @@ fn next_id() -> u32 {
 /// and the shim is told what to do, `{run, ask, woken}`.
 fn step_run(mut run: Run) -> JsValue {
     run.tape.run = run.id;
-    let tape = std::mem::take(&mut run.tape);
+    let tape = ::core::mem::take(&mut run.tape);
     let (tape, r) = run_pass(tape, || {
         // A trap while other executions on the instance are in flight.
         #[cfg(feature = "test-hooks")]

@@ -3,7 +3,10 @@
 //! thread. `LocalKey::with` would also link its "accessed after destruction" panic, whose
 //! `Debug` formatting pulls in `core::fmt` builders, for a case that cannot happen here.
 
-use std::cell::RefCell;
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use ::core::cell::RefCell;
 
 #[cfg(target_feature = "atomics")]
 compile_error!("bindings::global assumes a single-threaded wasm (no atomics)");

@@ -3,6 +3,9 @@
 //! it answers with, checked here. The shim reads at most 1 MB of a body (its `MAX_BODY`): a
 //! page of 100 roles is ~10 kB, and a body read whole would grow memory for the container's life.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::convert::{describe, parse_json_text, stringify};
 use crate::core::error::{Call, Error};
 use crate::core::json::Json;

@@ -1,5 +1,8 @@
 //! The Action's log: one short line per execution, with secrets and tokens redacted.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::global::Global;
 use super::raw::console_log;
 use crate::core::error::Error;

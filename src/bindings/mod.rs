@@ -1,6 +1,9 @@
 //! The JS side: raw `extern` bindings, thin idiomatic wrappers over them, and the exported
 //! entry point. Everything here is wasm-only; decisions live in [`crate::core`].
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 mod apply;
 mod cache;
 mod client;

@@ -1,6 +1,9 @@
 //! Raw `extern` declarations of the host objects we touch. Anything that can throw is
 //! declared with `catch`, so a JS exception becomes an `Err`, never an abort.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use wasm_bindgen::prelude::*;
 
 #[wasm_bindgen]

@@ -8,6 +8,9 @@
 //! reads as `null` and its path is recorded: the core treats conditions on it as unknown
 //! (`core::plan::UNKNOWN`), never as true or false.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::raw::{is_array, object_keys};
 use crate::core::decimal::decimal;
 use crate::core::json::Json;
@@ -187,9 +190,9 @@ impl Reader {
                 // Each metadata object has its own budget: a huge one cannot starve the
                 // fields read after it.
                 let saved = (
-                    std::mem::replace(&mut self.root, self.path.len()),
-                    std::mem::take(&mut self.nodes),
-                    std::mem::take(&mut self.bytes),
+                    ::core::mem::replace(&mut self.root, self.path.len()),
+                    ::core::mem::take(&mut self.nodes),
+                    ::core::mem::take(&mut self.bytes),
                 );
                 let j = self.deep(v, 0);
                 (self.root, self.nodes, self.bytes) = saved;

@@ -3,6 +3,9 @@
 //! settled and take its result (node-auth0's token provider does this for tokens; we also
 //! do it for role and organization look-ups, and once-only effects).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::global::Global;
 use super::tape::{self, Ask, Suspend};
 use crate::core::error::Error;
@@ -92,7 +95,7 @@ pub fn abandon(run: u32) {
 
 /// The keys settled since the last call, for the shim to wake their waiters.
 pub fn woken() -> Vec<String> {
-    WOKEN.with(|w| std::mem::take(&mut *w.borrow_mut()))
+    WOKEN.with(|w| ::core::mem::take(&mut *w.borrow_mut()))
 }
 
 /// Once-only effects that succeeded here recently: key, result, expiry (epoch ms).

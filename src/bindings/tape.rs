@@ -13,6 +13,9 @@
 //! i.e. past the tape's end, so a replayed pass never repeats one. Async state machines
 //! were ~28 kB of the Action file; this is what replaced them.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::global::Global;
 use crate::core::error::Error;
 use wasm_bindgen::JsValue;

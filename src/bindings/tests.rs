@@ -1,5 +1,8 @@
 //! Binding tests, run in Node by `wasm-pack test --node`: JS values in, typed results out.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::cache::Cache;
 use super::convert::{parse_json_text, to_json, MAX_DEPTH};
 use super::execute::execute;
@@ -223,9 +226,9 @@ async fn execute_applies_on_error_for_a_config_error() {
 #[wasm_bindgen_test]
 fn a_replayed_pass_reads_back_its_inputs_and_repeats_no_effect() {
     use super::tape::{self, run_pass, Ask, Ev, Tape};
-    use std::cell::Cell;
+    use ::core::cell::Cell;
     let effects = Cell::new(0);
-    let seen = std::cell::RefCell::new(Vec::new());
+    let seen = ::core::cell::RefCell::new(Vec::new());
     let pass = || {
         let t = tape::now();
         let v = tape::text(|| Some(format!("v{}", effects.get())));

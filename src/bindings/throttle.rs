@@ -5,6 +5,9 @@
 //! is the shim's (`{queue: ms}` asks, first come first served, a place held until the
 //! request that took it is answered); when and how long to hold is decided here.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::global::Global;
 use super::tape::{self, Ask, Ev, Suspend};
 use crate::core::error::Error;

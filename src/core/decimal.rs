@@ -2,6 +2,9 @@
 //! integer links the formatting machinery (~kB), while the Action only ever needs small
 //! unsigned numbers in messages, request paths and the log line.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 /// Appends `n` in decimal to `out`.
 pub fn push_decimal(out: &mut String, mut n: u32) {
     // u32::MAX has 10 digits; filled from the end.

@@ -1,5 +1,8 @@
 //! Percent-encoding and small hashes, so hostile ids cannot change a request's path.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::json::hex_digit;
 
 /// Percent-encodes `s` so it is exactly one path segment (or one query value): every byte

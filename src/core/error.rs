@@ -1,11 +1,14 @@
 //! The one error type of the crate. Pure (no JS types); the bindings add `From<JsValue>`
 //! conversions both ways so `?` crosses the JS boundary.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::config::ConfigError;
 use super::decimal::push_decimal;
 use super::event::EventError;
 use super::policy::PolicyError;
-use std::fmt;
+use ::core::fmt;
 
 /// Which Management API call failed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,5 +1,8 @@
 //! The parts of Auth0's `event` object the policy reads, extracted and checked.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::json::Json;
 
 /// Which Action trigger is running.

@@ -1,6 +1,9 @@
 //! A readable account of a decision: which rules matched and why the others did not, and
 //! the plan's steps — the ones the Action carries out — without sending anything.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::error::Call;
 use super::event::{Event, PENDING_KEY};
 use super::json::Json;

@@ -1,8 +1,11 @@
 //! A minimal JSON value: the host (JS `JSON.parse` + serde-wasm-bindgen, or serde_json in
 //! tests) does the parsing, so the wasm ships no JSON parser, only this visitor and a writer.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
+use ::core::fmt;
 use serde::de::{Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
-use std::fmt;
 
 /// Builds an object from key/value pairs.
 pub fn obj(members: &[(&str, Json)]) -> Json {

@@ -1,5 +1,8 @@
 //! The pure decision core: no JS types, no I/O. Event + policy in, a plan out.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 pub mod config;
 pub mod decimal;
 pub mod encode;

@@ -2,6 +2,9 @@
 //! know: raw, percent-encoded (`%2B`, or `+` for a space as forms write it), JSON-escaped,
 //! or cut to a fragment (an error message clipped mid-token by whoever echoed it).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 /// Shortest run of a secret's bytes that is redacted: shorter runs are too likely to be
 /// ordinary text, and reveal too little to matter.
 pub const MIN_FRAGMENT: usize = 8;
@@ -170,7 +173,7 @@ mod tests {
     fn shows_fragment(text: &str, s: &str) -> bool {
         s.as_bytes()
             .windows(MIN_FRAGMENT)
-            .any(|w| text.contains(std::str::from_utf8(w).unwrap()))
+            .any(|w| text.contains(::core::str::from_utf8(w).unwrap()))
     }
 
     fn percent(s: &str, plus_for_space: bool) -> String {

@@ -1,6 +1,9 @@
 //! When to retry a Management API request, and how long to wait first. Pure: the caller
 //! supplies the clock and the jitter.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 /// Attempts per request, the first included (go-auth0 and node-auth0 use 3–4).
 pub const MAX_ATTEMPTS: u32 = 4;
 /// First backoff step when the server gives no hint.

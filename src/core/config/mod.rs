@@ -1,5 +1,8 @@
 //! The Action's configuration contract (its secrets), checked before anything is sent.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 mod secrets;
 
 pub use secrets::{check_secrets, SecretProblem, SecretsReport};

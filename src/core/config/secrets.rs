@@ -1,6 +1,9 @@
 //! `check_secrets`: a whole set of Action secrets checked with the Action's own functions,
 //! for the host tooling (deploy, export), which keeps no rules of its own.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::{parse_origin, secret, timeout_ms, unresolved_keyword, MAX_TIMEOUT_MS, SECRET_NAMES};
 use crate::core::json::Json;
 use crate::core::policy::{parse_policy, SECRET_MAX_CHARS};

@@ -2,6 +2,9 @@
 //! defensive reading of replies (`replies`). The bindings layer only moves these bytes.
 //! Everything is re-exported here: `core::mgmt::…` is the one import path.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 mod replies;
 mod requests;
 

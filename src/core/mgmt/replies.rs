@@ -1,6 +1,9 @@
 //! The replies: each Management API response read defensively into a typed value or a
 //! typed error.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::{Lookup, ResolvedRole, RolesPage, Token, MAX_ROLE_PAGES, ROLES_PER_PAGE};
 use crate::core::error::{Call, Error};
 use crate::core::json::Json;

@@ -1,5 +1,8 @@
 //! The requests: method, path and body of each Management API call the Action makes.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::{Body, Request, ROLES_PER_PAGE};
 use crate::core::config::Tenant;
 use crate::core::decimal::decimal;

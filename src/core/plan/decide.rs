@@ -1,6 +1,9 @@
 //! The matched rules' effects merged into one [`Decision`], and what of it needs the
 //! Management API.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::matching::{evaluate, not_evaluable, unreadable_at, OFFLINE_AFTER_STOP, UNKNOWN};
 use super::orgs::grant_org;
 use super::{Decision, RuleOutcome, WantedRole};

@@ -1,6 +1,9 @@
 //! The `provisioning_pending` and `provisioning_done` markers in `app_metadata`: which
 //! rules still owe work, and which once-only rules are done.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::Decision;
 use crate::core::event::Event;
 use crate::core::mgmt::ResolvedRole;

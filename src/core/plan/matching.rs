@@ -1,5 +1,8 @@
 //! Whether a rule's conditions hold for an event, and why not.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::RuleOutcome;
 use crate::core::event::{is_under, Event, Trigger};
 use crate::core::json::{same, Json};

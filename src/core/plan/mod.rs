@@ -6,6 +6,9 @@
 //! keeps the pending/done lists that make failed or once-only work resumable. Everything is
 //! re-exported here: `core::plan::…` is the one import path.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 mod decide;
 mod markers;
 mod matching;

@@ -1,6 +1,9 @@
 //! Organization access in the plan: what of a rule's memberships and organization roles is
 //! not recorded as given yet (`app_metadata.provisioning_orgs`).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::{org_role_key, OrgGrant};
 use crate::core::event::Event;
 use crate::core::policy::{OrgRef, RoleRef};

@@ -2,6 +2,9 @@
 //! say what a step writes given what the steps before it did. The Action's bindings carry
 //! the steps out and `explain` prints them; neither decides anything of its own.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::{
     done_after, granted_after, needs_management_api, pending_after, role_changes, roles_after,
     same_names, Decision, WantedRole,

@@ -1,5 +1,8 @@
 //! Parsing a rule's effects: what it does when it matches.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::error::{index, join, Errors, PolicyErrorKind};
 use super::namespace::claim_host;
 use super::organizations::{parse_join, parse_org_roles};
@@ -325,7 +328,9 @@ fn parse_ticket(
     };
     let ttl_sec = match o.get("ttl_sec") {
         None => None,
-        Some(Json::Num(n)) if n.fract() == 0.0 && *n >= 0.0 && *n <= 2_592_000.0 => Some(*n as u32),
+        Some(Json::Num(n)) if *n >= 0.0 && *n <= 2_592_000.0 && f64::from(*n as u32) == *n => {
+            Some(*n as u32)
+        }
         Some(v) => {
             errs.wrong_type(&join(path, "ttl_sec"), "whole seconds (0 to 2592000)", v);
             None

@@ -2,6 +2,9 @@
 //! the line the Action logs (`message`) and the CLI's hint (`help`) derived from the kind.
 //! Hand-written rather than miette-style diagnostics: the wasm has a tight size budget.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::core::config::keyword_err;
 use crate::core::decimal::decimal;
 use crate::core::error::clip;

@@ -5,6 +5,9 @@
 //! Hand-written (not serde derive) so that messages name the exact field and the wasm stays
 //! small.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 mod effects;
 mod error;
 mod namespace;

@@ -1,6 +1,9 @@
 //! Claim namespaces and full claim names: which host they put claims under, and whether
 //! Auth0 would keep claims there.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::error::NamespaceProblem;
 
 /// The host a namespace or full claim name puts claims under, read as a URL parser reads it

@@ -2,6 +2,9 @@
 //! rule that grants organization access on the strength of an email domain must not name a
 //! public email provider, where anyone can have an address.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::error::{index, join, Errors, PolicyErrorKind};
 use super::parse::string_list;
 use super::{RoleRef, When};

@@ -1,6 +1,9 @@
 //! Parsing a policy document: the top level and each rule, delegating `when` and the
 //! effects to their own modules.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::effects::{parse_effects, EFFECT_KEYS};
 use super::error::{index, join, Errors, PolicyError, PolicyErrorKind};
 use super::namespace::check_namespace;

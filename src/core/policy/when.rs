@@ -1,5 +1,8 @@
 //! Parsing a rule's `when`: the conditions it matches on.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::error::{index, join, Errors, PolicyErrorKind};
 use super::parse::string_list;
 use super::{Expect, When};

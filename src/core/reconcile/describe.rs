@@ -1,5 +1,8 @@
 //! The conditions of a rule, in words: the "why" of a reconcile change.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::core::json::Json;
 use crate::core::policy::{Expect, When};
 

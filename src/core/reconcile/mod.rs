@@ -8,6 +8,9 @@
 //! to the login. The writes come in four phases whose order makes a killed run safe to
 //! re-run (see [`UserPlan`]).
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 mod describe;
 mod plan;
 mod snapshot;

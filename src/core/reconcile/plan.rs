@@ -1,6 +1,9 @@
 //! One user's reconcile plan: the writes that make the tenant hold what the policy says, in
 //! the phases a killed run can safely resume from.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use super::describe::describe;
 use super::snapshot::snapshot_event;
 use crate::core::event::{EventError, DONE_KEY, ORGS_KEY, PENDING_KEY};

@@ -1,6 +1,9 @@
 //! A user record (as `GET /users` or the json users export gives it) as the event its next
 //! login would bring, minus what only a login has.
 
+#[allow(unused_imports)]
+use crate::prelude::*;
+
 use crate::core::event::{parse_event, Event, EventError, Offline, Trigger};
 use crate::core::json::{obj, Json};
 
