@@ -213,6 +213,8 @@ async function drive(state, run, r, ended) {
     const a = await answer(state, run, r.ask, ended);
     if (run.done || state.dead) return null;
     r = state.exports.resume(r.run, a);
+    // Only a wasm that lost a waiting execution answers null: nothing it holds is trusted.
+    if (r === null) throw new Error('the wasm lost a waiting execution');
     // The gate place goes only once the wasm has read the reply's rate-limit headers: the
     // next in line must see the gate as this reply left it.
     if (fetched) free(run);

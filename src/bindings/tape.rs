@@ -124,6 +124,14 @@ fn record(ev: Ev) {
     });
 }
 
+/// A pass that read something other than what the tape recorded there: the code took a
+/// path the first pass did not, so nothing it would do can be trusted. It traps; the shim
+/// applies `on_error` and replaces the instance.
+#[cold]
+fn out_of_step() -> ! {
+    panic!("replay out of step")
+}
+
 /// The running execution's id (0 outside a pass).
 pub fn run_id() -> u32 {
     CURRENT.with(|c| c.borrow().as_ref().map_or(0, |t| t.run))
@@ -145,7 +153,8 @@ pub fn effect(f: impl FnOnce()) {
 pub fn num(f: impl FnOnce() -> f64) -> f64 {
     match next() {
         Some(Ev::Num(n)) => n,
-        _ => {
+        Some(_) => out_of_step(),
+        None => {
             let n = f();
             record(Ev::Num(n));
             n
@@ -162,7 +171,8 @@ pub fn now() -> f64 {
 pub fn text(f: impl FnOnce() -> Option<String>) -> Option<String> {
     match next() {
         Some(Ev::Text(t)) => t,
-        _ => {
+        Some(_) => out_of_step(),
+        None => {
             let t = f();
             record(Ev::Text(t.clone()));
             t
@@ -174,7 +184,8 @@ pub fn text(f: impl FnOnce() -> Option<String>) -> Option<String> {
 pub fn id(f: impl FnOnce() -> u32) -> u32 {
     match next() {
         Some(Ev::Id(n)) => n,
-        _ => {
+        Some(_) => out_of_step(),
+        None => {
             let n = f();
             record(Ev::Id(n));
             n
@@ -186,7 +197,8 @@ pub fn id(f: impl FnOnce() -> u32) -> u32 {
 pub fn shared(f: impl FnOnce() -> Option<Result<String, Error>>) -> Option<Result<String, Error>> {
     match next() {
         Some(Ev::Shared(s)) => s,
-        _ => {
+        Some(_) => out_of_step(),
+        None => {
             let s = f();
             record(Ev::Shared(s.clone()));
             s
