@@ -323,29 +323,30 @@ impl Client {
     /// one look-up per role shared by concurrent executions.
     pub fn resolve(&self, role: &RoleRef) -> Io<ResolvedRole> {
         let c = &self.conn;
-        let now = tape::now();
-        Ok(Ok(match role {
-            RoleRef::Name(name) => {
-                let k = role_key(&c.tenant, "n", name);
-                let id = match c.cache.get(&k, now) {
-                    Some(id) => id,
-                    None => tri!(shared(&k, || c.look_up_name(name))?),
-                };
-                ResolvedRole {
-                    id,
-                    name: name.clone(),
-                }
+        // One path for both: a name is looked up for its id, an id for its name.
+        let (by_name, known) = match role {
+            RoleRef::Name(name) => (true, name),
+            RoleRef::Id(id) => (false, id),
+        };
+        let k = role_key(&c.tenant, if by_name { "n" } else { "i" }, known);
+        let other = match c.cache.get(&k, tape::now()) {
+            Some(v) => v,
+            None => tri!(shared(&k, || if by_name {
+                c.look_up_name(known)
+            } else {
+                c.look_up_id(known)
+            })?),
+        };
+        let known = known.clone();
+        Ok(Ok(if by_name {
+            ResolvedRole {
+                id: other,
+                name: known,
             }
-            RoleRef::Id(id) => {
-                let k = role_key(&c.tenant, "i", id);
-                let name = match c.cache.get(&k, now) {
-                    Some(name) => name,
-                    None => tri!(shared(&k, || c.look_up_id(id))?),
-                };
-                ResolvedRole {
-                    id: id.clone(),
-                    name,
-                }
+        } else {
+            ResolvedRole {
+                id: known,
+                name: other,
             }
         }))
     }
