@@ -30,10 +30,16 @@ function neededScopes(policy) {
       const named = [].concat(r.join_organization || [], orgRoles.map((o) => o.organization)).some((o) => typeof o === 'string' && !ORG_ID.test(o) && o !== '$current');
       if (named) need(['read:organizations'], `${at}: organization lookup`);
       need(['create:organization_members'], `${at}.join_organization`);
+      if (r.retract) {
+        // Memberships are read before joining (GET /users/{id}/organizations) and removed later.
+        need(['read:organizations'], `${at}.retract: the user's memberships`);
+        need(['delete:organization_members'], `${at}.retract`);
+      }
     }
     if (orgRoles.length) {
       need(['read:roles'], `${at}: organization role lookup`);
       need(['create:organization_member_roles'], `${at}.organization_roles`);
+      if (r.retract) need(['delete:organization_member_roles'], `${at}.retract`);
     }
     // post-user-registration has no api.user: its metadata goes through PATCH /users/{id}.
     const triggers = [].concat((r.when && r.when.trigger) || ['post-login', 'post-user-registration']);

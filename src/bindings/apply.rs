@@ -19,12 +19,13 @@ use crate::core::event::{Event, PENDING_KEY};
 use crate::core::json::Json;
 use crate::core::mgmt::ResolvedRole;
 use crate::core::mgmt::{
-    add_org_member_roles_request, add_org_members_request, assign_roles_request, parse_ticket_url,
-    remove_roles_request, update_user_request, Body, Request,
+    add_org_member_roles_request, add_org_members_request, assign_roles_request, parse_org_ids,
+    parse_ticket_url, remove_org_member_roles_request, remove_org_members_request,
+    remove_roles_request, update_user_request, user_orgs_request, Body, Request,
 };
 use crate::core::plan::{
-    claims_after, metadata_writes, missing_roles, rules_where, steps, Decision, OrgGrant, Progress,
-    Step, Via, WantedRole,
+    claims_after, metadata_writes, missing_roles, rules_where, steps, Decision, OrgGrant, OrgLeave,
+    Progress, Step, Via, WantedRole,
 };
 use crate::core::policy::Policy;
 use js_sys::{Object, Reflect};
@@ -234,11 +235,27 @@ pub fn apply(
                 names.extend(done.iter().map(|r| r.name.clone()));
                 into.extend(done);
             }
+            Step::LeaveOrganizations(leaves) => {
+                for l in leaves {
+                    match leave_org(c, l, ev)? {
+                        Ok(()) => {
+                            tally.progress.orgs_removed.extend(l.records(&ev.orgs));
+                            out.did.push("organization-removed".into());
+                        }
+                        Err(e) => {
+                            if matches!(e, Error::Api { status: 404, .. }) {
+                                c.forget_org(&l.org);
+                            }
+                            tally.fail(&l.rules, e);
+                        }
+                    }
+                }
+            }
             Step::Organizations(grants) => {
                 for g in grants {
                     match give_org(c, g, ev)? {
-                        Ok(()) => {
-                            tally.progress.orgs.extend(g.records());
+                        Ok(owned) => {
+                            tally.progress.orgs.extend(g.records(owned));
                             out.did.push("organization".into());
                         }
                         Err(e) => {
@@ -332,16 +349,24 @@ macro_rules! tri {
 
 /// Makes the user a member of `g`'s organization (when not recorded yet) and gives the roles:
 /// an "already a member" 409 is the state wanted, so it counts as success.
-fn give_org(c: &Client, g: &OrgGrant, ev: &Event) -> Io<()> {
+/// For a `retract` rule the user's memberships are read first: a membership found is not
+/// the policy's (`owned` false, never retracted) and is not asked again. Returns `owned`.
+fn give_org(c: &Client, g: &OrgGrant, ev: &Event) -> Io<bool> {
     let org = tri!(c.resolve_org(&g.org)?);
-    if g.join {
+    let member = if g.retract {
+        tri!(is_member(c, &org, ev)?)
+    } else {
+        None
+    };
+    if g.join && member != Some(true) {
         match c.call(&add_org_members_request(&org, &[&ev.user_id]))? {
             Ok(_) | Err(Error::Api { status: 409, .. }) => {}
             Err(e) => return Ok(Err(e)),
         }
     }
+    let owned = member == Some(false);
     if g.roles.is_empty() {
-        return Ok(Ok(()));
+        return Ok(Ok(owned));
     }
     let mut ids: Vec<String> = Vec::new();
     for r in &g.roles {
@@ -350,6 +375,47 @@ fn give_org(c: &Client, g: &OrgGrant, ev: &Event) -> Io<()> {
     let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
     Ok(
         c.call(&add_org_member_roles_request(&org, &ev.user_id, &ids))?
+            .map(|_| owned),
+    )
+}
+
+/// Whether the user is a member of organization `org_id` (`GET /users/{id}/organizations`,
+/// 100 a page); `None` past 50 full pages (then joined, never recorded as the policy's).
+fn is_member(c: &Client, org_id: &str, ev: &Event) -> Io<Option<bool>> {
+    let mut page = 0;
+    loop {
+        let body = tri!(c.call(&user_orgs_request(&ev.user_id, page))?);
+        let ids = tri!(parse_org_ids(body.as_ref()));
+        if ids.iter().any(|id| id == org_id) {
+            return Ok(Ok(Some(true)));
+        }
+        // A short page is the last; 50 pages (5,000 memberships) bound a hostile reply.
+        if ids.len() < 100 {
+            return Ok(Ok(Some(false)));
+        }
+        if page >= 50 {
+            return Ok(Ok(None));
+        }
+        page += 1;
+    }
+}
+
+/// Retracts what `l` says: the membership (its roles go with it), or some roles in it. A
+/// membership or role already gone is the state wanted (Auth0 answers 204 either way).
+fn leave_org(c: &Client, l: &OrgLeave, ev: &Event) -> Io<()> {
+    let org = tri!(c.resolve_org(&l.org)?);
+    if l.leave {
+        return Ok(c
+            .call(&remove_org_members_request(&org, &[&ev.user_id]))?
+            .map(|_| ()));
+    }
+    let mut ids: Vec<String> = Vec::new();
+    for r in &l.roles {
+        ids.push(tri!(c.resolve(r)?).id);
+    }
+    let ids: Vec<&str> = ids.iter().map(String::as_str).collect();
+    Ok(
+        c.call(&remove_org_member_roles_request(&org, &ev.user_id, &ids))?
             .map(|_| ()),
     )
 }

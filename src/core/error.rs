@@ -37,6 +37,12 @@ pub enum Call {
     AddOrgMembers,
     /// `POST /api/v2/organizations/{id}/members/{user_id}/roles`.
     AddOrgMemberRoles,
+    /// `GET /api/v2/users/{id}/organizations` (memberships before a retract rule joins).
+    UserOrgs,
+    /// `DELETE /api/v2/organizations/{id}/members` (retraction).
+    RemoveOrgMembers,
+    /// `DELETE /api/v2/organizations/{id}/members/{user_id}/roles` (retraction).
+    RemoveOrgMemberRoles,
 }
 
 impl Call {
@@ -55,6 +61,11 @@ impl Call {
             Call::OrgByName => "GET /api/v2/organizations/name/{name}",
             Call::AddOrgMembers => "POST /api/v2/organizations/{id}/members",
             Call::AddOrgMemberRoles => "POST /api/v2/organizations/{id}/members/{user_id}/roles",
+            Call::UserOrgs => "GET /api/v2/users/{id}/organizations",
+            Call::RemoveOrgMembers => "DELETE /api/v2/organizations/{id}/members",
+            Call::RemoveOrgMemberRoles => {
+                "DELETE /api/v2/organizations/{id}/members/{user_id}/roles"
+            }
         }
     }
 }

@@ -93,6 +93,45 @@ pub fn explain(
                 };
                 out.push([line, &role_list(&ws), only].concat());
             }
+            Step::LeaveOrganizations(leaves) => {
+                for l in leaves {
+                    if let OrgRef::Name(n) = &l.org {
+                        out.push(
+                            [
+                                "  GET /api/v2/organizations/name/",
+                                n,
+                                "  (skipped when cached)",
+                            ]
+                            .concat(),
+                        );
+                    }
+                    let why = ["  (retract: ", &l.rules.join(", "), " no longer matches)"].concat();
+                    if l.leave {
+                        out.push(
+                            [
+                                "  DELETE /api/v2/organizations/{",
+                                &l.key,
+                                "}/members",
+                                &why,
+                            ]
+                            .concat(),
+                        );
+                    } else {
+                        let names: Vec<&str> = l.roles.iter().map(RoleRef::as_str).collect();
+                        out.push(
+                            [
+                                "  DELETE /api/v2/organizations/{",
+                                &l.key,
+                                "}/members/{id}/roles  {roles: [",
+                                &names.join(", "),
+                                "]}",
+                                &why,
+                            ]
+                            .concat(),
+                        );
+                    }
+                }
+            }
             Step::Organizations(grants) => {
                 for g in grants {
                     if let OrgRef::Name(n) = &g.org {
@@ -106,6 +145,12 @@ pub fn explain(
                         );
                     }
                     let org = &g.key;
+                    if g.retract {
+                        out.push(
+                            "  GET /api/v2/users/{id}/organizations  (a membership found is not the policy's: never retracted)"
+                                .into(),
+                        );
+                    }
                     if g.join {
                         out.push(
                             [
@@ -277,10 +322,31 @@ pub fn trace(policy: &Policy, d: &Decision, ev: &Event) -> (Vec<&'static str>, V
                     Call::RemoveRoles.label()
                 });
             }
+            Step::LeaveOrganizations(leaves) => {
+                for l in leaves {
+                    if let OrgRef::Name(_) = l.org {
+                        requests.push(Call::OrgByName.label());
+                    }
+                    if l.leave {
+                        requests.push(Call::RemoveOrgMembers.label());
+                    } else {
+                        for r in &l.roles {
+                            requests.push(match r {
+                                RoleRef::Name(_) => Call::ListRoles.label(),
+                                RoleRef::Id(_) => Call::GetRole.label(),
+                            });
+                        }
+                        requests.push(Call::RemoveOrgMemberRoles.label());
+                    }
+                }
+            }
             Step::Organizations(grants) => {
                 for g in grants {
                     if let OrgRef::Name(_) = g.org {
                         requests.push(Call::OrgByName.label());
+                    }
+                    if g.retract {
+                        requests.push(Call::UserOrgs.label());
                     }
                     if g.join {
                         requests.push(Call::AddOrgMembers.label());

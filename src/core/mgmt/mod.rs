@@ -9,13 +9,14 @@ mod replies;
 mod requests;
 
 pub use replies::{
-    api_error, lookup_step, parse_org_id, parse_role, parse_roles_page, parse_ticket_url,
-    parse_token, token_ttl_ms,
+    api_error, lookup_step, parse_org_id, parse_org_ids, parse_role, parse_roles_page,
+    parse_ticket_url, parse_token, token_ttl_ms,
 };
 pub use requests::{
     add_org_member_roles_request, add_org_members_request, assign_permissions_request,
     assign_roles_request, check_path, get_role_request, list_roles_request, org_by_name_request,
-    remove_roles_request, ticket_request, token_request, update_user_request,
+    remove_org_member_roles_request, remove_org_members_request, remove_roles_request,
+    ticket_request, token_request, update_user_request, user_orgs_request,
 };
 
 use super::error::Call;

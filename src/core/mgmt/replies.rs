@@ -102,6 +102,20 @@ pub fn parse_org_id(body: Option<&Json>) -> Result<String, Error> {
     }
 }
 
+/// The organization ids of a page of `GET /users/{id}/organizations` (an array of
+/// `{id, name, display_name}`).
+pub fn parse_org_ids(body: Option<&Json>) -> Result<Vec<String>, Error> {
+    let page = body
+        .and_then(Json::as_array)
+        .ok_or(bad(Call::UserOrgs, "expected a list of organizations"))?;
+    page.iter()
+        .map(|o| match o.get("id").and_then(Json::as_str) {
+            Some(id) if !id.is_empty() => Ok(id.to_owned()),
+            _ => Err(bad(Call::UserOrgs, "no organization id")),
+        })
+        .collect()
+}
+
 /// The ticket URL of a ticket reply (`ticket` or `ticket_url`).
 pub fn parse_ticket_url(call: Call, body: Option<&Json>) -> Result<String, Error> {
     let b = body.ok_or(bad(call, "empty body"))?;

@@ -188,6 +188,44 @@ pub fn add_org_member_roles_request(org_id: &str, user_id: &str, role_ids: &[&st
     }
 }
 
+/// `DELETE /api/v2/organizations/{id}/members` with `{"members": [user ids]}` (≤ 10, 204).
+pub fn remove_org_members_request(org_id: &str, user_ids: &[&str]) -> Request {
+    Request {
+        call: Call::RemoveOrgMembers,
+        method: "DELETE",
+        path: org_path(org_id, "/members"),
+        body: Some(Body::Json(obj(&[("members", strs(user_ids))]))),
+    }
+}
+
+/// `DELETE /api/v2/organizations/{id}/members/{user_id}/roles` with `{"roles": [ids]}` (204).
+pub fn remove_org_member_roles_request(org_id: &str, user_id: &str, role_ids: &[&str]) -> Request {
+    Request {
+        call: Call::RemoveOrgMemberRoles,
+        method: "DELETE",
+        path: org_path(org_id, &["/members/", &segment(user_id), "/roles"].concat()),
+        body: Some(Body::Json(obj(&[("roles", strs(role_ids))]))),
+    }
+}
+
+/// Page `page` (100 a page) of `GET /api/v2/users/{id}/organizations`: the user's
+/// memberships, read before a retract rule joins (a membership found is not the policy's).
+pub fn user_orgs_request(user_id: &str, page: u32) -> Request {
+    let mut path = [
+        "/api/v2/users/",
+        &segment(user_id),
+        "/organizations?per_page=100&page=",
+    ]
+    .concat();
+    crate::core::decimal::push_decimal(&mut path, page);
+    Request {
+        call: Call::UserOrgs,
+        method: "GET",
+        path,
+        body: None,
+    }
+}
+
 /// Refuses a request whose path does not keep its template's segments (`call.label()`):
 /// every literal segment as written, every `{id}` one non-empty segment that a URL parser
 /// keeps — not `.` or `..`, however spelled (`%2E`, `%2e`, `.%2E`…), since `fetch` resolves

@@ -5,7 +5,7 @@
 use crate::prelude::*;
 
 use super::matching::{evaluate, not_evaluable, unreadable_at, OFFLINE_AFTER_STOP, UNKNOWN};
-use super::orgs::grant_org;
+use super::orgs::{grant_org, retract_orgs};
 use super::{Decision, RuleOutcome, WantedRole};
 use crate::core::event::{Event, Trigger};
 use crate::core::json::{same, Json};
@@ -109,11 +109,18 @@ pub fn decide(policy: &Policy, ev: &Event) -> Decision {
                 }
             }
             for o in &e.join_organizations {
-                grant_org(&mut d.organizations, ev, o, None, name);
+                grant_org(&mut d.organizations, ev, o, None, name, rule.retract);
             }
             for o in &e.organization_roles {
                 for r in &o.roles {
-                    grant_org(&mut d.organizations, ev, &o.organization, Some(r), name);
+                    grant_org(
+                        &mut d.organizations,
+                        ev,
+                        &o.organization,
+                        Some(r),
+                        name,
+                        rule.retract,
+                    );
                 }
             }
             for (k, v) in &e.set_app_metadata {
@@ -139,6 +146,16 @@ pub fn decide(policy: &Policy, ev: &Event) -> Decision {
         d.rules.push(outcome);
     }
     retract(policy, ev, &mut d);
+    let uncertain = |o: &RuleOutcome| o.reason == UNKNOWN || not_evaluable(o.reason);
+    let mut leaves = Vec::new();
+    retract_orgs(
+        policy,
+        ev,
+        &d.rules,
+        |o| o.matched || uncertain(o),
+        &mut leaves,
+    );
+    d.org_leaves = leaves;
     // Claims copy metadata as it will be after this execution.
     let app_after = merged(&ev.app_metadata, &app_changes);
     let user_after = merged(&ev.user_metadata, &user_changes);
@@ -227,6 +244,7 @@ pub fn needs_management_api(d: &Decision, ev: &Event) -> bool {
     !assign.is_empty()
         || !remove.is_empty()
         || !d.organizations.is_empty()
+        || !d.org_leaves.is_empty()
         || !d.permissions.is_empty()
         || !d.tickets.is_empty()
         || (registration

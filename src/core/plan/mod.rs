@@ -20,6 +20,7 @@ pub use markers::{done_after, granted_after, is_role, pending_after, rules_where
 pub use matching::{
     check_when, not_evaluable, OFFLINE_AFTER_STOP, OFFLINE_CONNECTION, OFFLINE_LOGIN_ONLY, UNKNOWN,
 };
+pub use orgs::org_key;
 pub use steps::{
     assume_success, claims_after, metadata_writes, steps, Changes, Progress, Step, Via,
 };
@@ -61,14 +62,69 @@ pub struct OrgGrant {
     pub roles: Vec<RoleRef>,
     /// Names of the matched rules asking.
     pub rules: Vec<String>,
+    /// A `retract` rule asks for a membership not recorded yet: the executor reads the
+    /// user's memberships first, since only one the policy made may be retracted later.
+    pub retract: bool,
 }
 
 impl OrgGrant {
-    /// The `provisioning_orgs` entries this grant records once carried out.
-    pub fn records(&self) -> Vec<String> {
-        let mut out = vec![self.key.clone()];
-        out.extend(self.roles.iter().map(|r| org_role_key(&self.key, r)));
+    /// The `provisioning_orgs` entries this grant records once carried out. `owned`: the
+    /// membership was made here for a `retract` rule (the user was not a member before), so it
+    /// and the roles given with it are recorded `+org`, `+org/Role` — retractable. Anything
+    /// else is recorded plain and never retracted (it may have been given by hand).
+    pub fn records(&self, owned: bool) -> Vec<String> {
+        let own = |e: String| if owned { [OWNED, &e].concat() } else { e };
+        let mut out = vec![own(self.key.clone())];
+        out.extend(self.roles.iter().map(|r| own(org_role_key(&self.key, r))));
         out
+    }
+}
+
+/// The prefix of a `provisioning_orgs` entry the policy made for a `retract` rule.
+pub const OWNED: &str = "+";
+
+/// Whether `entry` (plain) is recorded, plain or owned.
+pub fn org_recorded(records: &[String], entry: &str) -> bool {
+    records
+        .iter()
+        .any(|r| r == entry || r.strip_prefix(OWNED) == Some(entry))
+}
+
+/// Organization access a `retract` rule gave and no longer gives: the membership (with
+/// everything recorded in that organization), or only some of its roles.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OrgLeave {
+    /// The organization, as the policy names it.
+    pub org: OrgRef,
+    /// How it is recorded.
+    pub key: String,
+    /// Whether the membership goes (`DELETE /organizations/{id}/members`).
+    pub leave: bool,
+    /// Otherwise, the roles that go (`DELETE …/members/{user_id}/roles`).
+    pub roles: Vec<RoleRef>,
+    /// Names of the retract rules that no longer match.
+    pub rules: Vec<String>,
+}
+
+impl OrgLeave {
+    /// The `provisioning_orgs` entries (of `records`) that go once this is carried out.
+    pub fn records(&self, records: &[String]) -> Vec<String> {
+        let plain = |r: &str| r.strip_prefix(OWNED).unwrap_or(r).to_owned();
+        records
+            .iter()
+            .filter(|r| {
+                let p = plain(r);
+                if self.leave {
+                    p == self.key
+                        || p.strip_prefix(self.key.as_str())
+                            .is_some_and(|t| t.starts_with('/'))
+                } else {
+                    r.starts_with(OWNED)
+                        && self.roles.iter().any(|x| p == org_role_key(&self.key, x))
+                }
+            })
+            .cloned()
+            .collect()
     }
 }
 
@@ -102,6 +158,8 @@ pub struct Decision {
     pub deny: Option<(String, String)>,
     /// Organization memberships and roles to give.
     pub organizations: Vec<OrgGrant>,
+    /// Organization memberships and roles to retract.
+    pub org_leaves: Vec<OrgLeave>,
 }
 
 /// Helpers for the tests of the submodules.

@@ -6,8 +6,8 @@
 use crate::prelude::*;
 
 use super::{
-    done_after, granted_after, needs_management_api, pending_after, role_changes, roles_after,
-    same_names, Decision, WantedRole,
+    done_after, granted_after, needs_management_api, org_recorded, pending_after, role_changes,
+    roles_after, same_names, Decision, WantedRole, OWNED,
 };
 use crate::core::event::{Event, Trigger, DONE_KEY, GRANTED_KEY, ORGS_KEY, PENDING_KEY};
 use crate::core::json::Json;
@@ -46,6 +46,9 @@ pub enum Step {
     /// Organization memberships and roles: name look-ups (skipped when cached), then per
     /// organization one membership request and one roles request.
     Organizations(Vec<super::OrgGrant>),
+    /// Organization access a retract rule no longer gives: per organization one
+    /// membership removal, or one removal of some of its roles.
+    LeaveOrganizations(Vec<super::OrgLeave>),
     /// One permissions grant (once-only).
     AssignPermissions {
         /// `POST /api/v2/users/{id}/permissions`.
@@ -87,6 +90,8 @@ pub struct Progress {
     pub removed: Vec<ResolvedRole>,
     /// `provisioning_orgs` entries of the organization access given.
     pub orgs: Vec<String>,
+    /// `provisioning_orgs` entries of the organization access retracted.
+    pub orgs_removed: Vec<String>,
 }
 
 /// The steps of `d` for `ev`, in order (empty: nothing to do).
@@ -107,6 +112,9 @@ pub fn steps(policy: &Policy, d: &Decision, ev: &Event) -> Vec<Step> {
         }
         if !remove.is_empty() {
             out.push(Step::RemoveRoles(remove.into_iter().cloned().collect()));
+        }
+        if !d.org_leaves.is_empty() {
+            out.push(Step::LeaveOrganizations(d.org_leaves.clone()));
         }
         if !d.organizations.is_empty() {
             out.push(Step::Organizations(d.organizations.clone()));
@@ -176,7 +184,16 @@ pub fn assume_success(d: &Decision, ev: &Event) -> Progress {
             .collect(),
         assigned: assign.iter().map(by_name).collect(),
         removed: remove.iter().map(by_name).collect(),
-        orgs: d.organizations.iter().flat_map(|g| g.records()).collect(),
+        orgs: d
+            .organizations
+            .iter()
+            .flat_map(|g| g.records(g.retract))
+            .collect(),
+        orgs_removed: d
+            .org_leaves
+            .iter()
+            .flat_map(|l| l.records(&ev.orgs))
+            .collect(),
     }
 }
 
@@ -217,13 +234,18 @@ pub fn metadata_writes(
     if !same_names(&granted, &ev.granted) {
         app.push((GRANTED_KEY.into(), strs(&granted)));
     }
-    let mut orgs = ev.orgs.clone();
+    let mut orgs: Vec<String> = ev
+        .orgs
+        .iter()
+        .filter(|o| !p.orgs_removed.contains(o))
+        .cloned()
+        .collect();
     for o in &p.orgs {
-        if !orgs.contains(o) {
+        if !org_recorded(&orgs, o.strip_prefix(OWNED).unwrap_or(o)) {
             orgs.push(o.clone());
         }
     }
-    if orgs.len() != ev.orgs.len() {
+    if orgs != ev.orgs {
         app.push((ORGS_KEY.into(), strs(&orgs)));
     }
     (app, d.user_metadata.clone())

@@ -173,12 +173,11 @@ fn parse_rule(path: &str, item: &Json, ns: Option<&str>, errs: &mut Errors) -> O
             },
         );
     }
-    if retract && effects.assign_roles.is_empty() {
+    if retract && effects.assign_roles.is_empty() && !effects.organizations() {
         errs.add(
             &join(path, "retract"),
             PolicyErrorKind::Invalid {
-                expected:
-                    "true only in a rule with assign_roles (it removes the roles the rule granted)",
+                expected: "true only in a rule with assign_roles, join_organization or organization_roles (it removes what the rule granted)",
             },
         );
     }

@@ -187,7 +187,16 @@ pub fn plan_user(
         failed: owed,
         assigned: assign.iter().map(|p| p.role.clone()).collect(),
         removed: remove.iter().map(|p| p.role.clone()).collect(),
-        orgs: d.organizations.iter().flat_map(|g| g.records()).collect(),
+        // A membership this run makes for a retract rule is the policy's (`+org`) only when the
+        // members read say the user was not one; unread, it is recorded plain (never retracted).
+        orgs: d
+            .organizations
+            .iter()
+            .flat_map(|g| {
+                let member = held_orgs.map(|h| h.iter().any(|(k, _)| k == &g.key));
+                g.records(g.retract && member == Some(false))
+            })
+            .collect(),
         ..Progress::default()
     };
     let (mut app, user) = metadata_writes(policy, &d, &ev, &progress);
