@@ -28,13 +28,15 @@ const USAGE = `Usage: node pkg-scripts/bench.js [--quick] [--burst-users N] [--r
   --reconcile-users    tenant sizes (default 10000,100000; 2000 with --quick); --reconcile-1m adds
                        1,000,000 (slow: about 15 min more)
   --reconcile-speed X  the emulator's Essentials refill rates ×X (default 10)
+  --before FILE  an earlier build of dist/action.js measured in the same run (size, cold start,
+                 warm latency: "before" rows next to ours)
 `;
 // Parsed first: a usage error leaves nothing behind (no scan directory yet).
 const { values: ARGS } = parseCommandLine('bench', USAGE, {
   quick: { type: 'boolean' }, 'skip-burst': { type: 'boolean' }, replot: { type: 'boolean' },
   'burst-users': { type: 'string' }, rate: { type: 'string' }, cold: { type: 'string' }, warm: { type: 'string' }, out: { type: 'string' },
   'skip-reconcile': { type: 'boolean' }, 'reconcile-only': { type: 'boolean' }, 'reconcile-1m': { type: 'boolean' },
-  'reconcile-users': { type: 'string' }, 'reconcile-speed': { type: 'string' },
+  'reconcile-users': { type: 'string' }, 'reconcile-speed': { type: 'string' }, before: { type: 'string' },
 });
 
 // Every credential the emulators know or issue is listed here (server.js noteSecret) so that the
@@ -58,6 +60,7 @@ const CONF = {
   reconcileOnly: !!ARGS['reconcile-only'],
   reconcileUsers: [...(ARGS['reconcile-users'] ?? (QUICK ? '2000' : '10000,100000')).split(',').map(Number), ...(ARGS['reconcile-1m'] ? [1_000_000] : [])],
   reconcileSpeed: Number(ARGS['reconcile-speed'] ?? 10),
+  before: ARGS.before ? path.resolve(ARGS.before) : null,
 };
 for (const n of CONF.reconcileUsers) {
   if (!Number.isInteger(n) || n < 1 || n > 10_000_000) {
@@ -88,6 +91,7 @@ function measureSize() {
   const tree = H.dependencyTree('auth0');
   return {
     ours,
+    before: CONF.before ? fs.statSync(CONF.before).size : null,
     peer: peerCode + tree.bytes,
     peerCode,
     peerDeps: tree.bytes,
@@ -135,14 +139,17 @@ async function measureCold() {
     peer: { ...baseEnv, BENCH_SECRETS: JSON.stringify(H.secretsFor('peer', offline)) },
     'peer-top': { ...baseEnv, BENCH_SECRETS: JSON.stringify(H.secretsFor('peer', offline)) },
     empty: { ...baseEnv, BENCH_SECRETS: '{}' },
+    file: { ...baseEnv, BENCH_SECRETS: JSON.stringify(H.secretsFor('ours', offline)), BENCH_ACTION: CONF.before || '' },
   };
   // A new Google user's sign-up on a cold process, against the emulator served by this process.
   const signupUsers = { ours: H.googleSignups(n, 'coldours'), peer: H.googleSignups(n, 'coldpeer') };
   const emu = new H.BenchTenant(H.fixtureWith([...signupUsers.ours, ...signupUsers.peer]));
   await emu.start();
   const samples = { returning: { ours: [], peer: [], 'peer-top': [], empty: [] }, signup: { ours: [], peer: [] } };
+  // --before: the earlier build in the same rotation (cold-child.js kind "file").
+  if (CONF.before) samples.returning.file = [];
   try {
-    const kinds = ['ours', 'peer', 'peer-top', 'empty'];
+    const kinds = ['ours', 'peer', 'peer-top', 'empty', ...(CONF.before ? ['file'] : [])];
     for (let i = 0; i < n; i++) {
       // Rotate the order each round so no side always runs right after another.
       for (let j = 0; j < kinds.length; j++) {
@@ -208,9 +215,16 @@ async function measureWarm() {
   };
   const actions = { ours: loadAction(H.ACTIONS.ours), peer: H.loadActionWithDeps(H.ACTIONS.peer) };
   const caches = { ours: new ActionCache(), peer: new ActionCache() };
+  const kinds = ['ours', 'peer'];
+  if (CONF.before) {
+    actions.before = loadAction(CONF.before);
+    caches.before = new ActionCache();
+    secrets.before = secrets.ours;
+    kinds.push('before');
+  }
   const checks = {};
   const fns = {};
-  for (const kind of ['ours', 'peer']) {
+  for (const kind of kinds) {
     fns[kind] = {
       // A fresh event per iteration (as each execution gets), built outside the timed region.
       prepare: () => H.loginEvent(secrets[kind], caches[kind]),
@@ -224,13 +238,14 @@ async function measureWarm() {
   }
   const N = CONF.warmIterations;
   const warmup = Math.min(1000, Math.ceil(N / 10));
-  for (const kind of ['ours', 'peer']) await timeLoop(fns[kind], warmup);
-  const samples = { ours: [], peer: [] };
+  for (const kind of kinds) await timeLoop(fns[kind], warmup);
+  const samples = Object.fromEntries(kinds.map((k) => [k, []]));
   const block = 500;
   for (let done = 0; done < N; done += block) {
     const k = Math.min(block, N - done);
-    // Alternate blocks so both sides see the same machine noise.
-    for (const kind of (done / block) % 2 ? ['peer', 'ours'] : ['ours', 'peer']) await timeLoop(fns[kind], k, samples[kind]);
+    // Rotate blocks so every side sees the same machine noise.
+    const r = (done / block) % kinds.length;
+    for (const kind of [...kinds.slice(r), ...kinds.slice(0, r)]) await timeLoop(fns[kind], k, samples[kind]);
   }
   const toUs = (list) => list.map((ms) => ms * 1000);
   return {
@@ -239,6 +254,7 @@ async function measureWarm() {
     policyRules: policy.rules.length,
     ours: H.summary(toUs(samples.ours)),
     peer: H.summary(toUs(samples.peer)),
+    before: samples.before ? H.summary(toUs(samples.before)) : null,
   };
 }
 

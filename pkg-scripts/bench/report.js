@@ -38,6 +38,8 @@ function rows(R) {
   }
   add('2. cold start', 'returning user: load + login only, median', c.returning.ours.action.median, c.returning.peer.action.median, ms1,
     `empty Action ${ms1(fl.action.median)}`);
+  add('2. cold start', 'returning user: load + login, above the empty Action, median', c.returning.ours.action.median - fl.action.median,
+    c.returning.peer.action.median - fl.action.median, ms1, 'goal: ours ≤ 4 ms');
   const top = c.returning['peer-top'];
   add('2. cold start', 'returning user, peer requiring auth0 at module scope: process start → login end, median',
     c.returning.ours.toLoginEnd.median, top.toLoginEnd.median, ms1, `extra; p90 ${ms1(c.returning.ours.toLoginEnd.p90)} vs ${ms1(top.toLoginEnd.p90)}`);
@@ -76,6 +78,16 @@ function rows(R) {
       `peer, token unlimited: ${b.peerTokenExempt.raw.afterBurst.holders}; ours deferred ${b.ours.raw.afterBurst.deferred} (marked pending)`);
     add('5. burst', `${head}: users without the role after their next login`, b.ours.lost, b.peer.lost, num,
       `peer, token unlimited: ${b.peerTokenExempt.lost}; limit 0`);
+  }
+  // --before: the earlier build measured in the same run (ours/before in the ratio column).
+  const fb = c.returning.file;
+  if (s.before && fb && R.warm.before) {
+    const vs = (metric, a, b, f, note = '') => out.push({ section: '0. before/after', metric, ours: f(a), peer: f(b), ratio: ratio(a, b), note, a, b });
+    vs('size: dist/action.js (ours / before)', s.ours, s.before, (v) => `${int(v)} B`, 'peer column: the --before build');
+    vs('cold start: load + login above empty, median (ours / before)', c.returning.ours.action.median - fl.action.median,
+      fb.action.median - fl.action.median, ms1, `p90 ${ms1(c.returning.ours.action.p90 - fl.action.p90)} vs ${ms1(fb.action.p90 - fl.action.p90)}`);
+    vs(`warm: returning user, ${R.warm.policyRules} rules, median (ours / before)`, R.warm.ours.median, R.warm.before.median, us,
+      `p99 ${us(R.warm.ours.p99)} vs ${us(R.warm.before.p99)}`);
   }
   return out;
 }
