@@ -167,10 +167,15 @@ const NEEDED_ORG_ROLES = {
   apply: [['create:organization_member_roles']],
 };
 
-function checkScopes(client, apply, orgs = false, orgRoles = false) {
+// Only when a retract rule gives organization access (reconcile-roles: organization_retract).
+const NEEDED_ORG_RETRACT = { read: [], apply: [['delete:organization_members']] };
+const NEEDED_ORG_ROLE_RETRACT = { read: [], apply: [['delete:organization_member_roles']] };
+
+function checkScopes(client, apply, orgs = false, orgRoles = false, retract = false) {
   if (!client.scopes) return;
   const part = (n, on) => (on ? [...n.read, ...(apply ? n.apply : [])] : []);
-  const needed = [...part(NEEDED, true), ...part(NEEDED_ORGS, orgs), ...part(NEEDED_ORG_ROLES, orgs && orgRoles)];
+  const needed = [...part(NEEDED, true), ...part(NEEDED_ORGS, orgs), ...part(NEEDED_ORG_ROLES, orgs && orgRoles),
+    ...part(NEEDED_ORG_RETRACT, orgs && retract), ...part(NEEDED_ORG_ROLE_RETRACT, orgs && orgRoles && retract)];
   const missing = needed.filter((any) => !any.some((s) => client.scopes.includes(s)));
   if (missing.length) {
     throw new ConfigError(`the application lacks the scope(s) ${missing.map((m) => m.join(' or ')).join(', ')} (its token grants: ${client.scopes.join(' ') || 'nothing'}); ` +
@@ -233,7 +238,9 @@ function planLines(o, summary, client) {
   const min = summary.minimumWrites();
   const reads = client.totals((c) => c !== 'token');
   const lines = ['', ...summary.table(), ''];
-  lines.push(`requests --apply will send: ${min.total} write(s): ${min.deletes} DELETE /users/{id}/roles, ${min.patches} PATCH /users/{id}, ` +
+  lines.push(`requests --apply will send: ${min.total} write(s): ${min.deletes} DELETE /users/{id}/roles, ` +
+    (min.leaveBatches || min.orgRoleRemovals ? `${min.leaveBatches} DELETE /organizations/{id}/members (batches of up to 10), ${min.orgRoleRemovals} DELETE /organizations/{id}/members/{user_id}/roles, ` : '') +
+    `${min.patches} PATCH /users/{id}, ` +
     `${min.batches} POST /roles/{id}/users (batches of up to ${o.batchSize}), ` +
     (min.memberBatches || min.orgRoles ? `${min.memberBatches} POST /organizations/{id}/members (batches of up to 10), ${min.orgRoles} POST /organizations/{id}/members/{user_id}/roles, ` : '') +
     `${min.patchAfter} PATCH after the grants; plus reads as in this run (${reads.requests}, ${reads.limited} answered 429)`);
@@ -291,7 +298,7 @@ async function main(argv, { stdout = process.stdout, stderr = process.stderr, en
     ctx.progress.start();
     ctx.wanted = policyRoles(ctx.bin, o.policyFile);
     await client.authenticate();
-    checkScopes(client, o.apply, ctx.wanted.organizations.length > 0, ctx.wanted.organization_roles === true);
+    checkScopes(client, o.apply, ctx.wanted.organizations.length > 0, ctx.wanted.organization_roles === true, ctx.wanted.organization_retract === true);
     if (o.apply) ctx.spool = new Spool();
     const { summary, table } = await plan(o, ctx);
     const { lines, min } = planLines(o, summary, client);

@@ -300,7 +300,7 @@ describe('summary.js and changes.js', () => {
     s.add(plan('c', { assign: [{ id: 'rol_p', name: 'P', rules: ['g'] }], patch_after: { app_metadata: { provisioning_pending: null } }, changes: 2 }));
     s.add(plan('d'));
     s.add({ user_id: null, error: 'not valid JSON' });
-    assert.deepEqual(s.minimumWrites(), { deletes: 1, patches: 1, batches: 2, memberBatches: 0, orgRoles: 0, patchAfter: 1, userWrites: 3, total: 5 });
+    assert.deepEqual(s.minimumWrites(), { deletes: 1, patches: 1, batches: 2, memberBatches: 0, orgRoles: 0, leaveBatches: 0, orgRoleRemovals: 0, patchAfter: 1, userWrites: 3, total: 5 });
     const table = s.table().join('\n');
     assert.match(table, /users scanned: 5; with changes: 3; changes: 7; errors: 1/);
     assert.match(table, /^g +4 +3 +1 +1 +0$/m);
@@ -326,7 +326,7 @@ describe('summary.js and changes.js', () => {
   test('a PATCH body never carries an empty metadata object (Auth0 would clear it all)', () => {
     assert.deepEqual(patchBody({ app_metadata: {}, user_metadata: { a: 1 } }), { user_metadata: { a: 1 } });
     assert.equal(patchBody({ app_metadata: {} }), null);
-    assert.deepEqual(spoolRecord(plan('a', { patch: { app_metadata: {} }, assign: [{ id: 'rol_p' }] })), { u: 'a', r: [], p: null, a: ['rol_p'], o: [], pa: null });
+    assert.deepEqual(spoolRecord(plan('a', { patch: { app_metadata: {} }, assign: [{ id: 'rol_p' }] })), { u: 'a', r: [], l: [], p: null, a: ['rol_p'], o: [], pa: null });
     assert.deepEqual(changeList(plan('a', { patch: { app_metadata: { x: null } } })).map((c) => c.kind), ['delete_app_metadata']);
   });
 });

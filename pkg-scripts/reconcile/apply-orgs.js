@@ -119,4 +119,79 @@ async function giveOrgRoles(app, spool) {
   await app.pool.drain();
 }
 
-module.exports = { joinOrgs, giveOrgRoles };
+/**
+ * Phase 1's organization part (after the role removals, before phase 2 un-records them):
+ * retracted memberships, per organization at most 10 users per DELETE
+ * /organizations/{id}/members (a non-member is a no-op there), then one DELETE
+ * /organizations/{id}/members/{user_id}/roles per user and organization. A user whose removal
+ * failed is marked failed: phase 2 keeps the record and the next run removes it again.
+ */
+async function leaveOrgs(app, spool) {
+  const halted = () => app.fatal || app.stopped || app.pool.error;
+  const buffers = new Map();
+  let total = 0;
+  for await (const rec of spool.records()) for (const o of rec.l || []) total += (o.x ? 1 : 0) + (o.r.length ? 1 : 0);
+  let done = 0;
+  const progress = (n) => app.onProgress({ phase: app.kinds.leave, done: (done += n), total });
+  progress(0);
+  const flush = (key, users) => app.pool.submit(async () => {
+    await leaveBatch(app, key, users);
+    progress(users.length);
+  });
+  for await (const rec of spool.records()) {
+    if (halted()) break;
+    for (const o of rec.l || []) {
+      if (!app.usable(rec.u)) {
+        progress((o.x ? 1 : 0) + (o.r.length ? 1 : 0));
+        continue;
+      }
+      if (o.x) {
+        const buf = buffers.get(o.g) || [];
+        buf.push(rec.u);
+        buffers.set(o.g, buf);
+        if (buf.length >= MEMBERS_PER_REQUEST) {
+          buffers.delete(o.g);
+          await flush(o.g, buf);
+        }
+      }
+      if (o.r.length) {
+        const id = orgId(app, o.g);
+        await app.pool.submit(async () => {
+          if (!id) app.fail([rec.u], 'unOrgRoles', `organization ${o.g} is not in the tenant: roles not removed`);
+          else {
+            const r = await app.write('unOrgRoles', 'DELETE', `/api/v2/organizations/${enc(id)}/members/${enc(rec.u)}/roles`, { roles: o.r });
+            if (r.status >= 200 && r.status < 300) {
+              app.counts.unOrgRoles.ok++;
+              app.counts.unOrgRoles.users++;
+            } else app.fail([rec.u], 'unOrgRoles', `${rec.u}: roles in ${o.g}: ${r.message || `HTTP ${r.status}`}`);
+          }
+          progress(1);
+        });
+      }
+    }
+  }
+  for (const [key, users] of buffers) if (!halted()) await flush(key, users);
+  await app.pool.drain();
+}
+
+async function leaveBatch(app, key, users) {
+  const c = app.counts.leave;
+  const id = orgId(app, key);
+  if (!id) {
+    app.fail(users, 'leave', `organization ${key} is not in the tenant: ${users.length} membership(s) not removed`);
+    return;
+  }
+  const r = await app.write('leave', 'DELETE', `/api/v2/organizations/${enc(id)}/members`, { members: users });
+  if (r.status >= 200 && r.status < 300) {
+    c.ok++;
+    c.users += users.length;
+    return;
+  }
+  if (userGone(r)) {
+    await app.splitGone(c, users, (part) => leaveBatch(app, key, part));
+    return;
+  }
+  app.fail(users, 'leave', `removing ${users.length} member(s) of ${key} (${users.slice(0, 3).join(', ')}${users.length > 3 ? ', …' : ''}): ${r.message || `HTTP ${r.status}`}`);
+}
+
+module.exports = { joinOrgs, giveOrgRoles, leaveOrgs };

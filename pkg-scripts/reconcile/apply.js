@@ -11,7 +11,7 @@
 // (memberships, then organization roles) is apply-orgs.js.
 const { DeployError } = require('../lib/errors.js');
 const { ApiError } = require('../deploy/client.js');
-const { joinOrgs, giveOrgRoles } = require('./apply-orgs.js');
+const { joinOrgs, giveOrgRoles, leaveOrgs } = require('./apply-orgs.js');
 
 const DEFAULT_CONCURRENCY = 4;
 const MAX_FAILURES_SHOWN = 20;
@@ -42,6 +42,8 @@ class Pool {
 
 const KINDS = {
   remove: 'DELETE /users/{id}/roles',
+  leave: 'DELETE /organizations/{id}/members',
+  unOrgRoles: 'DELETE /organizations/{id}/members/{user_id}/roles',
   patch: 'PATCH /users/{id}',
   assign: 'POST /roles/{id}/users',
   join: 'POST /organizations/{id}/members',
@@ -245,6 +247,7 @@ class Applier {
   async run(spool) {
     const enc = encodeURIComponent;
     await this.perUser(spool, 'remove', 'r', (u, roles) => this.write('remove', 'DELETE', `/api/v2/users/${enc(u)}/roles`, { roles }));
+    if (!this.fatal && !this.stopped) await leaveOrgs(this, spool);
     if (!this.fatal) await this.perUser(spool, 'patch', 'p', (u, body) => this.write('patch', 'PATCH', `/api/v2/users/${enc(u)}`, body));
     if (!this.fatal) await this.assign(spool);
     if (!this.fatal && !this.stopped) await joinOrgs(this, spool);
@@ -277,7 +280,7 @@ function reportLines(rep, minimum) {
   for (const [k, label] of Object.entries(KINDS)) {
     const c = rep.counts[k];
     if (!c.requests) continue;
-    const users = k === 'assign' ? `${c.users} assignment(s) in ${c.ok} batch(es)` : k === 'join' ? `${c.users} membership(s) in ${c.ok} batch(es)` : `${c.ok} user(s)`;
+    const users = k === 'assign' ? `${c.users} assignment(s) in ${c.ok} batch(es)` : k === 'join' || k === 'leave' ? `${c.users} membership(s) in ${c.ok} batch(es)` : `${c.ok} user(s)`;
     lines.push(`  ${label}: ${c.requests} request(s): ${users}${c.gone ? `, ${c.gone} user(s) gone` : ''}${c.failed ? `, ${c.failed} failed` : ''}`);
   }
   if (!rep.sent) lines.push('  none: the tenant already matches the policy');

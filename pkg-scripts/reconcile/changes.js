@@ -40,15 +40,31 @@ function orgList(plan) {
     .filter((o) => o.join || o.roles.length);
 }
 
+/**
+ * The plan's organization access to retract (phase 1): entries that take something (the
+ * membership, or roles in it), each {organization, leave, roles, rules}.
+ */
+function leaveList(plan) {
+  if (!Array.isArray(plan.leave)) return [];
+  return plan.leave
+    .filter((o) => o && typeof o.organization === 'string' && o.organization)
+    .map((o) => ({ organization: o.organization, leave: o.leave === true, roles: o.leave === true ? [] : roleIds(o.roles), rules: Array.isArray(o.rules) ? o.rules : [] }))
+    .filter((o) => o.leave || o.roles.length);
+}
+
 /** Whether a plan line carries any write. */
 function hasWrites(plan) {
-  return !plan.error && (roleIds(plan.remove).length > 0 || roleIds(plan.assign).length > 0 || orgList(plan).length > 0 || patchKeys(plan.patch).length > 0 || patchKeys(plan.patch_after).length > 0);
+  return !plan.error && (roleIds(plan.remove).length > 0 || leaveList(plan).length > 0 || roleIds(plan.assign).length > 0 || orgList(plan).length > 0 || patchKeys(plan.patch).length > 0 || patchKeys(plan.patch_after).length > 0);
 }
 
 /** The changes in phase order, each {phase, kind, …, rules?}. */
 function changeList(plan) {
   const out = [];
   for (const r of roleIds(plan.remove)) out.push({ phase: 1, kind: 'remove_role', role: r.name, role_id: r.id, rules: r.rules || [] });
+  for (const o of leaveList(plan)) {
+    if (o.leave) out.push({ phase: 1, kind: 'leave_organization', organization: o.organization, rules: o.rules });
+    for (const r of o.roles) out.push({ phase: 1, kind: 'remove_organization_role', organization: o.organization, role: r.name, role_id: r.id, rules: o.rules });
+  }
   for (const k of patchKeys(plan.patch)) out.push({ phase: 2, kind: k.value === null ? `delete_${k.where}` : `set_${k.where}`, key: k.key, value: k.value });
   for (const r of roleIds(plan.assign)) out.push({ phase: 3, kind: 'assign_role', role: r.name, role_id: r.id, rules: r.rules || [] });
   for (const o of orgList(plan)) {
@@ -66,13 +82,15 @@ function outLine(plan) {
 }
 
 /**
- * What apply keeps of a plan between its phases: {u, r: [role ids], p, a: [role ids], o:
- * [{g: organization as the policy names it, j: join?, r: [role ids]}], pa}.
+ * What apply keeps of a plan between its phases: {u, r: [role ids], l: [{g, x: leave?, r:
+ * [role ids]}], p, a: [role ids], o: [{g: organization as the policy names it, j: join?, r:
+ * [role ids]}], pa}.
  */
 function spoolRecord(plan) {
   return {
     u: plan.user_id,
     r: roleIds(plan.remove).map((x) => x.id),
+    l: leaveList(plan).map((o) => ({ g: o.organization, x: o.leave, r: o.roles.map((x) => x.id) })),
     p: patchBody(plan.patch),
     a: roleIds(plan.assign).map((x) => x.id),
     o: orgList(plan).map((o) => ({ g: o.organization, j: o.join, r: o.roles.map((x) => x.id) })),
@@ -80,4 +98,4 @@ function spoolRecord(plan) {
   };
 }
 
-module.exports = { patchKeys, patchBody, orgList, hasWrites, changeList, outLine, spoolRecord };
+module.exports = { leaveList, patchKeys, patchBody, orgList, hasWrites, changeList, outLine, spoolRecord };

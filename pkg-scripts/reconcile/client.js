@@ -32,6 +32,8 @@ const SCOPES = [
   ['GET', /^\/api\/v2\/organizations\/name\/[^/]+$/, 'read:organizations'],
   ['POST', /^\/api\/v2\/organizations\/[^/]+\/members$/, 'create:organization_members'],
   ['POST', /^\/api\/v2\/organizations\/[^/]+\/members\/[^/]+\/roles$/, 'create:organization_member_roles'],
+  ['DELETE', /^\/api\/v2\/organizations\/[^/]+\/members$/, 'delete:organization_members'],
+  ['DELETE', /^\/api\/v2\/organizations\/[^/]+\/members\/[^/]+\/roles$/, 'delete:organization_member_roles'],
   ['GET', /^\/api\/v2\/jobs\/[^/]+$/, 'read:users or create:users'],
 ];
 

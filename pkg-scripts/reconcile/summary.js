@@ -6,7 +6,7 @@
 // batches, POST /organizations/{id}/members in batches of 10, one organization-roles POST
 // per user and organization, the after-grant PATCHes) and how long they take
 // at the rate limits the reads measured. Counts only: nothing per user is kept.
-const { patchKeys, orgList, hasWrites } = require('./changes.js');
+const { patchKeys, orgList, leaveList, hasWrites } = require('./changes.js');
 const { MEMBERS_PER_REQUEST } = require('./organizations.js');
 const { secondsFor } = require('./pace.js');
 
@@ -39,6 +39,8 @@ class PlanSummary {
     this.assignByRole = new Map(); // role id → {name, users}
     this.joinsByOrg = new Map(); // organization (as the policy names it) → users to join
     this.orgRoleWrites = 0; // (user, organization) pairs with roles to give: one POST each
+    this.leavesByOrg = new Map(); // organization → users whose membership is retracted
+    this.orgRoleRemovals = 0; // (user, organization) pairs with roles to retract: one DELETE each
     this.bookkeeping = 0; // metadata keys no matched rule sets (provisioning_roles, markers)
   }
 
@@ -78,6 +80,12 @@ class PlanSummary {
       if (o.join) this.joinsByOrg.set(o.organization, (this.joinsByOrg.get(o.organization) || 0) + 1);
       if (o.roles.length) this.orgRoleWrites++;
     }
+    // Retracted organization access counts in the rule's "remove" column.
+    for (const o of leaveList(plan)) {
+      for (const n of o.rules) this.rule(n).remove += (o.leave ? 1 : 0) + o.roles.length;
+      if (o.leave) this.leavesByOrg.set(o.organization, (this.leavesByOrg.get(o.organization) || 0) + 1);
+      if (o.roles.length) this.orgRoleRemovals++;
+    }
     for (const k of [...patchKeys(plan.patch), ...patchKeys(plan.patch_after)]) {
       const owners = matched.filter((n) => (this.ruleKeys.get(n) || new Set()).has(`${k.where}.${k.key}`));
       if (owners.length) for (const n of owners) this.rule(n).metadata++;
@@ -99,9 +107,15 @@ class PlanSummary {
     for (const { users } of this.assignByRole.values()) batches += Math.ceil(users / this.batchSize);
     let memberBatches = 0;
     for (const users of this.joinsByOrg.values()) memberBatches += Math.ceil(users / MEMBERS_PER_REQUEST);
+    let leaveBatches = 0;
+    for (const users of this.leavesByOrg.values()) leaveBatches += Math.ceil(users / MEMBERS_PER_REQUEST);
     const userWrites = this.deletes + this.patches + this.patchAfter;
     const orgRoles = this.orgRoleWrites;
-    return { deletes: this.deletes, patches: this.patches, batches, memberBatches, orgRoles, patchAfter: this.patchAfter, userWrites, total: userWrites + batches + memberBatches + orgRoles };
+    const orgRoleRemovals = this.orgRoleRemovals;
+    return {
+      deletes: this.deletes, patches: this.patches, batches, memberBatches, orgRoles, leaveBatches, orgRoleRemovals, patchAfter: this.patchAfter, userWrites,
+      total: userWrites + batches + memberBatches + orgRoles + leaveBatches + orgRoleRemovals,
+    };
   }
 
   /** The summary table as lines. */
@@ -138,8 +152,8 @@ function estimateLines(min, pacer, { concurrency, latencyMs }) {
     ['role-member writes (POST /roles/{id}/users)', min.batches, 'role-members-read', 'GET /roles/{id}/users'],
     // No read draws on these buckets: only a run that wrote to them before (or the
     // x-ratelimit-* of this run's writes) knows them; the estimate is then by latency.
-    ['organization member writes (POST /organizations/{id}/members)', min.memberBatches || 0, 'org-members-write', 'POST /organizations/{id}/members'],
-    ['organization role writes (POST /organizations/{id}/members/{user_id}/roles)', min.orgRoles || 0, 'org-member-roles', 'POST /organizations/{id}/members/{user_id}/roles'],
+    ['organization member writes (POST/DELETE /organizations/{id}/members)', (min.memberBatches || 0) + (min.leaveBatches || 0), 'org-members-write', 'POST /organizations/{id}/members'],
+    ['organization role writes (POST/DELETE /organizations/{id}/members/{user_id}/roles)', (min.orgRoles || 0) + (min.orgRoleRemovals || 0), 'org-member-roles', 'POST /organizations/{id}/members/{user_id}/roles'],
   ];
   let total = 0;
   let known = true;

@@ -7,7 +7,9 @@ use auth0_provision::core::json::Json;
 use auth0_provision::core::mgmt::ResolvedRole;
 use auth0_provision::core::plan::{not_evaluable, Changes, RuleOutcome};
 use auth0_provision::core::policy::{OrgRef, Policy, RoleRef};
-use auth0_provision::core::reconcile::{plan_user, PlannedOrg, PlannedRole, UserPlan};
+use auth0_provision::core::reconcile::{
+    plan_user, PlannedLeave, PlannedOrg, PlannedRole, UserPlan,
+};
 use serde_json::{json, Value};
 use std::io::{BufRead, Write};
 use std::process::ExitCode;
@@ -30,6 +32,11 @@ pub fn roles_cmd(policy: &Policy) -> ExitCode {
         }
     };
     let mut orgs: Vec<String> = Vec::new();
+    // Whether a retract rule gives organization access: the delete scopes are asked for only then.
+    let org_retract = policy
+        .rules
+        .iter()
+        .any(|r| r.retract && r.effects.organizations());
     // Whether any organization role is given: its scopes are asked for only then.
     let org_roles = policy
         .rules
@@ -61,7 +68,8 @@ pub fn roles_cmd(policy: &Policy) -> ExitCode {
     }
     println!(
         "{}",
-        json!({ "names": names, "ids": ids, "organizations": orgs, "organization_roles": org_roles })
+        json!({ "names": names, "ids": ids, "organizations": orgs, "organization_roles": org_roles,
+            "organization_retract": org_retract })
     );
     ExitCode::SUCCESS
 }
@@ -92,6 +100,20 @@ fn orgs_json(orgs: &[PlannedOrg]) -> Value {
                 .map(|r| json!({ "id": r.id, "name": r.name }))
                 .collect();
             json!({ "organization": o.organization, "join": o.join, "roles": roles, "rules": o.rules })
+        })
+        .collect()
+}
+
+fn leave_json(leave: &[PlannedLeave]) -> Value {
+    leave
+        .iter()
+        .map(|l| {
+            let roles: Vec<Value> = l
+                .roles
+                .iter()
+                .map(|r| json!({ "id": r.id, "name": r.name }))
+                .collect();
+            json!({ "organization": l.organization, "leave": l.leave, "roles": roles, "rules": l.rules })
         })
         .collect()
 }
@@ -146,6 +168,25 @@ fn explain_lines(p: &UserPlan) -> Vec<String> {
             &mut out,
             format!("DELETE /api/v2/users/{id}/roles: {}", names(&p.remove)),
         );
+    }
+    for l in &p.leave {
+        let org = &l.organization;
+        let why = l.rules.join(", ");
+        if l.leave {
+            step(
+                &mut out,
+                format!("DELETE /api/v2/organizations/{org}/members (retract: {why})"),
+            );
+        } else {
+            let roles: Vec<&str> = l.roles.iter().map(|r| r.name.as_str()).collect();
+            step(
+                &mut out,
+                format!(
+                    "DELETE /api/v2/organizations/{org}/members/{id}/roles: {} (retract: {why})",
+                    roles.join(", ")
+                ),
+            );
+        }
     }
     if let Some(body) = patch_body(&p.patch) {
         step(&mut out, format!("PATCH /api/v2/users/{id} {body}"));
@@ -215,7 +256,7 @@ fn plan_json(p: &UserPlan, explain: bool) -> Value {
     };
     let mut v = json!({
         "user_id": p.user_id, "rules": rules, "why": why, "remove": roles_json(&p.remove),
-        "patch": patch, "assign": roles_json(&p.assign), "orgs": orgs_json(&p.orgs),
+        "patch": patch, "assign": roles_json(&p.assign), "orgs": orgs_json(&p.orgs), "leave": leave_json(&p.leave),
         "patch_after": after, "changes": p.changes(),
     });
     if explain {

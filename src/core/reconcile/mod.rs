@@ -16,5 +16,5 @@ mod plan;
 mod snapshot;
 
 pub use describe::describe;
-pub use plan::{plan_user, HeldOrgs, PlannedOrg, PlannedRole, UserPlan};
+pub use plan::{plan_user, HeldOrgs, PlannedLeave, PlannedOrg, PlannedRole, UserPlan};
 pub use snapshot::snapshot_event;

@@ -38,6 +38,20 @@ pub struct PlannedOrg {
     pub rules: Vec<String>,
 }
 
+/// Organization access to retract from one user (phase 1, with the role removals): the
+/// membership (`DELETE /organizations/{id}/members`, ≤ 10 a batch) or roles in it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PlannedLeave {
+    /// The organization name or id, as in the policy (and in `provisioning_orgs`).
+    pub organization: String,
+    /// Whether the membership goes (its roles with it).
+    pub leave: bool,
+    /// Otherwise the roles that go (`DELETE …/members/{user_id}/roles`).
+    pub roles: Vec<ResolvedRole>,
+    /// The retract rules that no longer match.
+    pub rules: Vec<String>,
+}
+
 /// The writes for one user, phase by phase. The executor carries out every user's phase 1,
 /// then 2, then 3, then 4 (or at least that order per user):
 /// 1. `remove`: one `DELETE /users/{id}/roles` — before the record drops the role, so a kill
@@ -59,6 +73,8 @@ pub struct UserPlan {
     pub why: Vec<(String, Vec<String>)>,
     /// Phase 1.
     pub remove: Vec<PlannedRole>,
+    /// Phase 1: organization access retracted (un-recorded in phase 2, or 4 with grants).
+    pub leave: Vec<PlannedLeave>,
     /// Phase 2: `app_metadata` and `user_metadata` first-level changes.
     pub patch: (Changes, Changes),
     /// Phase 3.
@@ -73,6 +89,11 @@ impl UserPlan {
     /// Changes counted against `--max-changes`: roles assigned and removed, metadata keys.
     pub fn changes(&self) -> usize {
         self.remove.len()
+            + self
+                .leave
+                .iter()
+                .map(|l| usize::from(l.leave) + l.roles.len())
+                .sum::<usize>()
             + self.assign.len()
             + self
                 .orgs
@@ -183,6 +204,36 @@ pub fn plan_user(
             });
         }
     }
+    // Retraction: a membership the members read say is gone already is only un-recorded.
+    let mut leave = Vec::new();
+    for l in &d.org_leaves {
+        let has = held_orgs.and_then(|h| h.iter().find(|(k, _)| k == &l.key));
+        if held_orgs.is_some() && has.is_none() {
+            continue;
+        }
+        let wanted: Vec<WantedRole> = l
+            .roles
+            .iter()
+            .map(|r| WantedRole {
+                role: r.clone(),
+                rules: l.rules.clone(),
+            })
+            .collect();
+        let wanted: Vec<&WantedRole> = wanted.iter().collect();
+        let roles: Vec<ResolvedRole> = resolve(&wanted, table)?
+            .into_iter()
+            .filter(|(r, _)| has.is_none_or(|(_, ids)| ids.contains(&r.id)))
+            .map(|(r, _)| r.clone())
+            .collect();
+        if l.leave || !roles.is_empty() {
+            leave.push(PlannedLeave {
+                organization: l.key.clone(),
+                leave: l.leave,
+                roles,
+                rules: l.rules.clone(),
+            });
+        }
+    }
     let progress = Progress {
         failed: owed,
         assigned: assign.iter().map(|p| p.role.clone()).collect(),
@@ -196,6 +247,11 @@ pub fn plan_user(
                 let member = held_orgs.map(|h| h.iter().any(|(k, _)| k == &g.key));
                 g.records(g.retract && member == Some(false))
             })
+            .collect(),
+        orgs_removed: d
+            .org_leaves
+            .iter()
+            .flat_map(|l| l.records(&ev.orgs))
             .collect(),
         ..Progress::default()
     };
@@ -227,6 +283,7 @@ pub fn plan_user(
         rules: d.rules,
         why,
         remove,
+        leave,
         patch: (app, user),
         assign,
         orgs,
