@@ -17,7 +17,8 @@ const BASE_FIXTURE = require('../emulator/fixture.json');
 // The fixture's application as one granted the organization scopes too: a policy giving
 // organization access needs them (README › Organizations), and a case tests the policy,
 // not the grant.
-const ORG_SCOPES = ['read:organizations', 'create:organization_members', 'create:organization_member_roles'];
+const ORG_SCOPES = ['read:organizations', 'create:organization_members', 'create:organization_member_roles',
+  'delete:organization_members', 'delete:organization_member_roles'];
 const FIXTURE = {
   ...BASE_FIXTURE,
   clients: BASE_FIXTURE.clients.map((c, i) => (i === 0 ? { ...c, scopes: [...new Set([...(c.scopes || []), ...ORG_SCOPES])] } : c)),
@@ -92,6 +93,9 @@ function observe(emu, r) {
     // Organization names (the emulator's), and "<org>/<role>" as provisioning_orgs records them.
     organizations_joined: ok('POST /api/v2/organizations/{id}/members').map(orgOf),
     organization_roles_assigned: ok('POST /api/v2/organizations/{id}/members/{user_id}/roles').flatMap((q) => ((q.body || {}).roles || []).map((id) => `${orgOf(q)}/${roleName(id)}`)),
+    // Retraction (a retract rule that no longer matches).
+    organizations_left: ok('DELETE /api/v2/organizations/{id}/members').map(orgOf),
+    organization_roles_removed: ok('DELETE /api/v2/organizations/{id}/members/{user_id}/roles').flatMap((q) => ((q.body || {}).roles || []).map((id) => `${orgOf(q)}/${roleName(id)}`)),
     app_metadata: app,
     user_metadata: user,
     claims: { id: r.idClaims || {}, access: r.accessClaims || {} },
@@ -110,7 +114,7 @@ const sortJson = (list) => list.map((x) => JSON.stringify(x)).sort();
 function compare(expect, actual) {
   const diffs = [];
   const differ = (key, want, got) => diffs.push({ key, expected: show(want), actual: show(got) });
-  for (const key of ['roles_assigned', 'roles_removed', 'permissions_assigned', 'organizations_joined', 'organization_roles_assigned']) {
+  for (const key of ['roles_assigned', 'roles_removed', 'permissions_assigned', 'organizations_joined', 'organization_roles_assigned', 'organizations_left', 'organization_roles_removed']) {
     if (key in expect && !isDeepStrictEqual(sortJson(expect[key]), sortJson(actual[key]))) differ(key, expect[key], actual[key]);
   }
   for (const key of ['app_metadata', 'user_metadata']) {
