@@ -30,7 +30,7 @@ async function joinOrgs(app, spool) {
   const progress = (n) => app.onProgress({ phase: app.kinds.join, done: (done += n), total });
   progress(0);
   const flush = (key, users) => app.pool.submit(async () => {
-    await joinBatch(app, key, users);
+    await memberBatch(app, 'join', key, users);
     progress(users.length);
   });
   const halted = () => app.fatal || app.stopped || app.pool.error;
@@ -55,14 +55,16 @@ async function joinOrgs(app, spool) {
   await app.pool.drain();
 }
 
-async function joinBatch(app, key, users) {
-  const c = app.counts.join;
+/** One batch of memberships made (`join`, POST) or removed (`leave`, DELETE). */
+async function memberBatch(app, kind, key, users) {
+  const c = app.counts[kind];
   const id = orgId(app, key);
+  const what = kind === 'join' ? 'not made' : 'not removed';
   if (!id || app.orgGone.has(key)) {
-    app.fail(users, 'join', `organization ${key}${id ? ` (${id})` : ''} is not in the tenant: ${users.length} membership(s) not made`);
+    app.fail(users, kind, `organization ${key}${id ? ` (${id})` : ''} is not in the tenant: ${users.length} membership(s) ${what}`);
     return;
   }
-  const r = await app.write('join', 'POST', `/api/v2/organizations/${enc(id)}/members`, { members: users });
+  const r = await app.write(kind, kind === 'join' ? 'POST' : 'DELETE', `/api/v2/organizations/${enc(id)}/members`, { members: users });
   if (r.status >= 200 && r.status < 300) {
     c.ok++;
     c.users += users.length;
@@ -70,14 +72,14 @@ async function joinBatch(app, key, users) {
   }
   if (r.status === 404 && r.code !== 'inexistent_user') {
     app.orgGone.add(key);
-    app.fail(users, 'join', `organization ${key} (${id}) is not in the tenant (HTTP 404): ${users.length} membership(s) not made`);
+    app.fail(users, kind, `organization ${key} (${id}) is not in the tenant (HTTP 404): ${users.length} membership(s) ${what}`);
     return;
   }
   if (userGone(r)) {
-    await app.splitGone(c, users, (part) => joinBatch(app, key, part));
+    await app.splitGone(c, users, (part) => memberBatch(app, kind, key, part));
     return;
   }
-  app.fail(users, 'join', `membership of ${key} for ${users.length} user(s) (${users.slice(0, 3).join(', ')}${users.length > 3 ? ', …' : ''}): ${r.message || `HTTP ${r.status}`}`);
+  app.fail(users, kind, `membership${kind === 'leave' ? ' removal' : ''} of ${key} for ${users.length} user(s) (${users.slice(0, 3).join(', ')}${users.length > 3 ? ', …' : ''}): ${r.message || `HTTP ${r.status}`}`);
 }
 
 /** Organization roles: one request per user and organization, after every membership. */
@@ -135,7 +137,7 @@ async function leaveOrgs(app, spool) {
   const progress = (n) => app.onProgress({ phase: app.kinds.leave, done: (done += n), total });
   progress(0);
   const flush = (key, users) => app.pool.submit(async () => {
-    await leaveBatch(app, key, users);
+    await memberBatch(app, 'leave', key, users);
     progress(users.length);
   });
   for await (const rec of spool.records()) {
@@ -172,26 +174,6 @@ async function leaveOrgs(app, spool) {
   }
   for (const [key, users] of buffers) if (!halted()) await flush(key, users);
   await app.pool.drain();
-}
-
-async function leaveBatch(app, key, users) {
-  const c = app.counts.leave;
-  const id = orgId(app, key);
-  if (!id) {
-    app.fail(users, 'leave', `organization ${key} is not in the tenant: ${users.length} membership(s) not removed`);
-    return;
-  }
-  const r = await app.write('leave', 'DELETE', `/api/v2/organizations/${enc(id)}/members`, { members: users });
-  if (r.status >= 200 && r.status < 300) {
-    c.ok++;
-    c.users += users.length;
-    return;
-  }
-  if (userGone(r)) {
-    await app.splitGone(c, users, (part) => leaveBatch(app, key, part));
-    return;
-  }
-  app.fail(users, 'leave', `removing ${users.length} member(s) of ${key} (${users.slice(0, 3).join(', ')}${users.length > 3 ? ', …' : ''}): ${r.message || `HTTP ${r.status}`}`);
 }
 
 module.exports = { joinOrgs, giveOrgRoles, leaveOrgs };

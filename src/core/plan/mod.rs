@@ -106,6 +106,15 @@ pub struct OrgLeave {
     pub rules: Vec<String>,
 }
 
+/// The `provisioning_orgs` entries that go with `d`'s retractions (all of them: a
+/// membership already gone is only un-recorded).
+pub fn orgs_removed(d: &Decision, ev: &super::event::Event) -> Vec<String> {
+    d.org_leaves
+        .iter()
+        .flat_map(|l| l.records(&ev.orgs))
+        .collect()
+}
+
 impl OrgLeave {
     /// The `provisioning_orgs` entries (of `records`) that go once this is carried out.
     pub fn records(&self, records: &[String]) -> Vec<String> {

@@ -6,8 +6,8 @@
 use crate::prelude::*;
 
 use super::{
-    done_after, granted_after, needs_management_api, org_recorded, pending_after, role_changes,
-    roles_after, same_names, Decision, WantedRole, OWNED,
+    done_after, granted_after, needs_management_api, org_recorded, orgs_removed, pending_after,
+    role_changes, roles_after, same_names, Decision, WantedRole, OWNED,
 };
 use crate::core::event::{Event, Trigger, DONE_KEY, GRANTED_KEY, ORGS_KEY, PENDING_KEY};
 use crate::core::json::Json;
@@ -189,11 +189,7 @@ pub fn assume_success(d: &Decision, ev: &Event) -> Progress {
             .iter()
             .flat_map(|g| g.records(g.retract))
             .collect(),
-        orgs_removed: d
-            .org_leaves
-            .iter()
-            .flat_map(|l| l.records(&ev.orgs))
-            .collect(),
+        orgs_removed: orgs_removed(d, ev),
     }
 }
 

@@ -10,8 +10,8 @@ use crate::core::event::{EventError, DONE_KEY, ORGS_KEY, PENDING_KEY};
 use crate::core::json::Json;
 use crate::core::mgmt::ResolvedRole;
 use crate::core::plan::{
-    decide, is_role, metadata_writes, role_changes, rules_where, Changes, Progress, RuleOutcome,
-    WantedRole,
+    decide, is_role, metadata_writes, orgs_removed, role_changes, rules_where, Changes, Progress,
+    RuleOutcome, WantedRole,
 };
 use crate::core::policy::Policy;
 
@@ -248,11 +248,7 @@ pub fn plan_user(
                 g.records(g.retract && member == Some(false))
             })
             .collect(),
-        orgs_removed: d
-            .org_leaves
-            .iter()
-            .flat_map(|l| l.records(&ev.orgs))
-            .collect(),
+        orgs_removed: orgs_removed(&d, &ev),
         ..Progress::default()
     };
     let (mut app, user) = metadata_writes(policy, &d, &ev, &progress);
