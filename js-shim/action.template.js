@@ -143,8 +143,16 @@ async function readBody(resp) {
   }
 }
 
-async function send(ask, ended) {
-  if (ended.aborted) return { error: 'timeout' };
+// The execution's abort signal, made on its first fetch (a DOMException per abort() made it a
+// tenth of a warm no-network login): aborted when the execution ends, however it ends.
+function endedSignal(run) {
+  if (!run.ended) run.ended = new AbortController();
+  return run.ended.signal;
+}
+
+async function send(ask, run) {
+  if (run.done) return { error: 'timeout' };
+  const ended = endedSignal(run);
   // Both signals are held here until the reply is read: Node holds an AbortSignal.timeout
   // weakly, and a collected one never fires (seen: requests hanging until the watchdog).
   const timeout = AbortSignal.timeout(ask.timeout);
@@ -194,8 +202,8 @@ function wake(state, keys) {
   }
 }
 
-function answer(state, run, ask, ended) {
-  if (ask.fetch !== undefined) return send(ask, ended);
+function answer(state, run, ask) {
+  if (ask.fetch !== undefined) return send(ask, run);
   if (ask.sleep !== undefined) return new Promise((r) => setTimeout(r, ask.sleep, true));
   free(run);
   if (ask.queue !== undefined) return queue(state, run, ask.queue);
@@ -205,12 +213,12 @@ function answer(state, run, ask, ended) {
   });
 }
 
-async function drive(state, run, r, ended) {
+async function drive(state, run, r) {
   while (r && r.ask) {
     run.id = r.run;
     wake(state, r.woken);
     const fetched = r.ask.fetch !== undefined;
-    const a = await answer(state, run, r.ask, ended);
+    const a = await answer(state, run, r.ask);
     if (run.done || state.dead) return null;
     r = state.exports.resume(r.run, a);
     // Only a wasm that lost a waiting execution answers null: nothing it holds is trusted.
@@ -227,19 +235,18 @@ function execute(trigger, event, api) {
     let state;
     let done = false;
     let timer;
-    // Aborted when the execution ends, however it ends: its fetches stop, none start.
-    const ended = new AbortController();
     // A failure is handled through a reaction registered here, so its log line belongs to
     // this execution's async context even when another execution's trap reports it.
     let fail;
     new Promise((r) => { fail = r; }).then((err) => {
       if (!done) finish(internalFailure(trigger, event, api, err));
     });
-    const run = { fail, id: 0, release: null, done: false };
+    const run = { fail, id: 0, release: null, done: false, ended: null };
     function finish(outcome) {
       if (done) return;
       done = run.done = true;
-      ended.abort();
+      // Its fetches stop, none start.
+      if (run.ended) run.ended.abort();
       clearTimeout(timer);
       free(run);
       if (state) {
@@ -265,7 +272,7 @@ function execute(trigger, event, api) {
       const view = api !== null && typeof api === 'object' ? revocable(api, live) : api;
       // The outcome itself when no request is needed, else the first ask.
       const first = state.exports.execute(trigger, event, view, BAKED_POLICY);
-      drive(state, run, first, ended.signal).then(finished, (e) => poison(state, e));
+      drive(state, run, first).then(finished, (e) => poison(state, e));
     } catch (e) {
       if (state) poison(state, e);
       else run.fail(e);

@@ -131,6 +131,48 @@ fn get(obj: &JsValue, key: &JsValue) -> Result<JsValue, JsValue> {
     Reflect::get(obj, key)
 }
 
+/// The shapes' field names as JS strings, made once per instance: decoding a key from wasm
+/// memory at every read was a fifth of a warm no-network login. By address: the names are
+/// the `'static` strings of the shape tables.
+static KEYS: super::global::Global<Vec<(usize, JsValue)>> = super::global::Global::new(Vec::new());
+
+/// The last long string read (the `POLICY` secret, read at every login), by JS equality:
+/// `===` in JS is far cheaper than copying kilobytes into wasm memory again.
+static BIG: super::global::Global<Option<(JsValue, String)>> = super::global::Global::new(None);
+
+fn big_string(v: &JsValue, js: &JsString) -> String {
+    if js.length() < 256 {
+        return js.into();
+    }
+    let hit = BIG.with(|b| {
+        b.borrow()
+            .as_ref()
+            .filter(|(k, _)| k == v)
+            .map(|(_, s)| s.clone())
+    });
+    hit.unwrap_or_else(|| {
+        let s: String = js.into();
+        BIG.with(|b| *b.borrow_mut() = Some((v.clone(), s.clone())));
+        s
+    })
+}
+
+/// `obj[key]` for a shape's field name.
+fn get_field(obj: &JsValue, key: &'static str) -> Result<JsValue, JsValue> {
+    let at = key.as_ptr() as usize;
+    // Cloned out: a getter on the event runs no code of ours while the cell is borrowed.
+    let k = KEYS.with(|keys| {
+        let mut keys = keys.borrow_mut();
+        if let Some((_, k)) = keys.iter().find(|(p, _)| *p == at) {
+            return k.clone();
+        }
+        let k = JsValue::from_str(key);
+        keys.push((at, k.clone()));
+        k
+    });
+    get(obj, &k)
+}
+
 impl Reader {
     /// Records the current path as unreadable (or, past [`MAX_CUTS`], the whole `Deep` root).
     fn cut(&mut self) -> Json {
@@ -166,7 +208,7 @@ impl Reader {
             if self.bytes > self.max_bytes {
                 return self.cut();
             }
-            Json::Str(js.into())
+            Json::Str(big_string(v, js))
         } else if !v.is_object() || v.is_function() {
             // undefined, symbols, bigints, functions: JSON has no such value.
             Json::Null
@@ -204,7 +246,7 @@ impl Reader {
                     if let Obj(fields) = shape {
                         for (k, s) in fields.iter() {
                             let len = self.push(k);
-                            match get(v, &JsValue::from_str(k)) {
+                            match get_field(v, k) {
                                 Ok(x) if x.is_undefined() => {}
                                 Ok(x) => members.push(((*k).to_owned(), self.shaped(&x, s))),
                                 Err(_) => members.push(((*k).to_owned(), self.cut())),
