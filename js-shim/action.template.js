@@ -258,7 +258,9 @@ function execute(trigger, event, api) {
       }
       resolve(outcome);
     }
-    function finished(outcome) {
+    function finished(r) {
+      // The wasm gives its outcome as JSON text (one string instead of a dozen property sets).
+      const outcome = typeof r === 'string' ? JSON.parse(r) : r;
       // The wasm's log lines are written only while the execution is live.
       if (!done && outcome && Array.isArray(outcome.logs)) for (const line of outcome.logs) console.log(line);
       if (outcome) delete outcome.logs;
@@ -270,7 +272,7 @@ function execute(trigger, event, api) {
       state.runs.add(run);
       const live = () => !done;
       const view = api !== null && typeof api === 'object' ? revocable(api, live) : api;
-      // The outcome itself when no request is needed, else the first ask.
+      // The outcome (JSON text) when no request is needed, else the first ask.
       const first = state.exports.execute(trigger, event, view, BAKED_POLICY);
       drive(state, run, first).then(finished, (e) => poison(state, e));
     } catch (e) {

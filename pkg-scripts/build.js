@@ -14,11 +14,12 @@ const embed = require('./lib/embed.js');
 const ROOT = path.resolve(__dirname, '..');
 const TARGET = 64000; // our own budget (issue 14: 64,000 bytes)
 
-const USAGE = `Usage: node pkg-scripts/build.js [--policy FILE] [--out FILE] [--features test-hooks]
+const USAGE = `Usage: node pkg-scripts/build.js [--policy FILE] [--out FILE] [--features test-hooks] [--names]
 
   --policy FILE     bake FILE in as the policy used when no POLICY secret is set
   --out FILE        write the Action there (default dist/action.js)
   --features F      cargo features of the wasm build (test-hooks: the trap-recovery tests' hooks)
+  --names           keep wasm function names and JS names (for profiles: node --cpu-prof); larger
 `;
 
 function run(cmd, args, opts = {}) {
@@ -84,7 +85,7 @@ function trimGlue(glue) {
 
 async function main() {
   const { values: args } = parseCommandLine('build', USAGE, {
-    policy: { type: 'string' }, out: { type: 'string' }, features: { type: 'string' },
+    policy: { type: 'string' }, out: { type: 'string' }, features: { type: 'string' }, names: { type: 'boolean' },
   });
   const out = path.resolve(ROOT, args.out || 'dist/action.js');
   const policy = bakedPolicy(args.policy);
@@ -115,9 +116,10 @@ async function main() {
   // default always). The wasm grows ~2.5 kB but brotli shrinks ~2.4 kB (the callee's code stays
   // one repeated shape instead of being renumbered into every caller; measured 22–28 best, 0
   // and 150 worse), and the first call compiles less code it does not run.
-  wasmOpt(['--one-caller-inline-max-function-size=25', '-Oz', '--converge', '--gufa', '-Oz', '--low-memory-unused', '--zero-filled-memory', '--strip-debug',
+  const names = args.names ? ['--debuginfo'] : ['--strip-debug'];
+  wasmOpt(['--one-caller-inline-max-function-size=25', '-Oz', '--converge', '--gufa', '-Oz', '--low-memory-unused', '--zero-filled-memory', ...names,
     '--strip-producers', '-o', optimised, raw]);
-  const mapping = wasmOpt(['--strip-target-features', '--minify-imports-and-exports-and-modules', '-o', opt, optimised]);
+  const mapping = wasmOpt([...names, '--strip-target-features', '--minify-imports-and-exports-and-modules', '-o', opt, optimised]);
 
   const wasm = fs.readFileSync(opt);
   // The shim's decoder of the embedded text, a wasm module of its own (js-shim/unpack.wat).
@@ -171,6 +173,7 @@ async function main() {
     ecma: 2020,
     toplevel: true,
     compress: { passes: 2 },
+    mangle: !args.names,
     // inline_script off: terser would otherwise write `</` in the data as `<\/` (harmless to JS,
     // but the embedded wasm should stay byte-for-byte greppable).
     format: { comments: /Auth0 Action|Secrets:|Built by/, inline_script: false },
@@ -182,6 +185,10 @@ async function main() {
   const size = Buffer.byteLength(code);
   console.log(`built ${path.relative(ROOT, out)}: ${size} bytes (${(size / 1024).toFixed(1)} KiB; wasm ${wasm.length} bytes, ` +
     `brotli ${br.length}; glue ${glue.length}) — limit ${LIMIT}, budget ${TARGET}`);
+  if (args.names) {
+    console.warn('note: --names build, for profiling only (not deployable as it is)');
+    return;
+  }
   if (size > LIMIT) {
     console.error(`FAIL: ${size} bytes exceeds Auth0's 100 kB Action code limit`);
     process.exit(1);

@@ -19,7 +19,7 @@ use crate::core::encode::policy_hash;
 use crate::core::error::{clip, Error};
 use crate::core::event::Event;
 use crate::core::event::{parse_event_with, Trigger};
-use crate::core::json::Json;
+use crate::core::json::{str_array as json_strs, write_str, Json};
 use crate::core::plan::{decide, needs_management_api, Decision};
 use crate::core::policy::{
     on_error_of, parse_policy, OnError, Policy, PolicyError, PolicyErrorKind,
@@ -31,34 +31,55 @@ use wasm_bindgen::prelude::*;
 /// The reason given to `api.access.deny` when provisioning fails under `on_error: deny`.
 pub const DENY_REASON: &str = "Access could not be provisioned. Please try again later.";
 
+/// `,"k":` (the outcome text always has a member before).
+fn key(o: &mut String, k: &str) {
+    o.push_str(",\"");
+    o.push_str(k);
+    o.push_str("\":");
+}
+
 fn put(o: &Object, k: &str, v: &JsValue) {
     let _ = Reflect::set(o, &JsValue::from_str(k), v);
 }
 
 impl Outcome {
+    /// The outcome as JSON text, which the shim parses: one string crossing instead of a
+    /// dozen `Reflect.set` calls with keys decoded from wasm memory (measured: the largest
+    /// single cost of a warm no-network login).
     fn to_js(&self, ms: f64) -> JsValue {
-        let o = Object::new();
-        put(&o, "user_id", &self.user_id.as_str().into());
-        put(&o, "matched", &str_array(&self.matched));
-        put(&o, "assigned", &str_array(&self.assigned));
-        put(&o, "removed", &str_array(&self.removed));
-        if let Some(c) = &self.roles_claim {
-            put(&o, "roles_claim", &str_array(c));
+        let mut o = String::from("{\"user_id\":");
+        write_str(&mut o, &self.user_id);
+        let lists = [
+            ("matched", Some(&self.matched)),
+            ("assigned", Some(&self.assigned)),
+            ("removed", Some(&self.removed)),
+            ("roles_claim", self.roles_claim.as_ref()),
+            ("pending", self.pending.as_ref()),
+            ("logs", Some(&self.logs)),
+        ];
+        for (k, items) in lists {
+            if let Some(items) = items {
+                key(&mut o, k);
+                o.push_str(&json_strs(items));
+            }
         }
-        if let Some(p) = &self.pending {
-            put(&o, "pending", &str_array(p));
+        for (k, n) in [
+            ("requests", self.requests),
+            ("throttled", self.throttled),
+            // Whole milliseconds (`Date.now()` differences); a clock set back reads 0.
+            ("ms", ms as u32),
+        ] {
+            key(&mut o, k);
+            push_decimal(&mut o, n);
         }
-        put(&o, "requests", &self.requests.into());
-        put(&o, "throttled", &self.throttled.into());
-        let error = self
-            .error
-            .as_deref()
-            .map_or(JsValue::NULL, JsValue::from_str);
-        put(&o, "error", &error);
-        put(&o, "denied", &self.denied.into());
-        put(&o, "ms", &ms.into());
-        put(&o, "logs", &str_array(&self.logs));
-        o.into()
+        key(&mut o, "error");
+        match &self.error {
+            Some(e) => write_str(&mut o, e),
+            None => o.push_str("null"),
+        }
+        key(&mut o, "denied");
+        o.push_str(if self.denied { "true}" } else { "false}" });
+        JsValue::from_str(&o)
     }
 
     /// One line summing up what changed, `None` when nothing did.
@@ -96,7 +117,7 @@ impl Outcome {
 /// Runs the policy for one execution of `trigger` (`post-login` | `post-user-registration`).
 /// `baked_policy` is the policy compiled into the Action; a `POLICY` secret overrides it;
 ///
-/// Returns the outcome object at once when the plan needs no Management API request (a
+/// Returns the outcome (as JSON text) at once when the plan needs no Management API request (a
 /// returning user: the request code is neither run nor, V8 compiling wasm lazily,
 /// compiled), else `{run, ask, woken}`: what the shim must do before [`resume`]. Never
 /// throws.
@@ -110,8 +131,8 @@ pub fn execute(trigger: String, event: JsValue, api: Api, baked_policy: Option<S
     let mut out = Outcome::default();
     // Only what the core uses is read, secrets first; a non-object event still yields a
     // precise "event: expected an object" below.
-    let read = read_event(&event);
-    let secrets = read.event.get("secrets").cloned().unwrap_or(Json::Null);
+    let mut read = read_event(&event);
+    let secrets = take_secrets(&mut read.event);
     // Known to redaction from the start, so even a login that never builds a client (denied,
     // misconfigured) cannot print it.
     // (A Deploy CLI placeholder is a keyword name, not a secret: its error names it.)
@@ -153,6 +174,18 @@ pub fn execute(trigger: String, event: JsValue, api: Api, baked_policy: Option<S
         pending: None,
     };
     step_run(run)
+}
+
+/// `event.secrets`, moved out of the event (the core's event parser does not read it; a
+/// copy would duplicate the policy text at every login).
+fn take_secrets(event: &mut Json) -> Json {
+    match event {
+        Json::Obj(members) => match members.iter().position(|(k, _)| k == "secrets") {
+            Some(at) => members.swap_remove(at).1,
+            None => Json::Null,
+        },
+        _ => Json::Null,
+    }
 }
 
 /// An execution waiting for the network: what a pass needs, and its tape.
@@ -266,7 +299,7 @@ pub fn forget(run: u32) -> JsValue {
     str_array(&woken())
 }
 
-/// The outcome object, after the summary or error line and `on_error`.
+/// The outcome (JSON text), after the summary or error line and `on_error`.
 fn conclude(
     result: Result<(), &Error>,
     trigger: Trigger,
@@ -329,7 +362,8 @@ type Loaded = (Rc<Result<Policy, Error>>, OnError);
 
 /// The last policy parsed, by source and text: the secret rarely changes, so a warm
 /// container skips JSON parsing and validation (measured: most of a no-op login).
-static POLICY: Global<Option<(bool, String, Loaded)>> = Global::new(None);
+/// Kept with its hash: hashing the text again was a tenth of a warm login.
+static POLICY: Global<Option<(bool, String, String, Loaded)>> = Global::new(None);
 
 /// The policy: the `POLICY` secret when set, else the baked-in one (parsed by the host's
 /// JSON.parse, validated by the core), cached per container.
@@ -344,16 +378,17 @@ fn load_policy(secrets: &Json, baked: Option<&str>, out: &mut Outcome) -> Loaded
             }
         },
     };
-    out.policy = policy_hash(text);
     let hit = POLICY.with(|c| {
         c.borrow()
             .as_ref()
-            .filter(|(s, t, _)| *s == from_secret && t == text)
-            .map(|(_, _, l)| (l.0.clone(), l.1))
+            .filter(|(s, t, _, _)| *s == from_secret && t == text)
+            .map(|(_, _, h, l)| (h.clone(), l.0.clone(), l.1))
     });
-    if let Some(loaded) = hit {
-        return loaded;
+    if let Some((hash, policy, on_error)) = hit {
+        out.policy = hash;
+        return (policy, on_error);
     }
+    out.policy = policy_hash(text);
     let doc = if let Some(k) = unresolved_keyword(text) {
         // A Deploy CLI import without this keyword's mapping stored the placeholder itself.
         Err(policy_error(PolicyErrorKind::UnresolvedKeyword {
@@ -375,7 +410,12 @@ fn load_policy(secrets: &Json, baked: Option<&str>, out: &mut Outcome) -> Loaded
     };
     let policy = Rc::new(doc.and_then(|d| parse_policy(&d).map_err(Error::from)));
     POLICY.with(|c| {
-        *c.borrow_mut() = Some((from_secret, text.to_owned(), (policy.clone(), on_error)))
+        *c.borrow_mut() = Some((
+            from_secret,
+            text.to_owned(),
+            out.policy.clone(),
+            (policy.clone(), on_error),
+        ))
     });
     (policy, on_error)
 }

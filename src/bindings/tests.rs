@@ -190,7 +190,8 @@ async fn execute_without_network_for_a_returning_user() {
         api.clone().unchecked_into(),
         Some(POLICY.into()),
     );
-    // No request needed: the outcome itself, synchronously (no ask).
+    // No request needed: the outcome itself (JSON text), synchronously (no ask).
+    let out = JSON::parse(&out.as_string().expect("the outcome as text")).unwrap();
     assert!(get(&out, "ask").is_undefined());
     assert_eq!(get(&out, "requests").as_f64(), Some(0.0));
     assert!(get(&out, "error").is_null());
@@ -212,6 +213,7 @@ async fn execute_applies_on_error_for_a_config_error() {
         api.clone().unchecked_into(),
         Some(POLICY.into()),
     );
+    let out = JSON::parse(&out.as_string().expect("the outcome as text")).unwrap();
     let err = get(&out, "error").as_string().unwrap();
     assert!(err.contains("AUTH0_DOMAIN is missing"), "{err}");
     assert!(get(&api, "rec.denied").is_string());
