@@ -19,7 +19,7 @@ use crate::core::encode::policy_hash;
 use crate::core::error::{clip, Error};
 use crate::core::event::Event;
 use crate::core::event::{parse_event_with, Trigger};
-use crate::core::json::{str_array as json_strs, write_str, Json};
+use crate::core::json::{write_str, write_str_array, Json};
 use crate::core::plan::{decide, needs_management_api, Decision};
 use crate::core::policy::{
     on_error_of, parse_policy, OnError, Policy, PolicyError, PolicyErrorKind,
@@ -60,7 +60,7 @@ impl Outcome {
         for (k, items) in lists {
             if let Some(items) = items {
                 key(&mut o, k);
-                o.push_str(&json_strs(items));
+                write_str_array(&mut o, items);
             }
         }
         for (k, n) in [

@@ -134,15 +134,21 @@ pub fn write_str(out: &mut String, s: &str) {
 
 /// `["a","b"]` for a list of strings.
 pub fn str_array<S: AsRef<str>>(items: &[S]) -> String {
-    let mut out = String::from("[");
+    let mut out = String::new();
+    write_str_array(&mut out, items);
+    out
+}
+
+/// Appends `["a","b"]` for a list of strings to `out`.
+pub fn write_str_array<S: AsRef<str>>(out: &mut String, items: &[S]) {
+    out.push('[');
     for (i, s) in items.iter().enumerate() {
         if i > 0 {
             out.push(',');
         }
-        write_str(&mut out, s.as_ref());
+        write_str(out, s.as_ref());
     }
     out.push(']');
-    out
 }
 
 pub(crate) fn hex_digit(n: u8) -> char {
