@@ -261,12 +261,14 @@ function execute(trigger, event, api) {
     function finished(r) {
       // The wasm gives its outcome as JSON text (one string instead of a dozen property sets).
       const outcome = typeof r === 'string' ? JSON.parse(r) : r;
-      // The wasm's log lines are written only while the execution is live.
-      if (!done && outcome && Array.isArray(outcome.logs)) for (const line of outcome.logs) console.log(line);
-      if (outcome) delete outcome.logs;
+      // The wasm's log lines (a member only when there are any) are written only while the
+      // execution is live.
+      if (outcome && outcome.logs !== undefined) {
+        if (!done && Array.isArray(outcome.logs)) for (const line of outcome.logs) console.log(line);
+        delete outcome.logs;
+      }
       finish(outcome);
     }
-    timer = setTimeout(() => run.fail(new Error('no result within ' + WATCHDOG_MS + ' ms')), WATCHDOG_MS);
     try {
       state = instance();
       state.runs.add(run);
@@ -274,6 +276,9 @@ function execute(trigger, event, api) {
       const view = api !== null && typeof api === 'object' ? revocable(api, live) : api;
       // The outcome (JSON text) when no request is needed, else the first ask.
       const first = state.exports.execute(trigger, event, view, BAKED_POLICY);
+      // Finished within this call (a returning user): nothing is left to watch or drive.
+      if (typeof first === 'string') return finished(first);
+      timer = setTimeout(() => run.fail(new Error('no result within ' + WATCHDOG_MS + ' ms')), WATCHDOG_MS);
       drive(state, run, first).then(finished, (e) => poison(state, e));
     } catch (e) {
       if (state) poison(state, e);

@@ -72,6 +72,21 @@ function renameGlue(glue, mappingText, wasmFile) {
  */
 function trimGlue(glue) {
   const cuts = [
+    // The DataView over wasm memory (every number or string read from JS writes its result
+    // through it) is checked by two getters per use (`buffer.detached`): a tenth of a warm
+    // login. It is rebuilt instead when the Uint8Array view is, whose own check (`byteLength
+    // === 0`: memory grew, detaching the buffer) V8 inlines.
+    [/\n {4}let cachedDataViewMemory0 = null;\n {4}function getDataViewMemory0\(\) \{\n {8}if \(cachedDataViewMemory0 === null \|\| cachedDataViewMemory0\.buffer\.detached === true \|\| \(cachedDataViewMemory0\.buffer\.detached === undefined && cachedDataViewMemory0\.buffer !== wasm\.memory\.buffer\)\) \{\n {12}cachedDataViewMemory0 = new DataView\(wasm\.memory\.buffer\);\n {8}\}\n/,
+      `
+    let cachedDataViewMemory0 = null;
+    let cachedDataViewBytes = null;
+    function getDataViewMemory0() {
+        const bytes = getUint8ArrayMemory0();
+        if (cachedDataViewMemory0 === null || cachedDataViewBytes !== bytes) {
+            cachedDataViewMemory0 = new DataView(bytes.buffer);
+            cachedDataViewBytes = bytes;
+        }
+`],
     [/\n {4}if \(typeof document !== 'undefined' && document\.currentScript !== null\) \{\n.*\n {4}\}\n/, '\n'],
     [/\n {8}if \(module !== undefined\) \{\n {12}if \(Object\.getPrototypeOf\(module\) === Object\.prototype\) \{\n {16}\(\{module\} = module\)\n {12}\} else \{\n.*\n {12}\}\n {8}\}\n/,
       '\n        ({ module } = module);\n'],

@@ -10,7 +10,7 @@ use super::global::Global;
 use super::http::reply_of;
 use super::log::{pin_sensitive, sanitize};
 use super::raw::Api;
-use super::read::read_event;
+use super::read::{read_event, ReadEvent};
 use super::shared::{abandon, woken};
 use super::tape::{run_pass, Ask, Ev, Tape};
 use crate::core::config::unresolved_keyword;
@@ -55,7 +55,9 @@ impl Outcome {
             ("removed", Some(&self.removed)),
             ("roles_claim", self.roles_claim.as_ref()),
             ("pending", self.pending.as_ref()),
-            ("logs", Some(&self.logs)),
+            // Only when there are any: the shim deletes the member once it has logged the
+            // lines, and a `delete` makes V8 rebuild the object (a twentieth of a warm login).
+            ("logs", (!self.logs.is_empty()).then_some(&self.logs)),
         ];
         for (k, items) in lists {
             if let Some(items) = items {
@@ -141,7 +143,7 @@ pub fn execute(trigger: String, event: JsValue, api: Api, baked_policy: Option<S
             pin_sensitive(s);
         }
     }
-    let (policy, on_error) = load_policy(&secrets, baked_policy.as_deref(), &mut out);
+    let (policy, on_error) = load_policy(&secrets, &read, baked_policy.as_deref(), &mut out);
     // The event first: a login that cannot be read says so (and whose it is) even when the
     // policy is broken too. Errors are passed on by reference: the policy's is never copied.
     let ev = match parse_event_with(&read.event, trigger, read.unreadable) {
@@ -360,14 +362,24 @@ fn conclude(
 /// A parsed policy and the `on_error` it asks for.
 type Loaded = (Rc<Result<Policy, Error>>, OnError);
 
-/// The last policy parsed, by source and text: the secret rarely changes, so a warm
-/// container skips JSON parsing and validation (measured: most of a no-op login).
-/// Kept with its hash: hashing the text again was a tenth of a warm login.
-static POLICY: Global<Option<(bool, String, String, Loaded)>> = Global::new(None);
+/// The last policy parsed: the secret rarely changes, so a warm container skips JSON
+/// parsing and validation (measured: most of a no-op login).
+struct CachedPolicy {
+    from_secret: bool,
+    text: String,
+    /// The event reader's generation of `text` (see `ReadEvent::generation`): the same one
+    /// means the same text, without comparing kilobytes at every login.
+    generation: Option<u32>,
+    /// Kept: hashing the text again was a tenth of a warm login.
+    hash: String,
+    loaded: Loaded,
+}
+
+static POLICY: Global<Option<CachedPolicy>> = Global::new(None);
 
 /// The policy: the `POLICY` secret when set, else the baked-in one (parsed by the host's
 /// JSON.parse, validated by the core), cached per container.
-fn load_policy(secrets: &Json, baked: Option<&str>, out: &mut Outcome) -> Loaded {
+fn load_policy(secrets: &Json, read: &ReadEvent, baked: Option<&str>, out: &mut Outcome) -> Loaded {
     let (text, from_secret) = match secrets.get("POLICY").and_then(Json::as_str) {
         Some(s) if !s.trim().is_empty() => (s, true),
         _ => match baked {
@@ -378,11 +390,15 @@ fn load_policy(secrets: &Json, baked: Option<&str>, out: &mut Outcome) -> Loaded
             }
         },
     };
+    let generation = read.generation(text);
     let hit = POLICY.with(|c| {
         c.borrow()
             .as_ref()
-            .filter(|(s, t, _, _)| *s == from_secret && t == text)
-            .map(|(_, _, h, l)| (h.clone(), l.0.clone(), l.1))
+            .filter(|c| {
+                c.from_secret == from_secret
+                    && (generation.is_some() && c.generation == generation || c.text == text)
+            })
+            .map(|c| (c.hash.clone(), c.loaded.0.clone(), c.loaded.1))
     });
     if let Some((hash, policy, on_error)) = hit {
         out.policy = hash;
@@ -410,12 +426,13 @@ fn load_policy(secrets: &Json, baked: Option<&str>, out: &mut Outcome) -> Loaded
     };
     let policy = Rc::new(doc.and_then(|d| parse_policy(&d).map_err(Error::from)));
     POLICY.with(|c| {
-        *c.borrow_mut() = Some((
+        *c.borrow_mut() = Some(CachedPolicy {
             from_secret,
-            text.to_owned(),
-            out.policy.clone(),
-            (policy.clone(), on_error),
-        ))
+            text: text.to_owned(),
+            generation,
+            hash: out.policy.clone(),
+            loaded: (policy.clone(), on_error),
+        })
     });
     (policy, on_error)
 }

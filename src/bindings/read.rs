@@ -83,36 +83,37 @@ pub struct ReadEvent {
     pub event: Json,
     /// Paths from the event root, e.g. `user.user_metadata.a.b`.
     pub unreadable: Vec<String>,
+    /// The first long string in `event` (the `POLICY` secret): where its copy is, and the
+    /// [`BIG`] generation it is the text of.
+    first_big: Option<(*const u8, u32)>,
+}
+
+impl ReadEvent {
+    /// A number that is the same for two reads exactly when `s` (a string of this event) is
+    /// the same long JS string as before: a cache keyed by it needs no text comparison.
+    pub fn generation(&self, s: &str) -> Option<u32> {
+        self.first_big
+            .filter(|(at, _)| *at == s.as_ptr())
+            .map(|(_, g)| g)
+    }
 }
 
 /// Reads `event` (never throws).
 pub fn read_event(event: &JsValue) -> ReadEvent {
-    let (event, unreadable) = read(event, &EVENT, MAX_NODES, MAX_BYTES);
-    ReadEvent { event, unreadable }
+    let mut r = Reader::new(MAX_NODES, MAX_BYTES);
+    let event = r.shaped(event, &EVENT);
+    ReadEvent {
+        event,
+        unreadable: r.cuts,
+        first_big: r.first_big,
+    }
 }
 
 /// Reads any JSON-like value (a parsed policy or reply) within the same bounds, with the
 /// paths (from the value's root) of what could not be read.
 pub fn read_value(v: &JsValue) -> (Json, Vec<String>) {
-    read(v, &Deep, MAX_VALUE_NODES, MAX_VALUE_BYTES)
-}
-
-fn read(
-    v: &JsValue,
-    shape: &'static Shape,
-    max_nodes: u32,
-    max_bytes: usize,
-) -> (Json, Vec<String>) {
-    let mut r = Reader {
-        max_nodes,
-        max_bytes,
-        nodes: 0,
-        bytes: 0,
-        cuts: Vec::new(),
-        path: String::new(),
-        root: 0,
-    };
-    let j = r.shaped(v, shape);
+    let mut r = Reader::new(MAX_VALUE_NODES, MAX_VALUE_BYTES);
+    let j = r.shaped(v, &Deep);
     (j, r.cuts)
 }
 
@@ -125,6 +126,8 @@ struct Reader {
     path: String,
     /// Length of `path` at the start of the current `Deep` read (its root).
     root: usize,
+    /// See [`ReadEvent::generation`].
+    first_big: Option<(*const u8, u32)>,
 }
 
 fn get(obj: &JsValue, key: &JsValue) -> Result<JsValue, JsValue> {
@@ -137,23 +140,25 @@ fn get(obj: &JsValue, key: &JsValue) -> Result<JsValue, JsValue> {
 static KEYS: super::global::Global<Vec<(usize, JsValue)>> = super::global::Global::new(Vec::new());
 
 /// The last long string read (the `POLICY` secret, read at every login), by JS equality:
-/// `===` in JS is far cheaper than copying kilobytes into wasm memory again.
-static BIG: super::global::Global<Option<(JsValue, String)>> = super::global::Global::new(None);
+/// `===` in JS is far cheaper than copying kilobytes into wasm memory again. Numbered: each
+/// new one gets the next generation.
+static BIG: super::global::Global<(u32, Option<(JsValue, String)>)> =
+    super::global::Global::new((0, None));
 
-fn big_string(v: &JsValue, js: &JsString) -> String {
+/// `js` as a `String`, and the generation of a long one.
+fn big_string(v: &JsValue, js: &JsString) -> (String, Option<u32>) {
     if js.length() < 256 {
-        return js.into();
+        return (js.into(), None);
     }
-    let hit = BIG.with(|b| {
-        b.borrow()
-            .as_ref()
-            .filter(|(k, _)| k == v)
-            .map(|(_, s)| s.clone())
-    });
-    hit.unwrap_or_else(|| {
+    BIG.with(|b| {
+        let mut b = b.borrow_mut();
+        if let Some((_, s)) = b.1.as_ref().filter(|(k, _)| k == v) {
+            return (s.clone(), Some(b.0));
+        }
         let s: String = js.into();
-        BIG.with(|b| *b.borrow_mut() = Some((v.clone(), s.clone())));
-        s
+        b.0 = b.0.wrapping_add(1);
+        b.1 = Some((v.clone(), s.clone()));
+        (s, Some(b.0))
     })
 }
 
@@ -174,6 +179,19 @@ fn get_field(obj: &JsValue, key: &'static str) -> Result<JsValue, JsValue> {
 }
 
 impl Reader {
+    fn new(max_nodes: u32, max_bytes: usize) -> Self {
+        Reader {
+            max_nodes,
+            max_bytes,
+            nodes: 0,
+            bytes: 0,
+            cuts: Vec::new(),
+            path: String::new(),
+            root: 0,
+            first_big: None,
+        }
+    }
+
     /// Records the current path as unreadable (or, past [`MAX_CUTS`], the whole `Deep` root).
     fn cut(&mut self) -> Json {
         let path = if self.cuts.len() < MAX_CUTS {
@@ -208,7 +226,11 @@ impl Reader {
             if self.bytes > self.max_bytes {
                 return self.cut();
             }
-            Json::Str(big_string(v, js))
+            let (s, generation) = big_string(v, js);
+            if let (None, Some(g)) = (self.first_big, generation) {
+                self.first_big = Some((s.as_ptr(), g));
+            }
+            Json::Str(s)
         } else if !v.is_object() || v.is_function() {
             // undefined, symbols, bigints, functions: JSON has no such value.
             Json::Null
