@@ -249,3 +249,20 @@ test('a policy baked in with --policy works without the POLICY secret; the secre
   const r3 = await t.runner.login(USERS.ada);
   assert.match(r3.logs[0], /invalid policy: \$: no policy: set the POLICY secret or build with --policy FILE/);
 });
+
+test('a changed POLICY secret applies at the very next login of a warm container (long texts of one length)', async () => {
+  // The Action keeps the last policy parsed and matches it by the event reader's record of the
+  // POLICY string (no text comparison): texts of the same length that differ, alternating, with
+  // a long metadata string read after them, must each be parsed and applied.
+  const { emu, runner } = await start();
+  const policy = (name) => JSON.stringify({ ...SEED_POLICY, rules: [{ ...SEED_POLICY.rules[0], name }] }, null, 40);
+  const [a, b] = [policy('rule-aaaa'), policy('rule-bbbb')];
+  assert.equal(a.length, b.length);
+  assert.ok(a.length >= 256, 'long enough to be kept by identity');
+  emu.users.get(USERS.alan).user_metadata = { note: 'x'.repeat(300) };
+  for (const [text, rule] of [[a, 'rule-aaaa'], [b, 'rule-bbbb'], [b, 'rule-bbbb'], [a, 'rule-aaaa'], [b.slice(0), 'rule-bbbb']]) {
+    const r = await runner.login(USERS.alan, { secrets: { POLICY: text } });
+    assert.equal(r.threw, null);
+    assert.deepEqual(r.outcome.matched, [rule]);
+  }
+});
