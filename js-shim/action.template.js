@@ -45,6 +45,9 @@ const wasmModule = new WebAssembly.Module(brotliDecompressSync(unpack("/*@WASM@*
 // instance's memory inconsistent, so it is never called again).
 let current = null;
 
+// The event reader's one-call value classifier, imported by the glue (js-shim/value-kind.js).
+/*@VALUE_KIND@*/
+
 function instantiate() {
   /*@GLUE@*/
   wasm_bindgen.initSync({ module: wasmModule });

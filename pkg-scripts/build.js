@@ -172,6 +172,11 @@ async function main() {
   if (!['/*@EMBED_RANGES@*/[]', '"/*@WASM@*/"', "/*@UNPACK_WASM@*/''"].every((p) => template.includes(p))) {
     throw new Error('the shim lost its unpack() placeholders');
   }
+  // A module for the bindings' tests (wasm-pack), a plain function in the shipped file.
+  const valueKind = fs.readFileSync(path.join(ROOT, 'js-shim/value-kind.js'), 'utf8').replace(/^export function /m, 'function ');
+  if (!/^function provisionValueKind\(/m.test(valueKind) || !template.includes('/*@VALUE_KIND@*/')) {
+    throw new Error('js-shim/value-kind.js or its place in the shim changed shape');
+  }
   let code = template
     .replace("/*@UNPACK_WASM@*/''", () => JSON.stringify(fs.readFileSync(unpackWasm).toString('base64')))
     .replace('/*@EMBED_RANGES@*/[]', () => JSON.stringify(embed.TWO_RANGES.flat()))
@@ -179,6 +184,7 @@ async function main() {
     .replace('/*@VERSION@*/', `auth0-provision ${version}`)
     .replace('/*@POLICY@*/null', () => policy)
     .replace('/*@GLUE@*/', () => glue.trim())
+    .replace('/*@VALUE_KIND@*/', () => valueKind)
     .replace('/*@WASMLEN@*/0', String(br.length))
     .replace('/*@WASM@*/', () => encoded);
 

@@ -11,12 +11,34 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
-use super::raw::{is_array, object_keys};
+use super::raw::object_keys;
 use crate::core::decimal::decimal;
 use crate::core::json::Json;
-use js_sys::{JsString, Reflect};
-use wasm_bindgen::JsCast;
+use js_sys::Reflect;
+use wasm_bindgen::prelude::wasm_bindgen;
 use wasm_bindgen::JsValue;
+
+// The Action's build finds the function in the shim (build.js copies it there); the
+// bindings' tests import the same file as a module.
+#[cfg_attr(feature = "bare", wasm_bindgen)]
+#[cfg_attr(not(feature = "bare"), wasm_bindgen(module = "/js-shim/value-kind.js"))]
+extern "C" {
+    /// What kind of value `v` is, in one call (`js-shim/value-kind.js`; never throws): a
+    /// string is `-1 - length`, else one of the `KIND_*` numbers.
+    #[wasm_bindgen(js_name = provisionValueKind)]
+    fn value_kind(v: &JsValue) -> i32;
+}
+
+const KIND_UNDEFINED: i32 = 0;
+/// A function, symbol or bigint: JSON has no such value.
+const KIND_OTHER: i32 = 1;
+const KIND_NUMBER: i32 = 2;
+const KIND_FALSE: i32 = 3;
+const KIND_TRUE: i32 = 4;
+const KIND_NULL: i32 = 5;
+const KIND_ARRAY: i32 = 6;
+const KIND_OBJECT: i32 = 7;
+// 8: an object `Array.isArray` throws for (a revoked proxy): cut.
 
 /// Deepest nesting read inside metadata (Auth0's own metadata is shallow; the wasm stack is
 /// bounded).
@@ -146,16 +168,16 @@ static BIG: super::global::Global<(u32, Option<(JsValue, String)>)> =
     super::global::Global::new((0, None));
 
 /// `js` as a `String`, and the generation of a long one.
-fn big_string(v: &JsValue, js: &JsString) -> (String, Option<u32>) {
-    if js.length() < 256 {
-        return (js.into(), None);
+fn big_string(v: &JsValue, len: usize) -> (String, Option<u32>) {
+    if len < 256 {
+        return (v.as_string().unwrap_or_default(), None);
     }
     BIG.with(|b| {
         let mut b = b.borrow_mut();
         if let Some((_, s)) = b.1.as_ref().filter(|(k, _)| k == v) {
             return (s.clone(), Some(b.0));
         }
-        let s: String = js.into();
+        let s = v.as_string().unwrap_or_default();
         b.0 = b.0.wrapping_add(1);
         b.1 = Some((v.clone(), s.clone()));
         (s, Some(b.0))
@@ -216,40 +238,48 @@ impl Reader {
 
     /// A primitive, or the kind of a non-primitive (an empty array/object).
     fn value(&mut self, v: &JsValue) -> Json {
-        if let Some(b) = v.as_bool() {
-            Json::Bool(b)
-        } else if let Some(n) = v.as_f64() {
-            Json::Num(n)
-        } else if let Some(js) = v.dyn_ref::<JsString>() {
-            // Counted before copying into wasm memory (UTF-16 units, ≤ 3 UTF-8 bytes each).
-            self.bytes += js.length() as usize * 3;
-            if self.bytes > self.max_bytes {
-                return self.cut();
+        let kind = value_kind(v);
+        self.value_of(v, kind)
+    }
+
+    /// [`Self::value`] of a `kind` already asked for.
+    fn value_of(&mut self, v: &JsValue, kind: i32) -> Json {
+        match kind {
+            KIND_FALSE | KIND_TRUE => Json::Bool(kind == KIND_TRUE),
+            KIND_NUMBER => Json::Num(v.as_f64().unwrap_or_default()),
+            ..=-1 => {
+                // Counted before copying into wasm memory (UTF-16 units, ≤ 3 UTF-8 bytes each).
+                let len = (-1 - kind) as usize;
+                self.bytes += len * 3;
+                if self.bytes > self.max_bytes {
+                    return self.cut();
+                }
+                let (s, generation) = big_string(v, len);
+                if let (None, Some(g)) = (self.first_big, generation) {
+                    self.first_big = Some((s.as_ptr(), g));
+                }
+                Json::Str(s)
             }
-            let (s, generation) = big_string(v, js);
-            if let (None, Some(g)) = (self.first_big, generation) {
-                self.first_big = Some((s.as_ptr(), g));
-            }
-            Json::Str(s)
-        } else if !v.is_object() || v.is_function() {
-            // undefined, symbols, bigints, functions: JSON has no such value.
-            Json::Null
-        } else {
-            match is_array(v) {
-                Ok(true) => Json::Arr(Vec::new()),
-                Ok(false) => Json::Obj(Vec::new()),
-                Err(_) => self.cut(),
-            }
+            KIND_UNDEFINED | KIND_OTHER | KIND_NULL => Json::Null,
+            KIND_ARRAY => Json::Arr(Vec::new()),
+            KIND_OBJECT => Json::Obj(Vec::new()),
+            _ => self.cut(),
         }
     }
 
     fn shaped(&mut self, v: &JsValue, shape: &'static Shape) -> Json {
+        let kind = value_kind(v);
+        self.shaped_of(v, kind, shape)
+    }
+
+    /// [`Self::shaped`] of a `kind` already asked for.
+    fn shaped_of(&mut self, v: &JsValue, kind: i32, shape: &'static Shape) -> Json {
         self.nodes += 1;
         if self.nodes > self.max_nodes {
             return self.cut();
         }
         match shape {
-            Value => self.value(v),
+            Value => self.value_of(v, kind),
             Deep => {
                 // Each metadata object has its own budget: a huge one cannot starve the
                 // fields read after it.
@@ -258,19 +288,22 @@ impl Reader {
                     ::core::mem::take(&mut self.nodes),
                     ::core::mem::take(&mut self.bytes),
                 );
-                let j = self.deep(v, 0);
+                let j = self.deep(v, kind, 0);
                 (self.root, self.nodes, self.bytes) = saved;
                 j
             }
-            Strings | Obj(_) => match self.value(v) {
+            Strings | Obj(_) => match self.value_of(v, kind) {
                 Json::Obj(_) => {
                     let mut members = Vec::new();
                     if let Obj(fields) = shape {
                         for (k, s) in fields.iter() {
                             let len = self.push(k);
-                            match get_field(v, k) {
-                                Ok(x) if x.is_undefined() => {}
-                                Ok(x) => members.push(((*k).to_owned(), self.shaped(&x, s))),
+                            match get_field(v, k).map(|x| (value_kind(&x), x)) {
+                                Ok((KIND_UNDEFINED, _)) => {}
+                                Ok((kind, x)) => {
+                                    let j = self.shaped_of(&x, kind, s);
+                                    members.push(((*k).to_owned(), j))
+                                }
                                 Err(_) => members.push(((*k).to_owned(), self.cut())),
                             }
                             self.path.truncate(len);
@@ -285,7 +318,7 @@ impl Reader {
                 }
                 other => other,
             },
-            Items(item) => match self.value(v) {
+            Items(item) => match self.value_of(v, kind) {
                 Json::Arr(_) => {
                     let mut items = Vec::new();
                     let n = get(v, &"length".into())
@@ -344,18 +377,18 @@ impl Reader {
         }
     }
 
-    fn deep(&mut self, v: &JsValue, depth: u32) -> Json {
+    fn deep(&mut self, v: &JsValue, kind: i32, depth: u32) -> Json {
         if depth > MAX_DEPTH {
             return self.cut();
         }
-        let container = self.value(v);
+        let container = self.value_of(v, kind);
         if !matches!(container, Json::Arr(_) | Json::Obj(_)) {
             return container;
         }
         let mut members = Vec::new();
         self.members(v, &mut members, |r, x| {
             r.nodes += 1;
-            Some(r.deep(x, depth + 1))
+            Some(r.deep(x, value_kind(x), depth + 1))
         });
         match container {
             // An array's own enumerable keys are its indices, in order.
