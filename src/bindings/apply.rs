@@ -3,6 +3,7 @@
 //! or `PATCH /users/{id}` (post-user-registration), claims, MFA and denial through `api`.
 //! What a step writes (markers included) is the core's to say, from the steps' results.
 
+use crate::core::text::cat;
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -298,17 +299,14 @@ pub fn apply(
                             Some(k) => tally.progress.stored.push((k.clone(), Json::Str(url))),
                             // The URL first, so the user id and rule name never push it past
                             // Auth0's 256-character log line (long URLs: store them instead).
-                            None => out.log(
-                                &[
-                                    "provision ticket url=",
-                                    &url,
-                                    " user=",
-                                    clip(&ev.user_id, 64),
-                                    " rule=",
-                                    clip(rule, 40),
-                                ]
-                                .concat(),
-                            ),
+                            None => out.log(&cat(&[
+                                "provision ticket url=",
+                                &url,
+                                " user=",
+                                clip(&ev.user_id, 64),
+                                " rule=",
+                                clip(rule, 40),
+                            ])),
                         }
                         tally.progress.completed.push(rule.clone());
                         out.did.push("ticket".into());
@@ -513,7 +511,7 @@ fn write_metadata(api: &Api, app: &[(String, Json)], user: &[(String, Json)]) ->
 /// The roles claim the claims set, for the outcome.
 fn note_roles_claim(policy: &Policy, claims: &[(String, Json)], out: &mut Outcome) {
     if let Some(ns) = &policy.claims_namespace {
-        let name = [ns.as_str(), "roles"].concat();
+        let name = cat(&[ns.as_str(), "roles"]);
         if let Some((_, Json::Arr(roles))) = claims.iter().find(|(k, _)| *k == name) {
             out.roles_claim = Some(
                 roles

@@ -1,6 +1,7 @@
 //! The entry point the JS shim calls: one Action execution, from `event` and `api` to the
 //! applied plan and the `on_error` outcome. Never throws.
 
+use crate::core::text::join_with;
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -96,7 +97,7 @@ impl Outcome {
                 parts.push(' ');
                 parts.push_str(label);
                 parts.push('=');
-                parts.push_str(&items.join(","));
+                parts.push_str(&join_with(items, ","));
             }
         }
         if parts.is_empty() {
@@ -109,7 +110,7 @@ impl Outcome {
         line.push_str(clip(&self.user_id, 64));
         line.push_str(&parts);
         line.push_str(" rules=");
-        line.push_str(&self.matched.join(","));
+        line.push_str(&join_with(&self.matched, ","));
         line.push_str(" requests=");
         push_decimal(&mut line, self.requests);
         Some(line)
@@ -345,7 +346,7 @@ fn conclude(
             // never the error (a keyword error names the mapping to add at its end).
             if !out.matched.is_empty() {
                 line.push_str("; rules=");
-                line.push_str(clip(&out.matched.join(","), 48));
+                line.push_str(clip(&join_with(&out.matched, ","), 48));
             }
             out.log(&line);
             if deny && !out.denied {

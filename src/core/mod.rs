@@ -16,3 +16,4 @@ pub mod policy;
 pub mod reconcile;
 pub mod redact;
 pub mod retry;
+pub mod text;

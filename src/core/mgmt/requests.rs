@@ -1,5 +1,6 @@
 //! The requests: method, path and body of each Management API call the Action makes.
 
+use crate::core::text::cat;
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -57,7 +58,7 @@ pub fn get_role_request(id: &str) -> Request {
 }
 
 fn user_path(user_id: &str, tail: &str) -> String {
-    ["/api/v2/users/", &segment(user_id), tail].concat()
+    cat(&["/api/v2/users/", &segment(user_id), tail])
 }
 
 fn strs(items: &[&str]) -> Json {
@@ -159,13 +160,13 @@ pub fn org_by_name_request(name: &str) -> Request {
     Request {
         call: Call::OrgByName,
         method: "GET",
-        path: ["/api/v2/organizations/name/", &segment(name)].concat(),
+        path: cat(&["/api/v2/organizations/name/", &segment(name)]),
         body: None,
     }
 }
 
 fn org_path(org_id: &str, tail: &str) -> String {
-    ["/api/v2/organizations/", &segment(org_id), tail].concat()
+    cat(&["/api/v2/organizations/", &segment(org_id), tail])
 }
 
 /// `POST /api/v2/organizations/{id}/members` with `{"members": [user ids]}` (≤ 10, 204).
@@ -183,7 +184,7 @@ pub fn add_org_member_roles_request(org_id: &str, user_id: &str, role_ids: &[&st
     Request {
         call: Call::AddOrgMemberRoles,
         method: "POST",
-        path: org_path(org_id, &["/members/", &segment(user_id), "/roles"].concat()),
+        path: org_path(org_id, &cat(&["/members/", &segment(user_id), "/roles"])),
         body: Some(Body::Json(obj(&[("roles", strs(role_ids))]))),
     }
 }
@@ -203,7 +204,7 @@ pub fn remove_org_member_roles_request(org_id: &str, user_id: &str, role_ids: &[
     Request {
         call: Call::RemoveOrgMemberRoles,
         method: "DELETE",
-        path: org_path(org_id, &["/members/", &segment(user_id), "/roles"].concat()),
+        path: org_path(org_id, &cat(&["/members/", &segment(user_id), "/roles"])),
         body: Some(Body::Json(obj(&[("roles", strs(role_ids))]))),
     }
 }
@@ -211,12 +212,11 @@ pub fn remove_org_member_roles_request(org_id: &str, user_id: &str, role_ids: &[
 /// Page `page` (100 a page) of `GET /api/v2/users/{id}/organizations`: the user's
 /// memberships, read before a retract rule joins (a membership found is not the policy's).
 pub fn user_orgs_request(user_id: &str, page: u32) -> Request {
-    let mut path = [
+    let mut path = cat(&[
         "/api/v2/users/",
         &segment(user_id),
         "/organizations?per_page=100&page=",
-    ]
-    .concat();
+    ]);
     crate::core::decimal::push_decimal(&mut path, page);
     Request {
         call: Call::UserOrgs,

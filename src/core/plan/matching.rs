@@ -1,5 +1,6 @@
 //! Whether a rule's conditions hold for an event, and why not.
 
+use crate::core::text::cat;
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -29,7 +30,7 @@ pub const UNKNOWN: &str = "unknown: a condition reads a metadata value that coul
 /// Whether a metadata value at `root.path` may be affected by an unreadable one: the
 /// unreadable path lies on it, above it (a cut ancestor) or below it (a cut descendant).
 pub(super) fn unreadable_at(ev: &Event, root: &str, path: &str) -> bool {
-    let full = [root, ".", path].concat();
+    let full = cat(&[root, ".", path]);
     ev.unreadable
         .iter()
         .any(|u| is_under(u, &full) || is_under(&full, u))

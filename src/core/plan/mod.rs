@@ -6,6 +6,7 @@
 //! keeps the pending/done lists that make failed or once-only work resumable. Everything is
 //! re-exported here: `core::plan::…` is the one import path.
 
+use crate::core::text::cat;
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -73,7 +74,7 @@ impl OrgGrant {
     /// and the roles given with it are recorded `+org`, `+org/Role` — retractable. Anything
     /// else is recorded plain and never retracted (it may have been given by hand).
     pub fn records(&self, owned: bool) -> Vec<String> {
-        let own = |e: String| if owned { [OWNED, &e].concat() } else { e };
+        let own = |e: String| if owned { cat(&[OWNED, &e]) } else { e };
         let mut out = vec![own(self.key.clone())];
         out.extend(self.roles.iter().map(|r| own(org_role_key(&self.key, r))));
         out
@@ -139,7 +140,7 @@ impl OrgLeave {
 
 /// The `provisioning_orgs` entry of a role given in an organization.
 pub fn org_role_key(org: &str, role: &RoleRef) -> String {
-    [org, "/", role.as_str()].concat()
+    cat(&[org, "/", role.as_str()])
 }
 
 /// Everything one execution should do.

@@ -2,6 +2,7 @@
 //! say what a step writes given what the steps before it did. The Action's bindings carry
 //! the steps out and `explain` prints them; neither decides anything of its own.
 
+use crate::core::text::cat;
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -261,7 +262,7 @@ pub fn claims_after(
         let r: Vec<&ResolvedRole> = p.removed.iter().collect();
         let roles = roles_after(&ev.roles, &a, &r);
         claims.push((
-            [ns.as_str(), "roles"].concat(),
+            cat(&[ns.as_str(), "roles"]),
             Json::Arr(roles.into_iter().map(Json::Str).collect()),
         ));
     }

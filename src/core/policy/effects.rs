@@ -1,5 +1,6 @@
 //! Parsing a rule's effects: what it does when it matches.
 
+use crate::core::text::cat;
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -195,13 +196,13 @@ fn parse_claims(
             }
             k.clone()
         } else if let Some(ns) = ns {
-            [ns, k].concat()
+            cat(&[ns, k])
         } else {
             errs.add(&p, PolicyErrorKind::ClaimWithoutNamespace);
             continue;
         };
         // Set after the policy's claims, it would silently overwrite this one.
-        if ns.is_some_and(|ns| full == [ns, "roles"].concat()) {
+        if ns.is_some_and(|ns| full == cat(&[ns, "roles"])) {
             errs.add(&p, PolicyErrorKind::RolesClaim);
         }
         let from = match value {

@@ -2,6 +2,7 @@
 //! the line the Action logs (`message`) and the CLI's hint (`help`) derived from the kind.
 //! Hand-written rather than miette-style diagnostics: the wasm has a tight size budget.
 
+use crate::core::text::{cat, join_with};
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -137,12 +138,12 @@ impl PolicyError {
     pub fn message(&self) -> String {
         use PolicyErrorKind as K;
         match &self.kind {
-            K::WrongType { expected, got } => ["expected ", expected, ", got ", got].concat(),
-            K::Invalid { expected } => ["expected ", expected].concat(),
-            K::Missing { expected } => ["missing; expected ", expected].concat(),
+            K::WrongType { expected, got } => cat(&["expected ", expected, ", got ", got]),
+            K::Invalid { expected } => cat(&["expected ", expected]),
+            K::Missing { expected } => cat(&["missing; expected ", expected]),
             K::MissingName => "missing; every rule needs a unique name".into(),
             K::UnknownKey { allowed } => {
-                ["unknown key; expected one of: ", &allowed.join(", ")].concat()
+                cat(&["unknown key; expected one of: ", &join_with(allowed, ", ")])
             }
             K::UnsupportedVersion => "unsupported version; this Action understands 1".into(),
             K::DuplicateName => "duplicate rule name; names must be unique".into(),
@@ -150,11 +151,10 @@ impl PolicyError {
                 set_app_metadata, set_user_metadata, claims, require_mfa, a ticket, deny, \
                 join_organization or organization_roles"
                 .into(),
-            K::PostLoginOnly { effect } => [
+            K::PostLoginOnly { effect } => cat(&[
                 effect,
                 " is impossible in post-user-registration; add \"trigger\": \"post-login\" to this rule's when",
-            ]
-            .concat(),
+            ]),
             K::Namespace(p) => p.message().into(),
             K::ClaimWithoutNamespace => {
                 "claims need a namespace: set claims_namespace or use a full https:// claim name"
@@ -176,10 +176,10 @@ impl PolicyError {
                 } else {
                     "POLICY secret"
                 };
-                ["the ", source, " is not valid JSON (", clip(why, 80), ")"].concat()
+                cat(&["the ", source, " is not valid JSON (", clip(why, 80), ")"])
             }
             K::UnresolvedKeyword { keyword } => {
-                ["the POLICY secret ", &keyword_err("POLICY", keyword).message].concat()
+                cat(&["the POLICY secret ", &keyword_err("POLICY", keyword).message])
             }
         }
     }
@@ -251,18 +251,17 @@ pub(super) fn join(path: &str, key: &str) -> String {
     if path.is_empty() {
         key.to_owned()
     } else {
-        [path, ".", key].concat()
+        cat(&[path, ".", key])
     }
 }
 
 pub(super) fn index(path: &str, i: usize) -> String {
-    [
+    cat(&[
         path,
         "[",
         &decimal(u32::try_from(i).unwrap_or(u32::MAX)),
         "]",
-    ]
-    .concat()
+    ])
 }
 
 #[cfg(test)]

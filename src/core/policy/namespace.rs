@@ -1,6 +1,7 @@
 //! Claim namespaces and full claim names: which host they put claims under, and whether
 //! Auth0 would keep claims there.
 
+use crate::core::text::cat;
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -34,7 +35,7 @@ pub(super) fn claim_host(url: &str) -> Result<String, NamespaceProblem> {
     }
     if ["auth0.com", "webtask.io", "webtask.run"]
         .iter()
-        .any(|d| host == *d || host.ends_with(&[".", d].concat()))
+        .any(|d| host == *d || host.ends_with(&cat(&[".", d])))
     {
         return Err(NamespaceProblem::Restricted);
     }
