@@ -10,6 +10,7 @@ const { parseCommandLine } = require('./lib/args.js');
 const { readPolicyFile, compactPolicy } = require('./lib/policy-input.js');
 const { CODE_LIMIT: LIMIT } = require('./lib/action-code.js');
 const embed = require('./lib/embed.js');
+const { rankNames } = require('./lib/wasm-order.js');
 
 const ROOT = path.resolve(__dirname, '..');
 const TARGET = 64000; // our own budget (issue 14: 64,000 bytes)
@@ -131,10 +132,15 @@ async function main() {
   // default always). The wasm grows ~2.5 kB but brotli shrinks ~2.4 kB (the callee's code stays
   // one repeated shape instead of being renumbered into every caller; measured 22–28 best, 0
   // and 150 worse), and the first call compiles less code it does not run.
-  const names = args.names ? ['--debuginfo'] : ['--strip-debug'];
-  wasmOpt(['--one-caller-inline-max-function-size=25', '-Oz', '--converge', '--gufa', '-Oz', '--low-memory-unused', '--zero-filled-memory', ...names,
+  wasmOpt(['--one-caller-inline-max-function-size=25', '-Oz', '--converge', '--gufa', '-Oz', '--low-memory-unused', '--zero-filled-memory', '--debuginfo',
     '--strip-producers', '-o', optimised, raw]);
-  const mapping = wasmOpt([...names, '--strip-target-features', '--minify-imports-and-exports-and-modules', '-o', opt, optimised]);
+  // Functions laid out so that alike ones are neighbours in brotli's window (lib/wasm-order.js:
+  // −1.2 kB of brotli); a --names build keeps its names (and binaryen's order) for profiles.
+  const ranked = path.join(gen, 'ranked.wasm');
+  if (!args.names) fs.writeFileSync(ranked, rankNames(fs.readFileSync(optimised)));
+  const layout = args.names ? ['--debuginfo'] : ['--reorder-functions-by-name', '--strip-debug'];
+  const mapping = wasmOpt([...layout, '--strip-target-features', '--minify-imports-and-exports-and-modules', '-o', opt,
+    args.names ? optimised : ranked]);
 
   const wasm = fs.readFileSync(opt);
   // The shim's decoder of the embedded text, a wasm module of its own (js-shim/unpack.wat).
