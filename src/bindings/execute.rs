@@ -286,7 +286,7 @@ pub fn resume(run: u32, answer: JsValue) -> JsValue {
     };
     let ev = match r.pending.take() {
         Some(Ask::Fetch(_, call)) => Ev::Reply(reply_of(call, &answer)),
-        Some(Ask::Queue(_)) => Ev::Done(answer.as_bool() == Some(true)),
+        Some(Ask::Queue(_)) => Ev::Done(answer == JsValue::TRUE),
         _ => Ev::Done(true),
     };
     r.tape.answer(ev);
@@ -444,11 +444,7 @@ fn shallow_on_error(text: &str) -> OnError {
     let v = js_sys::JSON::parse(text)
         .and_then(|p| Reflect::get(&p, &"on_error".into()))
         .unwrap_or(JsValue::NULL);
-    let j = if v.is_null() || v.is_undefined() {
-        Json::Null
-    } else {
-        Json::Str(v.as_string().unwrap_or_default())
-    };
+    let j = super::read::read_value(&v).0;
     on_error_of(&Json::Obj(vec![("on_error".into(), j)]))
 }
 
