@@ -89,9 +89,16 @@ function trimGlue(glue) {
         }
 `],
     [/\n {4}if \(typeof document !== 'undefined' && document\.currentScript !== null\) \{\n.*\n {4}\}\n/, '\n'],
+    // Every call passes a realloc (checked below), and every Node since 12 has encodeInto.
+    [/\n {8}if \(realloc === undefined\) \{\n(?: {12}.*\n){5} {8}\}\n/, '\n'],
+    [/\n {4}if \(!\('encodeInto' in cachedTextEncoder\)\) \{\n(?: {8}.*\n){8} {4}\}\n/, '\n'],
     [/\n {8}if \(module !== undefined\) \{\n {12}if \(Object\.getPrototypeOf\(module\) === Object\.prototype\) \{\n {16}\(\{module\} = module\)\n {12}\} else \{\n.*\n {12}\}\n {8}\}\n/,
       '\n        ({ module } = module);\n'],
   ];
+  const passes = glue.match(/passStringToWasm0\([^)]*\)/g) || [];
+  if (passes.some((c) => !c.includes('wasm.__wbindgen_realloc') && !c.startsWith('passStringToWasm0(arg,'))) {
+    throw new Error('wasm-bindgen glue passes a string without realloc: keep passStringToWasm0\'s encode() branch (build.js trimGlue)');
+  }
   for (const [re, by] of cuts) {
     if (!re.test(glue)) throw new Error(`wasm-bindgen glue changed shape: ${re.source.slice(0, 60)}… not found (build.js trimGlue)`);
     glue = glue.replace(re, by);
