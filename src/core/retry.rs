@@ -30,33 +30,35 @@ fn digits(v: &str) -> Option<f64> {
         .then(|| v.bytes().fold(0.0, |n, b| n * 10.0 + f64::from(b - b'0')))
 }
 
-/// Epoch ms of an IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`.
+/// Epoch ms of an IMF-fixdate, e.g. `Sun, 06 Nov 1994 08:49:37 GMT`. After the day name
+/// every field has its fixed width (no signs, no short fields), read byte by byte: no
+/// `str::parse` or splitting into vectors in the wasm.
 pub fn http_date_ms(v: &str) -> Option<f64> {
-    let rest = v.get(super::encode::find_str(v, ", ")? + 2..)?;
-    let parts: Vec<&str> = rest.split(' ').collect();
-    // Two-digit day, as IMF-fixdate writes it.
-    if parts.len() != 5 || parts[4] != "GMT" || parts[0].len() != 2 {
+    // `DD Mon YYYY HH:MM:SS GMT`
+    let b = v.get(super::encode::find_str(v, ", ")? + 2..)?.as_bytes();
+    if b.len() != 24 || &b[20..] != b" GMT" {
         return None;
     }
-    let day: u32 = parts[0].parse().ok()?;
-    const MONTHS: [&str; 12] = [
-        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
-    ];
-    let month = MONTHS.iter().position(|m| *m == parts[1])? as u32 + 1;
-    // Four-digit years only (RFC 9110's IMF-fixdate): no overflow in the day arithmetic.
-    let year: i64 = parts[2]
-        .parse()
-        .ok()
-        .filter(|y| (1970..=9999).contains(y))?;
-    let hms: Vec<u32> = parts[3]
-        .split(':')
-        .map(|x| x.parse().ok())
-        .collect::<Option<_>>()?;
-    if hms.len() != 3 || hms[0] > 23 || hms[1] > 59 || hms[2] > 60 || !(1..=31).contains(&day) {
+    for (at, sep) in [(2, b' '), (6, b' '), (11, b' '), (14, b':'), (17, b':')] {
+        if b[at] != sep {
+            return None;
+        }
+    }
+    let num = |at: usize, len: usize| {
+        b[at..at + len].iter().try_fold(0u32, |n, &c| {
+            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
+        })
+    };
+    const MONTHS: &[u8; 36] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
+    let month = (0..12).find(|m| MONTHS[m * 3..m * 3 + 3] == b[3..6])? as u32 + 1;
+    let (day, year) = (num(0, 2)?, num(7, 4)?);
+    let (h, m, s) = (num(12, 2)?, num(15, 2)?, num(18, 2)?);
+    // Four-digit years from the epoch on (no overflow in the day arithmetic).
+    if year < 1970 || h > 23 || m > 59 || s > 60 || !(1..=31).contains(&day) {
         return None;
     }
-    let days = days_from_civil(year, month, day);
-    let secs = days * 86_400 + i64::from(hms[0] * 3600 + hms[1] * 60 + hms[2]);
+    let days = days_from_civil(i64::from(year), month, day);
+    let secs = days * 86_400 + i64::from(h * 3600 + m * 60 + s);
     Some(secs as f64 * 1000.0)
 }
 
@@ -138,6 +140,12 @@ mod tests {
             "Sun, 06 Nov 1994 08:49:37 PST",
             "Sun, 32 Nov 1994 08:49:37 GMT",
             "Sun, 06 Foo 1994 08:49:37 GMT",
+            "Sun, +6 Nov 1994 08:49:37 GMT",
+            "Sun, 06 Nov +994 08:49:37 GMT",
+            "Sun, 06 Nov 1994 8:49:37 GMT",
+            "Sun, 06 Nov 1994 08:49:37 GMT ",
+            "Sun, 06 Nov 1969 08:49:37 GMT",
+            "Sun, 06 Nov 1994 08-49-37 GMT",
         ] {
             assert_eq!(http_date_ms(bad), None, "{bad}");
         }
