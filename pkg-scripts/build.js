@@ -228,6 +228,11 @@ async function main() {
     process.exit(1);
   }
   if (size > TARGET) console.warn(`warning: above the ${TARGET}-byte budget`);
+  // `&s[..i]` on a str links the char-boundary panic, whose message formatting brings core's
+  // Unicode printable tables (~2.7 kB of data): slice with `s.get(..i)` (src/core/text.rs).
+  if (wasm.includes('is not a char boundary')) {
+    console.warn('warning: the wasm links the str char-boundary panic (+~3 kB): a `&s[..i]` slice crept in; use `s.get(..i)`');
+  }
 }
 
 main().catch((e) => {

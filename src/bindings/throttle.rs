@@ -5,6 +5,7 @@
 //! is the shim's (`{queue: ms}` asks, first come first served, a place held until the
 //! request that took it is answered); when and how long to hold is decided here.
 
+use crate::core::decimal::parse_u32_plus;
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -68,7 +69,7 @@ pub fn throttled(wait_ms: f64) {
 /// of capacity takes to come back (the time to a full bucket, `x-ratelimit-reset`, over
 /// its size, `x-ratelimit-limit`); two or more left opens the gate again.
 pub fn observe(remaining: Option<&str>, reset: Option<&str>, limit: Option<&str>) {
-    let num = |h: Option<&str>| h.and_then(|v| v.trim().parse::<u32>().ok());
+    let num = |h: Option<&str>| h.and_then(|v| parse_u32_plus(v.trim()));
     let Some(left) = num(remaining) else {
         // No rate-limit headers (a proxy strips them): reopen once the hold has passed, so
         // one 429 cannot serialise the container for the rest of its life.

@@ -1,5 +1,6 @@
 //! The parts of Auth0's `event` object the policy reads, extracted and checked.
 
+use crate::core::text::rfind_byte;
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -309,7 +310,7 @@ impl Event {
             return None;
         }
         let email = self.email.as_deref()?;
-        let at = email.rfind('@')?;
+        let at = rfind_byte(email, b'@')?;
         let domain = email.get(at + 1..).unwrap_or_default();
         (!domain.is_empty()).then(|| domain.to_ascii_lowercase())
     }

@@ -1,6 +1,7 @@
 //! A minimal JSON value: the host (JS `JSON.parse` + serde-wasm-bindgen, or serde_json in
 //! tests) does the parsing, so the wasm ships no JSON parser, only this visitor and a writer.
 
+use crate::core::text::split_byte;
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -45,7 +46,7 @@ impl Json {
 
     /// Follows a `.`-separated path of object keys.
     pub fn path(&self, dotted: &str) -> Option<&Json> {
-        dotted.split('.').try_fold(self, |v, k| v.get(k))
+        split_byte(dotted, b'.').try_fold(self, |v, k| v.get(k))
     }
 
     /// The string value, if this is a string.

@@ -1,5 +1,7 @@
 //! The Action's configuration contract (its secrets), checked before anything is sent.
 
+use crate::core::decimal::{parse_u32, parse_u32_plus};
+use crate::core::text::{find_byte, rfind_byte, split_byte};
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -94,8 +96,7 @@ pub fn parse_origin(domain: &str) -> Result<String, ConfigError> {
     } else {
         !host.is_empty()
             && host.len() <= 253
-            && host
-                .split('.')
+            && split_byte(host, b'.')
                 .all(|l| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
     };
     if !host_ok {
@@ -123,14 +124,14 @@ pub fn parse_origin(domain: &str) -> Result<String, ConfigError> {
 fn split_port(hp: &str) -> Option<(&str, Option<&str>)> {
     let colon = if hp.starts_with('[') {
         // After a bracketed host only `:port` may follow (byte index: `]` is ASCII).
-        let close = hp.find(']')?;
+        let close = find_byte(hp, b']')?;
         match hp.as_bytes().get(close + 1) {
             None => None,
             Some(b':') => Some(close + 1),
             Some(_) => return None,
         }
     } else {
-        hp.rfind(':')
+        rfind_byte(hp, b':')
     };
     match colon {
         None => Some((hp, None)),
@@ -142,7 +143,7 @@ fn split_port(hp: &str) -> Option<(&str, Option<&str>)> {
             let valid = !port.is_empty()
                 && port.len() <= 5
                 && port.bytes().all(|b| b.is_ascii_digit())
-                && port.parse::<u32>().is_ok_and(|p| (1..=65535).contains(&p));
+                && parse_u32(port).is_some_and(|p| (1..=65535).contains(&p));
             valid.then_some((host, Some(port)))
         }
     }
@@ -152,12 +153,12 @@ fn is_loopback(host: &str) -> bool {
     if host.eq_ignore_ascii_case("localhost") || host == "[::1]" {
         return true;
     }
-    let octets: Vec<&str> = host.split('.').collect();
+    let octets: Vec<&str> = split_byte(host, b'.').collect();
     octets.len() == 4
         && octets[0] == "127"
         && octets
             .iter()
-            .all(|o| !o.is_empty() && o.len() <= 3 && o.parse::<u8>().is_ok())
+            .all(|o| o.len() <= 3 && parse_u32(o).is_some_and(|n| n <= 255))
 }
 
 fn secret<'a>(secrets: &'a Json, name: &'static str) -> Result<&'a str, ConfigError> {
@@ -189,8 +190,8 @@ pub fn timeout_ms(secrets: &Json) -> Result<f64, ConfigError> {
             "TIMEOUT_MS",
             unresolved_keyword(s).unwrap_or_default(),
         )),
-        Some(Json::Str(s)) => match s.trim().parse::<u32>() {
-            Ok(ms) if ms >= 100 => Ok(f64::from(ms).min(MAX_TIMEOUT_MS)),
+        Some(Json::Str(s)) => match parse_u32_plus(s.trim()) {
+            Some(ms) if ms >= 100 => Ok(f64::from(ms).min(MAX_TIMEOUT_MS)),
             // "capped", not "100 to 15000": a larger value is not an error.
             _ => Err(err(
                 "TIMEOUT_MS",

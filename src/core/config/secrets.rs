@@ -1,6 +1,7 @@
 //! `check_secrets`: a whole set of Action secrets checked with the Action's own functions,
 //! for the host tooling (deploy, export), which keeps no rules of its own.
 
+use crate::core::decimal::parse_u32_plus;
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -123,11 +124,7 @@ pub fn check_secrets(
             Ok(ms) => {
                 r.timeout_ms = Some(ms);
                 let raw = secrets.get("TIMEOUT_MS").and_then(Json::as_str);
-                if raw
-                    .and_then(|s| s.trim().parse::<u32>().ok())
-                    .map(f64::from)
-                    > Some(ms)
-                {
+                if raw.and_then(|s| parse_u32_plus(s.trim())).map(f64::from) > Some(ms) {
                     r.notes.push(problem(
                         "TIMEOUT_MS",
                         None,

@@ -1,6 +1,7 @@
 //! The requests: method, path and body of each Management API call the Action makes.
 
 use crate::core::text::cat;
+use crate::core::text::{before_any, split_byte};
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -231,16 +232,17 @@ pub fn user_orgs_request(user_id: &str, page: u32) -> Request {
 /// keeps — not `.` or `..`, however spelled (`%2E`, `%2e`, `.%2E`…), since `fetch` resolves
 /// `/users/%2E%2E/roles` to `/roles`. The last guard before a request leaves.
 pub fn check_path(req: &Request) -> Result<(), Error> {
-    let path = req.path.split('?').next().unwrap_or_default();
-    let template = req.call.label().split(' ').nth(1).unwrap_or_default();
+    let path = before_any(&req.path, b"?");
+    let template = split_byte(req.call.label(), b' ')
+        .nth(1)
+        .unwrap_or_default();
     let dots = |s: &str| {
         let s = crate::core::encode::replace_str(&s.to_ascii_lowercase(), "%2e", ".");
         s == "." || s == ".."
     };
-    let keeps = path.split('/').count() == template.split('/').count()
-        && path
-            .split('/')
-            .zip(template.split('/'))
+    let keeps = split_byte(path, b'/').count() == split_byte(template, b'/').count()
+        && split_byte(path, b'/')
+            .zip(split_byte(template, b'/'))
             .all(|(p, t)| p == t || (t.starts_with('{') && !p.is_empty() && !dots(p)));
     if keeps {
         Ok(())

@@ -1,6 +1,7 @@
 //! The matched rules' effects merged into one [`Decision`], and what of it needs the
 //! Management API.
 
+use crate::core::text::split_once_byte;
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -163,7 +164,7 @@ pub fn decide(policy: &Policy, ev: &Event) -> Decision {
         let v = match value {
             ClaimValue::Fixed(v) => Some(v),
             // A claim never carries a value that could not be read in full.
-            ClaimValue::From(src) => match src.split_once('.') {
+            ClaimValue::From(src) => match split_once_byte(&src, b'.') {
                 _ if unreadable_at(ev, "user", &src) => None,
                 Some(("app_metadata", p)) => app_after.path(p).cloned(),
                 Some(("user_metadata", p)) => user_after.path(p).cloned(),

@@ -2,6 +2,7 @@
 //! Auth0 would keep claims there.
 
 use crate::core::text::cat;
+use crate::core::text::{before_any, rsplit_once_byte, trim_end_byte};
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -16,13 +17,13 @@ pub(super) fn claim_host(url: &str) -> Result<String, NamespaceProblem> {
         .or_else(|| url.strip_prefix("http://"))
         .ok_or(NamespaceProblem::NotUrl)?;
     // For http(s) a URL parser ends the authority at `\` too.
-    let authority = rest.split(['/', '\\', '?', '#']).next().unwrap_or_default();
-    let host_port = authority.rsplit('@').next().unwrap_or_default();
-    let host = match host_port.rsplit_once(':') {
+    let authority = before_any(rest, b"/\\?#");
+    let host_port = rsplit_once_byte(authority, b'@').map_or(authority, |(_, h)| h);
+    let host = match rsplit_once_byte(host_port, b':') {
         Some((h, port)) if port.bytes().all(|b| b.is_ascii_digit()) => h,
         _ => host_port,
     };
-    let host = host.trim_end_matches('.').to_ascii_lowercase();
+    let host = trim_end_byte(host, b'.').to_ascii_lowercase();
     if host.is_empty() {
         return Err(NamespaceProblem::NoHost);
     }

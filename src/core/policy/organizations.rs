@@ -2,6 +2,7 @@
 //! rule that grants organization access on the strength of an email domain must not name a
 //! public email provider, where anyone can have an address.
 
+use crate::core::text::split_once_byte;
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -94,8 +95,7 @@ pub const PUBLIC_EMAIL_FAMILIES: &[&str] = &["gmx", "yahoo", "hotmail", "outlook
 /// Whether `domain` (lower-case) belongs to a public email provider.
 pub fn is_public_email_domain(domain: &str) -> bool {
     PUBLIC_EMAIL_DOMAINS.contains(&domain)
-        || domain
-            .split_once('.')
+        || split_once_byte(domain, b'.')
             .is_some_and(|(first, _)| PUBLIC_EMAIL_FAMILIES.contains(&first))
 }
 

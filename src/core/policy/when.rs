@@ -1,5 +1,6 @@
 //! Parsing a rule's `when`: the conditions it matches on.
 
+use crate::core::text::{split_byte, trim_start_byte};
 #[allow(unused_imports)]
 use crate::prelude::*;
 
@@ -60,7 +61,7 @@ pub(super) fn parse_when(path: &str, w: &Json, errs: &mut Errors) -> When {
     });
     let email_domain = list("email_domain", errs).map(|ds| {
         ds.iter()
-            .map(|d| d.trim_start_matches('@').to_ascii_lowercase())
+            .map(|d| trim_start_byte(d, b'@').to_ascii_lowercase())
             .collect::<Vec<_>>()
     });
     if let Some(ds) = &email_domain {
@@ -111,7 +112,7 @@ fn metadata_conditions(path: &str, v: Option<&Json>, errs: &mut Errors) -> Vec<(
         Some(Json::Obj(members)) if !members.is_empty() => members
             .iter()
             .filter_map(|(k, v)| {
-                if k.is_empty() || k.split('.').any(str::is_empty) {
+                if k.is_empty() || split_byte(k, b'.').any(str::is_empty) {
                     errs.add(
                         &join(path, k),
                         PolicyErrorKind::Invalid {
