@@ -1,5 +1,5 @@
 // What kind of value `v` is, in one call from the wasm's event reader (src/bindings/read.rs:
-// `Kind`), instead of up to six (typeof checks, the string's length): a warm login reads ~30
+// `value_kind` and its `KIND_*` numbers), instead of up to six (typeof checks, the string's length): a warm login reads ~30
 // values. A string is -1 - its length (counted before it is copied into wasm memory).
 // build.js copies this function into the shipped file; `wasm-pack test` imports this module.
 export function provisionValueKind(v) {

@@ -393,13 +393,17 @@ fn load_policy(secrets: &Json, read: &ReadEvent, baked: Option<&str>, out: &mut 
     };
     let generation = read.generation(text);
     let hit = POLICY.with(|c| {
-        c.borrow()
-            .as_ref()
-            .filter(|c| {
-                c.from_secret == from_secret
-                    && (generation.is_some() && c.generation == generation || c.text == text)
-            })
-            .map(|c| (c.hash.clone(), c.loaded.0.clone(), c.loaded.1))
+        let mut c = c.borrow_mut();
+        let c = c.as_mut().filter(|c| c.from_secret == from_secret)?;
+        if generation.is_none() || c.generation != generation {
+            if c.text != text {
+                return None;
+            }
+            // The same text under a new generation (another long string was read in
+            // between): matched by it from now on, not by the text at every login.
+            c.generation = generation;
+        }
+        Some((c.hash.clone(), c.loaded.0.clone(), c.loaded.1))
     });
     if let Some((hash, policy, on_error)) = hit {
         out.policy = hash;

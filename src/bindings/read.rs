@@ -111,8 +111,9 @@ pub struct ReadEvent {
 }
 
 impl ReadEvent {
-    /// A number that is the same for two reads exactly when `s` (a string of this event) is
-    /// the same long JS string as before: a cache keyed by it needs no text comparison.
+    /// A number that is the same for two reads only when `s` (a string of this event) is a
+    /// long string `===` to the one read before: a cache keyed by it needs no text
+    /// comparison. A different number does not mean a different text.
     pub fn generation(&self, s: &str) -> Option<u32> {
         self.first_big
             .filter(|(at, _)| *at == s.as_ptr())
@@ -163,7 +164,7 @@ static KEYS: super::global::Global<Vec<(usize, JsValue)>> = super::global::Globa
 
 /// The last long string read (the `POLICY` secret, read at every login), by JS equality:
 /// `===` in JS is far cheaper than copying kilobytes into wasm memory again. Numbered: each
-/// new one gets the next generation.
+/// string not `===` to the one before gets the next generation.
 static BIG: super::global::Global<(u32, Option<(JsValue, String)>)> =
     super::global::Global::new((0, None));
 

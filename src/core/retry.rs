@@ -4,6 +4,8 @@
 #[allow(unused_imports)]
 use crate::prelude::*;
 
+use crate::core::decimal::parse_u32;
+
 /// Attempts per request, the first included (go-auth0 and node-auth0 use 3–4).
 pub const MAX_ATTEMPTS: u32 = 4;
 /// First backoff step when the server gives no hint.
@@ -35,7 +37,8 @@ fn digits(v: &str) -> Option<f64> {
 /// `str::parse` or splitting into vectors in the wasm.
 pub fn http_date_ms(v: &str) -> Option<f64> {
     // `DD Mon YYYY HH:MM:SS GMT`
-    let b = v.get(super::encode::find_str(v, ", ")? + 2..)?.as_bytes();
+    let rest = v.get(super::encode::find_str(v, ", ")? + 2..)?;
+    let b = rest.as_bytes();
     if b.len() != 24 || &b[20..] != b" GMT" {
         return None;
     }
@@ -44,11 +47,7 @@ pub fn http_date_ms(v: &str) -> Option<f64> {
             return None;
         }
     }
-    let num = |at: usize, len: usize| {
-        b[at..at + len].iter().try_fold(0u32, |n, &c| {
-            c.is_ascii_digit().then(|| n * 10 + u32::from(c - b'0'))
-        })
-    };
+    let num = |at: usize, len: usize| rest.get(at..at + len).and_then(parse_u32);
     const MONTHS: &[u8; 36] = b"JanFebMarAprMayJunJulAugSepOctNovDec";
     let month = (0..12).find(|m| MONTHS[m * 3..m * 3 + 3] == b[3..6])? as u32 + 1;
     let (day, year) = (num(0, 2)?, num(7, 4)?);

@@ -1,6 +1,7 @@
-//! Joining strings without `<[S]>::concat` / `join`: std's one generic helper behind both
-//! (`join_generic_copy`) is monomorphised per element type at ~1 kB of wasm each, while the
-//! Action only ever glues a handful of short pieces for messages and log lines.
+//! Joining and searching strings without std's generic machinery: `<[S]>::concat` / `join`
+//! share `join_generic_copy` (monomorphised per element type at ~1 kB of wasm each), and the
+//! char-pattern searchers link `memchr` and `CharSearcher`, while the Action only ever glues
+//! a handful of short pieces and splits on one ASCII separator.
 
 #[allow(unused_imports)]
 use crate::prelude::*;

@@ -140,10 +140,9 @@ fn split_port(hp: &str) -> Option<(&str, Option<&str>)> {
                 hp.get(..i).unwrap_or_default(),
                 hp.get(i + 1..).unwrap_or_default(),
             );
-            let valid = !port.is_empty()
-                && port.len() <= 5
-                && port.bytes().all(|b| b.is_ascii_digit())
-                && parse_u32(port).is_some_and(|p| (1..=65535).contains(&p));
+            // Digits only (no sign), at most five of them.
+            let valid =
+                port.len() <= 5 && parse_u32(port).is_some_and(|p| (1..=65535).contains(&p));
             valid.then_some((host, Some(port)))
         }
     }

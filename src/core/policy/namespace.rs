@@ -1,8 +1,7 @@
 //! Claim namespaces and full claim names: which host they put claims under, and whether
 //! Auth0 would keep claims there.
 
-use crate::core::text::cat;
-use crate::core::text::{before_any, rsplit_once_byte, trim_end_byte};
+use crate::core::text::{before_any, cat, rsplit_once_byte, trim_end_byte};
 #[allow(unused_imports)]
 use crate::prelude::*;
 
