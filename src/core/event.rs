@@ -63,6 +63,19 @@ pub struct Offline {
     pub ambiguous_connection: bool,
 }
 
+impl Event {
+    /// How this snapshot is offline (`None` at a login). The Action's own build (`bare`)
+    /// only ever reads logins (`parse_event` sets `None`; snapshots are reconcile's, a host
+    /// tool), so there it is a constant `None` and the offline branches are not linked.
+    pub fn offline(&self) -> Option<Offline> {
+        if cfg!(feature = "bare") {
+            None
+        } else {
+            self.offline
+        }
+    }
+}
+
 /// What a policy can see of one execution.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {

@@ -64,7 +64,7 @@ pub fn decide(policy: &Policy, ev: &Event) -> Decision {
     // Offline, a rule with stop that cannot be evaluated leaves every later rule unknown.
     let mut stop_unknown = false;
     // Login-only effects (deny, MFA, claims) and once-only ones are left to the login.
-    let login = ev.offline.is_none();
+    let login = ev.offline().is_none();
     for rule in &policy.rules {
         if stopped || stop_unknown {
             d.rules.push(RuleOutcome {

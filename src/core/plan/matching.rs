@@ -163,9 +163,10 @@ pub const OFFLINE_CONNECTION: &str = "not evaluable offline: the user has severa
 pub const OFFLINE_AFTER_STOP: &str =
     "not evaluable offline: an earlier rule with stop is not evaluable";
 
-/// Whether `reason` says a rule was skipped offline (never guessed).
+/// Whether `reason` says a rule was skipped offline (never guessed). Never in the Action's
+/// build, which has no offline events (`Event::offline`).
 pub fn not_evaluable(reason: &str) -> bool {
-    reason.starts_with("not evaluable offline")
+    !cfg!(feature = "bare") && reason.starts_with("not evaluable offline")
 }
 
 /// Whether `when` reads something only a login has (a snapshot cannot tell).
@@ -202,7 +203,7 @@ fn relaxed(when: &When, ev: &Event) -> When {
 
 pub(super) fn evaluate(rule: &Rule, ev: &Event) -> RuleOutcome {
     let pending = ev.pending.iter().any(|p| p == &rule.name);
-    if let Some(o) = ev.offline {
+    if let Some(o) = ev.offline() {
         // Reconcile asks this of every rule for every user: no copy unless relaxed.
         let held_to;
         let when = if pending {

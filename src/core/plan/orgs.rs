@@ -29,7 +29,7 @@ pub(super) fn grant_org(
     let (org, key) = match org {
         OrgRef::Name(k) | OrgRef::Id(k) => (org.clone(), k.clone()),
         OrgRef::Current => match &ev.organization[0] {
-            Some(id) if ev.offline.is_none() => (OrgRef::Id(id.clone()), id.clone()),
+            Some(id) if ev.offline().is_none() => (OrgRef::Id(id.clone()), id.clone()),
             _ => return,
         },
     };
