@@ -29,6 +29,20 @@ pub type Led = Result<(Result<String, Error>, bool), Suspend>;
 /// waits and takes its result. (A waiter arrives after the leader, so the leader's
 /// deadline, which bounds the work, is never later than the waiter's.)
 pub fn led(key: &str, work: impl FnOnce() -> Result<Result<String, Error>, Suspend>) -> Led {
+    // The generic part stays this small: `follow` and `finish` are one copy each, not one
+    // per caller's `work`.
+    if let Some(r) = follow(key)? {
+        return Ok((r, false));
+    }
+    let r = work()?;
+    finish(key, &r);
+    Ok((r, true))
+}
+
+/// The leader's result when another execution leads `key` (waiting for it), else `None`
+/// with this execution recorded as the leader.
+#[inline(never)]
+fn follow(key: &str) -> Result<Option<Result<String, Error>>, Suspend> {
     let me = tape::run_id();
     let leader = tape::id(|| {
         INFLIGHT.with(|f| {
@@ -49,12 +63,15 @@ pub fn led(key: &str, work: impl FnOnce() -> Result<Result<String, Error>, Suspe
             })
         });
         let r = r.unwrap_or_else(|| Err(Error::Js("shared request did not complete".into())));
-        return Ok((r, false));
+        return Ok(Some(r));
     }
     tape::effect(|| INFLIGHT.with(|f| f.borrow_mut().push((key.to_owned(), me))));
-    let r = work()?;
+    Ok(None)
+}
+
+#[inline(never)]
+fn finish(key: &str, r: &Result<String, Error>) {
     tape::effect(|| settle(key, r.clone()));
-    Ok((r, true))
 }
 
 /// [`led`] without telling who led.
@@ -111,7 +128,20 @@ const ONCE_MAX: usize = 256;
 /// true only for the caller whose `work` ran (the one that reports it, e.g. logs a URL).
 pub fn once(key: &str, work: impl FnOnce() -> Result<Result<String, Error>, Suspend>) -> Led {
     let now = tape::now();
-    let hit = tape::text(|| {
+    if let Some(v) = done_before(key, now) {
+        return Ok((Ok(v), false));
+    }
+    let (result, ran) = led(key, work)?;
+    if let (Ok(v), true) = (&result, ran) {
+        remember_done(key, v, now);
+    }
+    Ok((result, ran))
+}
+
+/// A success of `key` remembered here (and not expired at `now`).
+#[inline(never)]
+fn done_before(key: &str, now: f64) -> Option<String> {
+    tape::text(|| {
         DONE.with(|d| {
             let mut d = d.borrow_mut();
             d.retain(|(_, _, exp)| *exp > now);
@@ -119,21 +149,18 @@ pub fn once(key: &str, work: impl FnOnce() -> Result<Result<String, Error>, Susp
                 .find(|(k, _, _)| k == key)
                 .map(|(_, v, _)| v.clone())
         })
+    })
+}
+
+#[inline(never)]
+fn remember_done(key: &str, v: &str, now: f64) {
+    tape::effect(|| {
+        DONE.with(|d| {
+            let mut d = d.borrow_mut();
+            if d.len() >= ONCE_MAX {
+                d.remove(0);
+            }
+            d.push((key.to_owned(), v.to_owned(), now + ONCE_TTL_MS));
+        })
     });
-    if let Some(v) = hit {
-        return Ok((Ok(v), false));
-    }
-    let (result, ran) = led(key, work)?;
-    if let (Ok(v), true) = (&result, ran) {
-        tape::effect(|| {
-            DONE.with(|d| {
-                let mut d = d.borrow_mut();
-                if d.len() >= ONCE_MAX {
-                    d.remove(0);
-                }
-                d.push((key.to_owned(), v.clone(), now + ONCE_TTL_MS));
-            })
-        });
-    }
-    Ok((result, ran))
 }
