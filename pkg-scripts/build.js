@@ -206,7 +206,10 @@ async function main() {
   const min = await minify(code, {
     ecma: 2020,
     toplevel: true,
-    compress: { passes: 2 },
+    // Function expressions that use neither `this` nor `arguments` become arrows, object
+    // members `m: function` methods: −0.7 kB. Nothing in the shim or glue constructs one
+    // with `new` (the only way either change could be observed).
+    compress: { passes: 3, unsafe_arrows: true, unsafe_methods: true },
     mangle: !args.names,
     // inline_script off: terser would otherwise write `</` in the data as `<\/` (harmless to JS,
     // but the embedded wasm should stay byte-for-byte greppable).
