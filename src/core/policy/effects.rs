@@ -59,8 +59,9 @@ pub(super) fn parse_effects(
             })
             .collect(),
         Some(v) => {
-            errs.wrong_type(
-                &join(path, "assign_permissions"),
+            errs.wrong_type_at(
+                path,
+                "assign_permissions",
                 "a non-empty list of {resource_server_identifier, permission_name}",
                 v,
             );
@@ -93,11 +94,7 @@ pub(super) fn parse_effects(
         Some(Json::Bool(true)) => Some("Access denied.".to_owned()),
         Some(Json::Str(s)) if !s.trim().is_empty() && s.len() <= 200 => Some(s.clone()),
         Some(v) => {
-            errs.wrong_type(
-                &join(path, "deny"),
-                "true or a reason of 1 to 200 characters",
-                v,
-            );
+            errs.wrong_type_at(path, "deny", "true or a reason of 1 to 200 characters", v);
             None
         }
     };
@@ -135,11 +132,7 @@ fn parse_permission(path: &str, v: &Json, errs: &mut Errors) -> Option<Permissio
     let field = |k: &str, errs: &mut Errors| match v.get(k) {
         Some(Json::Str(s)) if !s.is_empty() => Some(s.clone()),
         other => {
-            errs.wrong_type(
-                &join(path, k),
-                "a non-empty string",
-                other.unwrap_or(&Json::Null),
-            );
+            errs.wrong_type_at(path, k, "a non-empty string", other.unwrap_or(&Json::Null));
             None
         }
     };
@@ -157,7 +150,7 @@ fn metadata_changes(path: &str, v: Option<&Json>, errs: &mut Errors) -> Vec<(Str
         Some(Json::Obj(members)) if !members.is_empty() => {
             for (k, _) in members {
                 if k.is_empty() || is_marker(k) {
-                    errs.add(&join(path, k), PolicyErrorKind::ReservedKey);
+                    errs.add_at(path, k, PolicyErrorKind::ReservedKey);
                 }
             }
             members.clone()
@@ -219,8 +212,8 @@ fn parse_claims(
                 ClaimValue::From(src.clone())
             }
             Some(_) => {
-                errs.add(
-                    &join(&p, "from"),
+                errs.add_at(
+                    &p, "from",
                     PolicyErrorKind::Invalid {
                         expected: "\"app_metadata.<path>\", \"user_metadata.<path>\", \"organization.id\" or \"organization.name\"",
                     },
@@ -247,18 +240,14 @@ fn parse_mfa(path: &str, v: Option<&Json>, errs: &mut Errors) -> Option<Mfa> {
             match o.get("provider") {
                 None => {}
                 Some(Json::Str(p)) if !p.is_empty() => mfa.provider = p.clone(),
-                Some(v) => errs.wrong_type(
-                    &join(path, "provider"),
-                    "a provider such as \"any\" or \"duo\"",
-                    v,
-                ),
+                Some(v) => {
+                    errs.wrong_type_at(path, "provider", "a provider such as \"any\" or \"duo\"", v)
+                }
             }
             match o.get("allow_remember_browser") {
                 None => {}
                 Some(Json::Bool(b)) => mfa.allow_remember_browser = *b,
-                Some(v) => {
-                    errs.wrong_type(&join(path, "allow_remember_browser"), "true or false", v)
-                }
+                Some(v) => errs.wrong_type_at(path, "allow_remember_browser", "true or false", v),
             }
         }
         Some(v) => {
@@ -293,8 +282,9 @@ fn parse_ticket(
         Some(s) => match s.strip_prefix("app_metadata.") {
             Some(k) if !k.is_empty() && !k.contains('.') && !is_marker(k) => Some(k.to_owned()),
             _ => {
-                errs.add(
-                    &join(path, "store"),
+                errs.add_at(
+                    path,
+                    "store",
                     PolicyErrorKind::Invalid {
                         expected: "\"log\" or \"app_metadata.<first-level key>\"",
                     },
@@ -303,8 +293,9 @@ fn parse_ticket(
             }
         },
         None => {
-            errs.add(
-                &join(path, "store"),
+            errs.add_at(
+                path,
+                "store",
                 PolicyErrorKind::Missing {
                     expected: "\"log\" or \"app_metadata.<key>\" (tickets never go into tokens)",
                 },
@@ -318,8 +309,9 @@ fn parse_ticket(
             Some(u.clone())
         }
         Some(_) => {
-            errs.add(
-                &join(path, "result_url"),
+            errs.add_at(
+                path,
+                "result_url",
                 PolicyErrorKind::Invalid {
                     expected: "an https:// URL (password reset tickets only)",
                 },
@@ -333,7 +325,7 @@ fn parse_ticket(
             Some(*n as u32)
         }
         Some(v) => {
-            errs.wrong_type(&join(path, "ttl_sec"), "whole seconds (0 to 2592000)", v);
+            errs.wrong_type_at(path, "ttl_sec", "whole seconds (0 to 2592000)", v);
             None
         }
     };

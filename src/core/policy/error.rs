@@ -219,6 +219,32 @@ impl Errors {
         });
     }
 
+    /// [`Errors::add`] at `path.key` (see [`join`]): one string built, none copied.
+    pub(super) fn add_at(&mut self, path: &str, key: &str, kind: PolicyErrorKind) {
+        self.0.push(PolicyError {
+            path: join(path, key),
+            kind,
+        });
+    }
+
+    /// [`Errors::wrong_type`] at `path.key`.
+    pub(super) fn wrong_type_at(
+        &mut self,
+        path: &str,
+        key: &str,
+        expected: &'static str,
+        got: &Json,
+    ) {
+        self.add_at(
+            path,
+            key,
+            PolicyErrorKind::WrongType {
+                expected,
+                got: got.kind(),
+            },
+        );
+    }
+
     /// A value of the wrong type; `expected` says what is accepted (without "expected").
     pub(super) fn wrong_type(&mut self, path: &str, expected: &'static str, got: &Json) {
         self.add(
@@ -239,7 +265,7 @@ impl Errors {
         if let Json::Obj(members) = obj {
             for (k, _) in members {
                 if !allowed.contains(&k.as_str()) {
-                    self.add(&join(path, k), PolicyErrorKind::UnknownKey { allowed });
+                    self.add_at(path, k, PolicyErrorKind::UnknownKey { allowed });
                 }
             }
         }

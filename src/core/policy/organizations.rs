@@ -161,8 +161,9 @@ pub(super) fn parse_org_roles(path: &str, v: Option<&Json>, errs: &mut Errors) -
                 org_ref(&join(&p, "organization"), s, true, errs)
             }
             other => {
-                errs.wrong_type(
-                    &join(&p, "organization"),
+                errs.wrong_type_at(
+                    &p,
+                    "organization",
                     "an organization name, id or \"$current\"",
                     other.unwrap_or(&Json::Null),
                 );
@@ -172,8 +173,9 @@ pub(super) fn parse_org_roles(path: &str, v: Option<&Json>, errs: &mut Errors) -
         let roles = match o.get("roles") {
             Some(r) => string_list(&join(&p, "roles"), r, errs, false),
             None => {
-                errs.add(
-                    &join(&p, "roles"),
+                errs.add_at(
+                    &p,
+                    "roles",
                     PolicyErrorKind::Missing {
                         expected: "a list of role names or ids",
                     },

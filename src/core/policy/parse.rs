@@ -100,7 +100,7 @@ pub fn parse_policy(doc: &Json) -> Result<Policy, Vec<PolicyError>> {
                 if let Some(rule) = parse_rule(&path, item, claims_namespace.as_deref(), &mut errs)
                 {
                     if rules.iter().any(|r| r.name == rule.name) {
-                        errs.add(&join(&path, "name"), PolicyErrorKind::DuplicateName);
+                        errs.add_at(&path, "name", PolicyErrorKind::DuplicateName);
                     }
                     rules.push(rule);
                 }
@@ -134,11 +134,11 @@ fn parse_rule(path: &str, item: &Json, ns: Option<&str>, errs: &mut Errors) -> O
     let name = match item.get("name") {
         Some(Json::Str(s)) if !s.trim().is_empty() => s.clone(),
         Some(v) => {
-            errs.wrong_type(&join(path, "name"), "a non-empty string", v);
+            errs.wrong_type_at(path, "name", "a non-empty string", v);
             String::new()
         }
         None => {
-            errs.add(&join(path, "name"), PolicyErrorKind::MissingName);
+            errs.add_at(path, "name", PolicyErrorKind::MissingName);
             String::new()
         }
     };
@@ -146,7 +146,7 @@ fn parse_rule(path: &str, item: &Json, ns: Option<&str>, errs: &mut Errors) -> O
         None | Some(Json::Null) => When::default(),
         Some(w @ Json::Obj(_)) => parse_when(&join(path, "when"), w, errs),
         Some(v) => {
-            errs.wrong_type(&join(path, "when"), "an object", v);
+            errs.wrong_type_at(path, "when", "an object", v);
             When::default()
         }
     };
@@ -154,7 +154,7 @@ fn parse_rule(path: &str, item: &Json, ns: Option<&str>, errs: &mut Errors) -> O
         None | Some(Json::Null) => false,
         Some(Json::Bool(b)) => *b,
         Some(v) => {
-            errs.wrong_type(&join(path, key), "true or false", v);
+            errs.wrong_type_at(path, key, "true or false", v);
             false
         }
     };
@@ -166,16 +166,17 @@ fn parse_rule(path: &str, item: &Json, ns: Option<&str>, errs: &mut Errors) -> O
         check_public_domains(path, item, &when, errs);
     }
     if allow_public_email_domains && !effects.organizations() {
-        errs.add(
-            &join(path, "allow_public_email_domains"),
+        errs.add_at(
+            path,
+            "allow_public_email_domains",
             PolicyErrorKind::Invalid {
                 expected: "true only in a rule with join_organization or organization_roles",
             },
         );
     }
     if retract && effects.assign_roles.is_empty() && !effects.organizations() {
-        errs.add(
-            &join(path, "retract"),
+        errs.add_at(
+            path, "retract",
             PolicyErrorKind::Invalid {
                 expected: "true only in a rule with assign_roles, join_organization or organization_roles (it removes what the rule granted)",
             },
@@ -197,16 +198,10 @@ fn parse_rule(path: &str, item: &Json, ns: Option<&str>, errs: &mut Errors) -> O
         .any(|o| o.organization == OrgRef::Current);
     if in_registration && current {
         let effect = "organization_roles";
-        errs.add(
-            &join(path, effect),
-            PolicyErrorKind::PostLoginOnly { effect },
-        );
+        errs.add_at(path, effect, PolicyErrorKind::PostLoginOnly { effect });
     }
     if let (true, Some(effect)) = (in_registration, effects.post_login_only()) {
-        errs.add(
-            &join(path, effect),
-            PolicyErrorKind::PostLoginOnly { effect },
-        );
+        errs.add_at(path, effect, PolicyErrorKind::PostLoginOnly { effect });
     }
     Some(Rule {
         name,

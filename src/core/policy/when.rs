@@ -39,7 +39,7 @@ pub(super) fn parse_when(path: &str, w: &Json, errs: &mut Errors) -> When {
         None | Some(Json::Null) => None,
         Some(Json::Bool(b)) => Some(*b),
         Some(v) => {
-            errs.wrong_type(&join(path, key), "true or false", v);
+            errs.wrong_type_at(path, key, "true or false", v);
             None
         }
     };
@@ -48,8 +48,9 @@ pub(super) fn parse_when(path: &str, w: &Json, errs: &mut Errors) -> When {
             .filter_map(|t| {
                 let parsed = Trigger::from_id(t);
                 if parsed.is_none() {
-                    errs.add(
-                        &join(path, "trigger"),
+                    errs.add_at(
+                        path,
+                        "trigger",
                         PolicyErrorKind::Invalid {
                             expected: "\"post-login\" or \"post-user-registration\"",
                         },
@@ -80,7 +81,7 @@ pub(super) fn parse_when(path: &str, w: &Json, errs: &mut Errors) -> When {
         None | Some(Json::Null) => None,
         Some(n @ Json::Obj(_)) => Some(Box::new(parse_when(&join(path, "not"), n, errs))),
         Some(v) => {
-            errs.wrong_type(&join(path, "not"), "a nested when object", v);
+            errs.wrong_type_at(path, "not", "a nested when object", v);
             None
         }
     };
@@ -113,8 +114,9 @@ fn metadata_conditions(path: &str, v: Option<&Json>, errs: &mut Errors) -> Vec<(
             .iter()
             .filter_map(|(k, v)| {
                 if k.is_empty() || split_byte(k, b'.').any(str::is_empty) {
-                    errs.add(
-                        &join(path, k),
+                    errs.add_at(
+                        path,
+                        k,
                         PolicyErrorKind::Invalid {
                             expected: "a dotted path such as plan or billing.tier",
                         },
