@@ -19,24 +19,12 @@ extern "C" {
     #[wasm_bindgen(js_namespace = console, js_name = log)]
     pub fn console_log(line: &str);
 
+    /// `Reflect.get(target, key)` without `catch`: see `Api::member`.
+    #[wasm_bindgen(js_namespace = Reflect, js_name = get)]
+    fn member_of(target: &Api, key: &JsValue) -> JsValue;
+
     /// Auth0's `api` object (post-login has all members; post-user-registration only `cache`).
     pub type Api;
-    /// `api.cache`.
-    #[wasm_bindgen(method, getter)]
-    pub fn cache(this: &Api) -> Option<ApiCache>;
-    /// `api.access` (post-login).
-    #[wasm_bindgen(method, getter)]
-    pub fn access(this: &Api) -> Option<ApiAccess>;
-    /// `api.idToken` (post-login).
-    #[wasm_bindgen(method, getter, js_name = idToken)]
-    pub fn id_token(this: &Api) -> Option<ClaimSetter>;
-    /// `api.accessToken` (post-login).
-    #[wasm_bindgen(method, getter, js_name = accessToken)]
-    pub fn access_token(this: &Api) -> Option<ClaimSetter>;
-    /// `api.user` (post-login).
-    #[wasm_bindgen(method, getter)]
-    pub fn user(this: &Api) -> Option<ApiUser>;
-
     /// `api.cache`: synchronous, best-effort key/value store shared by executions.
     pub type ApiCache;
     /// `get(key)` → `{value, expires_at}` or undefined.
@@ -66,10 +54,6 @@ extern "C" {
         value: &JsValue,
     ) -> Result<JsValue, JsValue>;
 
-    /// `api.multifactor` (post-login).
-    #[wasm_bindgen(method, getter)]
-    pub fn multifactor(this: &Api) -> Option<ApiMultifactor>;
-
     /// `api.multifactor`.
     pub type ApiMultifactor;
     /// `enable(provider, {allowRememberBrowser})`.
@@ -93,4 +77,44 @@ extern "C" {
         key: &str,
         value: &JsValue,
     ) -> Result<JsValue, JsValue>;
+}
+
+impl Api {
+    /// `api[name]`, `None` when absent. One import for every member, not a getter each; a
+    /// member whose getter throws throws through, as a getter import would (the shim then
+    /// fails the execution under `on_error`: an `api` that cannot be read is not guessed at).
+    fn member(&self, name: &str) -> Option<JsValue> {
+        Some(member_of(self, &JsValue::from_str(name)))
+            .filter(|v| !v.is_undefined() && !v.is_null())
+    }
+
+    /// `api.cache`.
+    pub fn cache(&self) -> Option<ApiCache> {
+        self.member("cache").map(JsCast::unchecked_into)
+    }
+
+    /// `api.access` (post-login).
+    pub fn access(&self) -> Option<ApiAccess> {
+        self.member("access").map(JsCast::unchecked_into)
+    }
+
+    /// `api.idToken` (post-login).
+    pub fn id_token(&self) -> Option<ClaimSetter> {
+        self.member("idToken").map(JsCast::unchecked_into)
+    }
+
+    /// `api.accessToken` (post-login).
+    pub fn access_token(&self) -> Option<ClaimSetter> {
+        self.member("accessToken").map(JsCast::unchecked_into)
+    }
+
+    /// `api.user` (post-login).
+    pub fn user(&self) -> Option<ApiUser> {
+        self.member("user").map(JsCast::unchecked_into)
+    }
+
+    /// `api.multifactor` (post-login).
+    pub fn multifactor(&self) -> Option<ApiMultifactor> {
+        self.member("multifactor").map(JsCast::unchecked_into)
+    }
 }
