@@ -59,12 +59,41 @@ fn metadata_holds(conds: &[(String, Expect)], meta: &Json, ev: &Event, root: &st
     known.then_some(true)
 }
 
+/// What a rule is held to: every condition, or (a pending rule, see [`evaluate`]) not
+/// `first_login` any more and, in post-login, not its trigger (a registration-only rule is
+/// completed at the next login). Only the rule's own `when`: a `not` inside is held in full.
+#[derive(Clone, Copy)]
+struct Held {
+    trigger: bool,
+    first_login: bool,
+}
+
+/// Every condition.
+const IN_FULL: Held = Held {
+    trigger: true,
+    first_login: true,
+};
+
+/// A pending rule's conditions at `ev`.
+fn pending_at(ev: &Event) -> Held {
+    Held {
+        trigger: ev.trigger != Trigger::PostLogin,
+        first_login: false,
+    }
+}
+
 /// `Ok(())` when every condition holds, else the first one that does not.
 pub fn check_when(when: &When, ev: &Event) -> Result<(), &'static str> {
-    if when
-        .trigger
-        .as_ref()
-        .is_some_and(|t| !t.contains(&ev.trigger))
+    check_held(when, ev, IN_FULL)
+}
+
+/// [`check_when`] for the conditions `held` keeps.
+fn check_held(when: &When, ev: &Event, held: Held) -> Result<(), &'static str> {
+    if held.trigger
+        && when
+            .trigger
+            .as_ref()
+            .is_some_and(|t| !t.contains(&ev.trigger))
     {
         return Err("trigger does not match");
     }
@@ -91,7 +120,7 @@ pub fn check_when(when: &When, ev: &Event) -> Result<(), &'static str> {
     }
     // A registration is the start of the user's first session (its event has no stats).
     let first_session = ev.logins_count == Some(1.0) || ev.trigger == Trigger::PostUserRegistration;
-    if when.first_login.is_some_and(|first| first_session != first) {
+    if held.first_login && when.first_login.is_some_and(|first| first_session != first) {
         return Err("first_login does not match");
     }
     if let Some(orgs) = &when.organization {
@@ -169,16 +198,18 @@ pub fn not_evaluable(reason: &str) -> bool {
     !cfg!(feature = "bare") && reason.starts_with("not evaluable offline")
 }
 
-/// Whether `when` reads something only a login has (a snapshot cannot tell).
-fn login_only(when: &When) -> bool {
-    when.trigger
-        .as_ref()
-        .is_some_and(|t| !t.contains(&Trigger::PostLogin))
+/// Whether `when`, as `held`, reads something only a login has (a snapshot cannot tell).
+fn login_only(when: &When, held: Held) -> bool {
+    (held.trigger
+        && when
+            .trigger
+            .as_ref()
+            .is_some_and(|t| !t.contains(&Trigger::PostLogin)))
         || when.client_id.is_some()
         || when.protocol.is_some()
-        || when.first_login.is_some()
+        || (held.first_login && when.first_login.is_some())
         || when.organization.is_some()
-        || when.not.as_deref().is_some_and(login_only)
+        || when.not.as_deref().is_some_and(|n| login_only(n, IN_FULL))
 }
 
 fn reads_connection(when: &When) -> bool {
@@ -187,32 +218,12 @@ fn reads_connection(when: &When) -> bool {
         || when.not.as_deref().is_some_and(reads_connection)
 }
 
-/// The conditions a pending rule is held to: `first_login` no longer, and in post-login not
-/// its trigger (a registration-only rule is completed at the next login).
-fn relaxed(when: &When, ev: &Event) -> When {
-    When {
-        first_login: None,
-        trigger: if ev.trigger == Trigger::PostLogin {
-            None
-        } else {
-            when.trigger.clone()
-        },
-        ..when.clone()
-    }
-}
-
 pub(super) fn evaluate(rule: &Rule, ev: &Event) -> RuleOutcome {
     let pending = ev.pending.iter().any(|p| p == &rule.name);
     if let Some(o) = ev.offline() {
-        // Reconcile asks this of every rule for every user: no copy unless relaxed.
-        let held_to;
-        let when = if pending {
-            held_to = relaxed(&rule.when, ev);
-            &held_to
-        } else {
-            &rule.when
-        };
-        let skip = if login_only(when) {
+        let when = &rule.when;
+        let held = if pending { pending_at(ev) } else { IN_FULL };
+        let skip = if login_only(when, held) {
             Some(OFFLINE_LOGIN_ONLY)
         } else if o.ambiguous_connection && reads_connection(when) {
             Some(OFFLINE_CONNECTION)
@@ -240,7 +251,7 @@ pub(super) fn evaluate(rule: &Rule, ev: &Event) -> RuleOutcome {
         // next login (every registration effect is valid there). Every other condition
         // (verified email domain, roles...) must still hold, so a marker never widens who
         // is provisioned.
-        Err(why) if pending => match check_when(&relaxed(&rule.when, ev), ev) {
+        Err(why) if pending => match check_held(&rule.when, ev, pending_at(ev)) {
             Ok(()) => (true, "pending from an earlier login"),
             Err(_) => (false, why),
         },
