@@ -11,7 +11,7 @@
 const fs = require('node:fs');
 const path = require('node:path');
 const zlib = require('node:zlib');
-const { parse, chainOrder } = require('../lib/wasm-order.js');
+const { parse, chainOrder, reader } = require('../lib/wasm-order.js');
 
 const ROOT = path.resolve(__dirname, '..', '..');
 const file = path.join(ROOT, 'target/bindgen/optimised.wasm');
@@ -26,34 +26,24 @@ function functionNames() {
   const names = new Array(bodies.length).fill('?');
   for (const { id, bytes } of sections) {
     if (id !== 0) continue;
-    let p = 1;
-    const leb = () => {
-      let v = 0;
-      let shift = 0;
-      let x;
-      do {
-        x = bytes[p++];
-        v += (x & 0x7f) * 2 ** shift;
-        shift += 7;
-      } while (x & 0x80);
-      return v;
-    };
-    leb(); // section size
-    const len = leb();
-    if (bytes.subarray(p, p + len).toString() !== 'name') continue;
-    p += len;
-    while (p < bytes.length) {
-      const sub = bytes[p++];
-      const end = leb() + p;
+    const r = reader(bytes);
+    r.at = 1;
+    r.leb(); // section size
+    const len = r.leb();
+    if (bytes.subarray(r.at, r.at + len).toString() !== 'name') continue;
+    r.at += len;
+    while (r.at < bytes.length) {
+      const sub = r.byte();
+      const end = r.leb() + r.at;
       if (sub === 1) {
-        for (let n = leb(); n > 0; n--) {
-          const index = leb();
-          const size = leb();
-          if (index >= imported) names[index - imported] = bytes.subarray(p, p + size).toString();
-          p += size;
+        for (let n = r.leb(); n > 0; n--) {
+          const index = r.leb();
+          const size = r.leb();
+          if (index >= imported) names[index - imported] = bytes.subarray(r.at, r.at + size).toString();
+          r.at += size;
         }
       }
-      p = end;
+      r.at = end;
     }
   }
   return names;

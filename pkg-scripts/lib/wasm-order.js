@@ -154,4 +154,4 @@ function isNameSection(section) {
   return section.subarray(r.at, r.at + len).toString() === 'name';
 }
 
-module.exports = { chainOrder, rankNames, parse };
+module.exports = { chainOrder, rankNames, parse, reader };
