@@ -63,19 +63,6 @@ pub struct Offline {
     pub ambiguous_connection: bool,
 }
 
-impl Event {
-    /// How this snapshot is offline (`None` at a login). The Action's own build (`bare`)
-    /// only ever reads logins (`parse_event` sets `None`; snapshots are reconcile's, a host
-    /// tool), so there it is a constant `None` and the offline branches are not linked.
-    pub fn offline(&self) -> Option<Offline> {
-        if cfg!(feature = "bare") {
-            None
-        } else {
-            self.offline
-        }
-    }
-}
-
 /// What a policy can see of one execution.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Event {
@@ -315,6 +302,17 @@ impl Event {
     /// The roles held, when the event said.
     pub fn held_roles(&self) -> Option<&[String]> {
         self.roles_known.then_some(&self.roles[..])
+    }
+
+    /// How this snapshot is offline (`None` at a login). The Action's own build (`bare`)
+    /// only ever reads logins (`parse_event` sets `None`; snapshots are reconcile's, a host
+    /// tool), so there it is a constant `None` and the offline branches are not linked.
+    pub fn offline(&self) -> Option<Offline> {
+        if cfg!(feature = "bare") {
+            None
+        } else {
+            self.offline
+        }
     }
 
     /// The domain after the last `@` of a verified email, lower-cased.

@@ -213,7 +213,8 @@ fn parse_claims(
             }
             Some(_) => {
                 errs.add_at(
-                    &p, "from",
+                    &p,
+                    "from",
                     PolicyErrorKind::Invalid {
                         expected: "\"app_metadata.<path>\", \"user_metadata.<path>\", \"organization.id\" or \"organization.name\"",
                     },
