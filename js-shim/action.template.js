@@ -111,10 +111,18 @@ function revocable(target, live) {
 // The outcome when the wasm itself failed (trap, watchdog): log one line, apply on_error.
 function internalFailure(trigger, event, api, err) {
   const onError = onErrorOf(event);
-  const what = String((err && (err.name + ': ' + err.message)) || err).slice(0, 120);
+  // A thrown value or an api whose getters throw (what may have failed the wasm) must not
+  // throw again here: this runs in a promise callback, where a throw would leave the
+  // execution unresolved and reject where nobody listens.
+  let what;
+  try {
+    what = String((err && (err.name + ': ' + err.message)) || err).slice(0, 120);
+  } catch (_) {
+    what = 'a value that cannot be described was thrown';
+  }
   console.log(`provision error: internal failure on_error=${onError}: ${what}`);
   let denied = false;
-  if (onError === 'deny' && trigger === 'post-login' && api && api.access) {
+  if (onError === 'deny' && trigger === 'post-login' && api) {
     try { api.access.deny(DENY_REASON); denied = true; } catch (_) { /* best effort */ }
   }
   return { error: 'internal failure: ' + what, denied };

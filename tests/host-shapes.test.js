@@ -59,3 +59,44 @@ test('a secret still holding a Deploy CLI ##KEYWORD## is a configuration error n
   assert.match(p.logs[0], /POLICY secret is an unresolved Deploy CLI keyword: add PROVISION_POLICY to/);
   assert.deepEqual(routes(p), []);
 });
+
+// The Action's own failure path must not throw again: it runs in a promise callback, where a
+// throw would leave the execution unresolved and reject where nobody listens.
+test('an api whose members throw when read: the execution ends with an internal-failure error and its on_error line', async () => {
+  const action = require('../dist/action.js');
+  const unhandled = [];
+  const onUnhandled = (e) => unhandled.push(e);
+  process.on('unhandledRejection', onUnhandled);
+  const policy = JSON.stringify({ on_error: 'deny', rules: [{ name: 'no', when: {}, deny: 'nope' }] });
+  const event = () => ({
+    user: { user_id: 'auth0|hostile' }, connection: { name: 'db', strategy: 'auth0' }, stats: { logins_count: 2 },
+    secrets: { POLICY: policy, AUTH0_DOMAIN: 'example.auth0.com', AUTH0_CLIENT_ID: 'c', AUTH0_CLIENT_SECRET: 's' },
+  });
+  const cache = { get() {}, set() { return { type: 'success' }; }, delete() {} };
+  const thrown = [
+    [new Error('hostile getter'), /internal failure: Error: hostile getter/],
+    // A thrown value whose own `name` getter throws.
+    [{ get name() { throw new Error('again'); } }, /internal failure: a value that cannot be described was thrown/],
+  ];
+  const log = console.log;
+  try {
+    for (const [value, error] of thrown) {
+      const lines = [];
+      console.log = (l) => lines.push(String(l));
+      const api = { cache, get access() { throw value; } };
+      const outcome = await Promise.race([
+        action.onExecutePostLogin(event(), api),
+        new Promise((_, reject) => setTimeout(() => reject(new Error('the execution never ended')), 5000).unref()),
+      ]);
+      console.log = log;
+      assert.match(outcome.error, error);
+      assert.equal(outcome.denied, false, 'api.access cannot be read, so it cannot deny');
+      assert.ok(lines.some((l) => /^provision error: internal failure on_error=deny: /.test(l)), lines.join('\n'));
+    }
+    await new Promise((r) => setImmediate(r));
+    assert.deepEqual(unhandled, []);
+  } finally {
+    console.log = log;
+    process.off('unhandledRejection', onUnhandled);
+  }
+});
