@@ -13,6 +13,14 @@ const path = require('node:path');
 const zlib = require('node:zlib');
 const { parse, chainOrder, reader } = require('../lib/wasm-order.js');
 
+const USAGE = `Usage: node pkg-scripts/bench/brotli-cost.js [REGEX ...]
+  What the functions whose names match each REGEX cost in brotli bytes (the last build's
+  target/bindgen/optimised.wasm, from node pkg-scripts/build.js); with none, a breakdown by area.`;
+if (process.argv.includes('--help') || process.argv.includes('-h')) {
+  console.log(USAGE);
+  process.exit(0);
+}
+
 const ROOT = path.resolve(__dirname, '..', '..');
 const file = path.join(ROOT, 'target/bindgen/optimised.wasm');
 if (!fs.existsSync(file)) {
