@@ -405,8 +405,45 @@ describe('apply.js', () => {
     const client = fakeClient((method) => (method === 'PATCH' ? 403 : 200));
     const rep = await new Applier({ client, batchSize: 8 }).run(spoolOf(records));
     assert.ok(rep.fatal);
-    assert.ok(client.log.filter((l) => l.method === 'PATCH').length <= 5);
+    assert.ok(client.log.filter((l) => l.method === 'PATCH').length <= 4, 'the 4 in flight, not the one queued');
     assert.ok(!client.log.some((l) => l.method === 'POST'));
+  });
+
+  test('stop(): the writes in flight finish, the one waiting for a slot is not sent', async () => {
+    const held = [];
+    const client = fakeClient(() => 200);
+    const send = client.send;
+    let holding = true;
+    client.send = (...a) => (holding ? new Promise((r) => held.push(() => r(send(...a)))) : send(...a));
+    const app = new Applier({ client, batchSize: 8 });
+    const run = app.run(spoolOf(records));
+    while (held.length < 4) await new Promise((r) => setImmediate(r));
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r)); // the fifth waits for a slot
+    assert.equal(held.length, 4);
+    app.stop('interrupted');
+    holding = false;
+    for (const release of held.splice(0)) release();
+    const rep = await run;
+    assert.equal(client.log.length, 4, client.log.map((l) => `${l.method} ${l.path}`).join(', '));
+    assert.equal(rep.sent, 4);
+    assert.ok(rep.stopped);
+  });
+
+  test('Pool: a task still waiting when the pool halts is dropped and its slot passes on', async () => {
+    let halted = false;
+    const pool = new Pool(1, () => halted);
+    const ran = [];
+    let release;
+    await pool.submit(() => new Promise((r) => { release = () => { ran.push('a'); r(); }; }));
+    const queued = pool.submit(async () => { ran.push('b'); });
+    halted = true;
+    release();
+    await queued;
+    await pool.drain();
+    halted = false;
+    await pool.submit(async () => { ran.push('c'); });
+    await pool.drain();
+    assert.deepEqual(ran, ['a', 'c']);
   });
 
   test('Pool: at most n at once, drain waits for all', async () => {

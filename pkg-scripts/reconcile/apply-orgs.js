@@ -33,9 +33,8 @@ async function joinOrgs(app, spool) {
     await memberBatch(app, 'join', key, users);
     progress(users.length);
   });
-  const halted = () => app.fatal || app.stopped || app.pool.error;
   for await (const rec of spool.records()) {
-    if (halted()) break;
+    if (app.halted()) break;
     for (const o of rec.o || []) {
       if (!o.j) continue;
       if (!app.usable(rec.u)) {
@@ -51,7 +50,7 @@ async function joinOrgs(app, spool) {
       }
     }
   }
-  for (const [key, users] of buffers) if (!halted()) await flush(key, users);
+  for (const [key, users] of buffers) if (!app.halted()) await flush(key, users);
   await app.pool.drain();
 }
 
@@ -84,14 +83,13 @@ async function memberBatch(app, kind, key, users) {
 
 /** Organization roles: one request per user and organization, after every membership. */
 async function giveOrgRoles(app, spool) {
-  const halted = () => app.fatal || app.stopped || app.pool.error;
   let total = 0;
   for await (const rec of spool.records()) for (const o of rec.o || []) if (o.r.length) total++;
   let done = 0;
   const progress = () => app.onProgress({ phase: app.kinds.orgRoles, done: ++done, total });
   app.onProgress({ phase: app.kinds.orgRoles, done, total });
   for await (const rec of spool.records()) {
-    if (halted()) break;
+    if (app.halted()) break;
     for (const o of rec.o || []) {
       if (!o.r.length) continue;
       const id = orgId(app, o.g);
@@ -129,7 +127,6 @@ async function giveOrgRoles(app, spool) {
  * failed is marked failed: phase 2 keeps the record and the next run removes it again.
  */
 async function leaveOrgs(app, spool) {
-  const halted = () => app.fatal || app.stopped || app.pool.error;
   const buffers = new Map();
   let total = 0;
   for await (const rec of spool.records()) for (const o of rec.l || []) total += (o.x ? 1 : 0) + (o.r.length ? 1 : 0);
@@ -141,7 +138,7 @@ async function leaveOrgs(app, spool) {
     progress(users.length);
   });
   for await (const rec of spool.records()) {
-    if (halted()) break;
+    if (app.halted()) break;
     for (const o of rec.l || []) {
       if (!app.usable(rec.u)) {
         progress((o.x ? 1 : 0) + (o.r.length ? 1 : 0));
@@ -172,7 +169,7 @@ async function leaveOrgs(app, spool) {
       }
     }
   }
-  for (const [key, users] of buffers) if (!halted()) await flush(key, users);
+  for (const [key, users] of buffers) if (!app.halted()) await flush(key, users);
   await app.pool.drain();
 }
 

@@ -17,16 +17,25 @@ const DEFAULT_CONCURRENCY = 4;
 const MAX_FAILURES_SHOWN = 20;
 const FATAL_STREAK = 3; // this many requests in a row that failed for good (network/5xx): stop
 
-/** At most `n` tasks at once. */
+/**
+ * At most `n` tasks at once. A task still waiting for a slot when `halted()` turns true is
+ * dropped: after a stop only the requests already in flight go out, not the next one queued.
+ */
 class Pool {
-  constructor(n) {
+  constructor(n, halted = () => false) {
     this.n = n;
+    this.halted = halted;
     this.active = 0;
     this.waiting = [];
     this.idle = [];
   }
   async submit(task) {
     while (this.active >= this.n) await new Promise((r) => this.waiting.push(r));
+    if (this.halted()) {
+      const w = this.waiting.shift(); // the slot this task would have taken passes on
+      if (w) w();
+      return;
+    }
     this.active++;
     task().catch((e) => { this.error = this.error || e; }).finally(() => {
       this.active--;
@@ -60,7 +69,7 @@ class Applier {
   constructor(o) {
     this.client = o.client;
     this.batchSize = o.batchSize;
-    this.pool = new Pool(o.concurrency || DEFAULT_CONCURRENCY);
+    this.pool = new Pool(o.concurrency || DEFAULT_CONCURRENCY, () => this.halted());
     this.onProgress = o.onProgress || (() => {});
     this.roleNames = o.roleNames || new Map();
     this.orgIds = o.orgIds || new Map();
@@ -76,6 +85,11 @@ class Applier {
     this.fatal = null;
     this.streak = 0;
     this.stopped = false;
+  }
+
+  /** Whether the run stops: a fatal answer, a stop() or a task that threw. */
+  halted() {
+    return Boolean(this.fatal || this.stopped || this.pool.error);
   }
 
   /** Stops taking new writes (those in flight finish). */
@@ -127,7 +141,7 @@ class Applier {
     let done = 0;
     this.onProgress({ phase: KINDS[kind], done, total });
     for await (const rec of spool.records()) {
-      if (this.fatal || this.stopped || this.pool.error) break;
+      if (this.halted()) break;
       const v = rec[part];
       if (!v || (Array.isArray(v) && !v.length)) continue;
       if (!this.usable(rec.u)) {
@@ -169,7 +183,7 @@ class Applier {
       progress(users.length);
     });
     for await (const rec of spool.records()) {
-      if (this.fatal || this.stopped || this.pool.error) break;
+      if (this.halted()) break;
       for (const roleId of rec.a) {
         if (!this.usable(rec.u)) {
           progress(1);
@@ -184,7 +198,7 @@ class Applier {
         }
       }
     }
-    for (const [roleId, users] of buffers) if (!this.fatal && !this.stopped && !this.pool.error) await flush(roleId, users);
+    for (const [roleId, users] of buffers) if (!this.halted()) await flush(roleId, users);
     await this.pool.drain();
   }
 
