@@ -34,6 +34,7 @@ function coreFailure(what, status, stderr, error) {
   const msg = (stderr || '').trim().split('\n').slice(0, 8).join('\n');
   if (error && error.code === 'ENOENT') return new ConfigError(`the policy core is missing: ${error.path}`);
   if (status === 2) return new ConfigError(`\`policy ${what}\`: ${msg || 'refused the policy or the roles table (exit 2)'}`);
+  if (typeof status === 'number' && status < 0) return new DeployError(`\`policy ${what}\` could not run (errno ${status})`);
   if (status === null || status === undefined) return new DeployError(`\`policy ${what}\` ${error ? `could not run (${error.code || error.message})` : 'was killed'}`);
   // A core without the subcommand (older build) says "usage"; say what to do.
   if (/usage/i.test(msg) && !/reconcile/.test(msg)) return new ConfigError(`\`policy ${what}\` is not in this build of the core: rebuild it (cargo build --release --features cli --bin policy)`);
@@ -120,7 +121,9 @@ async function *planStream({ bin, policyFile, rolesFile, explain = false, inputs
     if (wakeWriter) wakeWriter();
     await writer;
     if (writerError) throw writerError;
-    const { code, signal } = await Promise.race([exited, spawnError]);
+    // A failed spawn emits 'error' and then 'close' with a negative errno as its code: both
+    // settled, race takes the first listed, so the spawn error comes first.
+    const { code, signal } = await Promise.race([spawnError, exited]);
     if (code !== 0) throw coreFailure('reconcile-plan', signal ? null : code, stderr);
     if (pending.length) throw new DeployError(`the policy core ended with ${pending.length} user(s) unanswered`);
   } catch (e) {
