@@ -1,7 +1,8 @@
 'use strict';
-// Auth0 Action: provisions access (roles, claims) from a declarative policy. The decisions and
-// Management API calls run in Rust compiled to WebAssembly, embedded below (brotli, then the
-// text encoding of unpack()).
+// Auth0 Action: provisions access (roles, claims) from a declarative policy, in Rust/wasm.
+// The decisions and Management API calls run in Rust compiled to WebAssembly, embedded below
+// (brotli, then the text encoding of unpack()). Only the lines naming the Action, its secrets
+// and its build survive minification (build.js), so each of them must read on its own.
 // Secrets: AUTH0_DOMAIN, AUTH0_CLIENT_ID, AUTH0_CLIENT_SECRET, POLICY (optional: TIMEOUT_MS).
 // Built by pkg-scripts/build.js from /*@VERSION@*/; do not edit by hand.
 
