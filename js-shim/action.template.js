@@ -15,26 +15,25 @@ const DENY_REASON = /*@DENY_REASON@*/'';
 // against an execution that never settles, inside Auth0's 20 s flow limit.
 const WATCHDOG_MS = 16000;
 
-// The wasm, brotli-compressed, as text (pkg-scripts/lib/embed.js): every 20 bits are one block
-// of 3 bytes of UTF-8, printable ASCII without '"' and '\\' plus 1,351 two-byte letters that
-// Unicode normalisation leaves alone; the block's rank among all such blocks is the number.
-// 1.20 bytes per byte (base64 1.33, Z85 1.25). The loop is a 241-byte wasm module of its own
-// (js-shim/unpack.wat): in JS, V8's interpreter took ~10 ms of the cold start for it.
+// The wasm, brotli-compressed, as text (pkg-scripts/lib/embed.js): every 47 bits are one
+// block of 7 bytes of UTF-8, printable ASCII without '"' and '\\', 1,351 two-byte letters and
+// 16,384 three-byte CJK ideographs, all left alone by Unicode normalisation; the block's rank
+// among all such blocks is the number. 1.19 bytes per byte (base64 1.33, Z85 1.25). The loop
+// is a wasm module of its own (js-shim/unpack.wat): in JS, V8's interpreter took ~10 ms of the
+// cold start for it.
 function unpack(text, length) {
   const { m, u } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(/*@UNPACK_WASM@*/'', 'base64'))).exports;
-  const at = 0x1010;
+  const at = 0x1050;
   const out = at + 2 * text.length;
-  m.grow(Math.ceil((out + length + 5) / 65536) - 1);
-  const d = new Uint16Array(m.buffer, 0, 0x800); // each symbol's digit
+  m.grow(Math.ceil((out + length + 47) / 65536) - 1);
+  const d = new Uint16Array(m.buffer, 0, 0x800); // each one- and two-byte symbol's digit
   let n = 0;
   for (let c = 32; c < 127; c++) if (c !== 34 && c !== 92) d[c] = n++;
   const ranges = /*@EMBED_RANGES@*/[];
   n = 0;
   for (let k = 0; k < ranges.length; k += 2) for (let c = ranges[k]; c <= ranges[k + 1]; c++) d[c] = n++;
-  // N[k]: how many symbol sequences are exactly k bytes long.
-  new Int32Array(m.buffer, 0x1000, 3).set([1, 93, 93 * 93 + n]);
   new Uint8Array(m.buffer).set(Buffer.from(text, 'utf16le'), at);
-  u(at, out, out);
+  u(at, out, out, n);
   return new Uint8Array(m.buffer, out, length);
 }
 

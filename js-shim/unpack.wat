@@ -2,48 +2,61 @@
 ;; its own: the same loop in JS runs in V8's interpreter at cold start and took ~10 ms for 67k
 ;; characters; here it is compiled. The shim fills the memory, calls $unpack, reads the bytes.
 ;;
-;; Memory: 0x0000 the digit of each symbol (u16 per code point below 0x800), 0x1000 N[0..2]
-;; (i32: how many symbol sequences are 0, 1, 2 bytes long), then the text as UTF-16LE code
-;; units from `at` to `end`, then the output (5 bytes per 2 blocks) from `out`.
+;; Memory: 0x0000 the digit of each one- and two-byte symbol (u16 per code point below 0x800),
+;; 0x1010 N[0..7] (i64: how many symbol sequences are k bytes long; 0x1000..0x100f stay zero,
+;; the N[-2] and N[-1] of the recurrence), then the text as UTF-16LE code units from `at` to
+;; `end`, then the output (47 bytes per 8 blocks) from `out`. $two: how many two-byte symbols.
 (module
   (memory (export "m") 1)
-  (func $unpack (export "u") (param $at i32) (param $end i32) (param $out i32)
-    (local $r i32) (local $left i32) (local $c i32) (local $hi i32) (local $half i32)
+  (func $unpack (export "u") (param $at i32) (param $end i32) (param $out i32) (param $two i32)
+    (local $r i64) (local $acc i64) (local $left i32) (local $c i32) (local $n i32) (local $bits i32)
+    ;; N[k] = 93 N[k-1] + two N[k-2] + 16384 N[k-3], N[0] = 1
+    (i64.store (i32.const 0x1010) (i64.const 1))
+    (local.set $n (i32.const 0x1010))
+    (loop $table
+      (local.set $n (i32.add (local.get $n) (i32.const 8)))
+      (i64.store (local.get $n)
+        (i64.add
+          (i64.add
+            (i64.mul (i64.const 93) (i64.load offset=0x0 (i32.sub (local.get $n) (i32.const 8))))
+            (i64.mul (i64.extend_i32_u (local.get $two)) (i64.load (i32.sub (local.get $n) (i32.const 16)))))
+          (i64.shl (i64.load (i32.sub (local.get $n) (i32.const 24))) (i64.const 14))))
+      (br_if $table (i32.lt_u (local.get $n) (i32.const 0x1048))))
     (loop $blocks
-      (local.set $r (i32.const 0))
-      (local.set $left (i32.const 3))
+      (local.set $r (i64.const 0))
+      (local.set $left (i32.const 7))
       (loop $chars
         (local.set $c (i32.load16_u (local.get $at)))
         (local.set $at (i32.add (local.get $at) (i32.const 2)))
-        (if (i32.lt_u (local.get $c) (i32.const 128))
+        ;; a longer symbol ranks after every sequence that starts with a shorter one
+        (local.set $n (i32.const 1))
+        (if (i32.ge_u (local.get $c) (i32.const 0x80))
           (then
-            ;; one byte: r += digit × N[left - 1]
-            (local.set $left (i32.sub (local.get $left) (i32.const 1)))
-            (local.set $r (i32.add (local.get $r)
-              (i32.mul
-                (i32.load16_u (i32.shl (local.get $c) (i32.const 1)))
-                (i32.load offset=0x1000 (i32.shl (local.get $left) (i32.const 2)))))))
-          (else
-            ;; two bytes: r += 93 × N[left - 1] + digit × N[left - 2]
-            (local.set $left (i32.sub (local.get $left) (i32.const 2)))
-            (local.set $r (i32.add (local.get $r)
-              (i32.add
-                (i32.mul (i32.const 93)
-                  (i32.load offset=0x1004 (i32.shl (local.get $left) (i32.const 2))))
-                (i32.mul
-                  (i32.load16_u (i32.shl (local.get $c) (i32.const 1)))
-                  (i32.load offset=0x1000 (i32.shl (local.get $left) (i32.const 2)))))))))
+            (local.set $n (i32.const 2))
+            (local.set $r (i64.add (local.get $r)
+              (i64.mul (i64.const 93) (i64.load offset=0x1008 (i32.shl (local.get $left) (i32.const 3))))))
+            (if (i32.ge_u (local.get $c) (i32.const 0x800))
+              (then
+                (local.set $n (i32.const 3))
+                (local.set $r (i64.add (local.get $r)
+                  (i64.mul (i64.extend_i32_u (local.get $two))
+                    (i64.load offset=0x1000 (i32.shl (local.get $left) (i32.const 3))))))))))
+        (local.set $left (i32.sub (local.get $left) (local.get $n)))
+        ;; r += digit × N[left]
+        (local.set $r (i64.add (local.get $r)
+          (i64.mul
+            (i64.extend_i32_u
+              (if (result i32) (i32.eq (local.get $n) (i32.const 3))
+                (then (i32.sub (local.get $c) (i32.const 0x4e00)))
+                (else (i32.load16_u (i32.shl (local.get $c) (i32.const 1))))))
+            (i64.load offset=0x1010 (i32.shl (local.get $left) (i32.const 3))))))
         (br_if $chars (local.get $left)))
-      (if (local.get $half)
-        (then
-          ;; two 20-bit numbers → 5 bytes
-          (i32.store8 (local.get $out) (i32.shr_u (local.get $hi) (i32.const 12)))
-          (i32.store8 offset=1 (local.get $out) (i32.shr_u (local.get $hi) (i32.const 4)))
-          (i32.store8 offset=2 (local.get $out)
-            (i32.or (i32.shl (local.get $hi) (i32.const 4)) (i32.shr_u (local.get $r) (i32.const 16))))
-          (i32.store8 offset=3 (local.get $out) (i32.shr_u (local.get $r) (i32.const 8)))
-          (i32.store8 offset=4 (local.get $out) (local.get $r))
-          (local.set $out (i32.add (local.get $out) (i32.const 5))))
-        (else (local.set $hi (local.get $r))))
-      (local.set $half (i32.xor (local.get $half) (i32.const 1)))
+      ;; 47 more bits; whole bytes out, big-endian
+      (local.set $acc (i64.or (i64.shl (local.get $acc) (i64.const 47)) (local.get $r)))
+      (local.set $bits (i32.add (local.get $bits) (i32.const 47)))
+      (loop $bytes
+        (local.set $bits (i32.sub (local.get $bits) (i32.const 8)))
+        (i64.store8 (local.get $out) (i64.shr_u (local.get $acc) (i64.extend_i32_u (local.get $bits))))
+        (local.set $out (i32.add (local.get $out) (i32.const 1)))
+        (br_if $bytes (i32.ge_u (local.get $bits) (i32.const 8))))
       (br_if $blocks (i32.lt_u (local.get $at) (local.get $end))))))

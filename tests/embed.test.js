@@ -1,7 +1,7 @@
 'use strict';
 // The text encoding of the embedded wasm (pkg-scripts/lib/embed.js) and the shim's decoder of
 // it (js-shim/action.template.js unpack() over js-shim/unpack.wat), on data that reaches every
-// symbol and both ends of the 20-bit range.
+// symbol and both ends of the 47-bit range.
 const test = require('node:test');
 const assert = require('node:assert');
 const crypto = require('node:crypto');
@@ -12,11 +12,11 @@ const { execFileSync } = require('node:child_process');
 const embed = require('../pkg-scripts/lib/embed.js');
 const { ROOT } = require('./helpers.js');
 
-const LENGTHS = [0, 1, 2, 4, 5, 6, 9, 10, 11, 4096, 65339];
+const LENGTHS = [0, 1, 2, 5, 6, 11, 46, 47, 48, 93, 94, 95, 4096, 65339];
 const samples = () => [
   ...LENGTHS.map((n) => crypto.randomBytes(n)),
   Buffer.alloc(10, 0x00),
-  Buffer.alloc(10, 0xff),
+  Buffer.alloc(94, 0xff),
   // A fixed pattern besides the random ones.
   Buffer.from(Array.from({ length: 4000 }, (_, i) => (i * 37 + (i >> 3)) & 255)),
 ];
@@ -42,11 +42,11 @@ function shimUnpack() {
   }
 }
 
-test('encode/decode round-trip at 1.20 bytes of UTF-8 per byte', () => {
+test('encode/decode round-trip at 56 bytes of UTF-8 per 47 bytes (1.19)', () => {
   for (const buf of samples()) {
     const text = embed.encode(buf);
     assert.deepStrictEqual(embed.decode(text, buf.length), buf, `length ${buf.length}`);
-    assert.strictEqual(Buffer.byteLength(text), (Math.ceil(buf.length / 5) * 5 * 6) / 5);
+    assert.strictEqual(Buffer.byteLength(text), Math.ceil(buf.length / 47) * 56);
   }
 });
 
@@ -63,8 +63,18 @@ test('the text is safe in a "…" literal and unchanged by Unicode normalisation
       assert.strictEqual((other + ch).normalize('NFC'), other + ch);
     }
   }
+  for (let i = 0; i < embed.THREE_COUNT; i++) {
+    const ch = String.fromCharCode(embed.THREE_FIRST + i);
+    assert.strictEqual(Buffer.byteLength(ch), 3, ch);
+    assert.match(ch, /^\p{L}$/u);
+    for (const form of ['NFC', 'NFD', 'NFKC', 'NFKD']) assert.strictEqual(ch.normalize(form), ch, `U+${(embed.THREE_FIRST + i).toString(16)} ${form}`);
+  }
+  // Every kind of symbol occurs in the text of the samples.
+  const codes = new Set(Array.from(text, (c) => c.codePointAt(0)));
+  assert.ok([...codes].some((c) => c < 0x80) && [...codes].some((c) => c >= 0x80 && c < 0x800) && [...codes].some((c) => c >= 0x800));
   assert.strictEqual(embed.TWO.length, 1351);
-  assert.ok(embed.N[3] >= 2 ** 20);
+  assert.ok(embed.N[7] >= 2n ** 47n);
+  assert.ok(embed.N[6] < 2n ** 47n, 'a block needs all 7 bytes');
 });
 
 test("the shim's unpack() decodes what build.js encodes", () => {
@@ -76,9 +86,11 @@ test("the shim's unpack() decodes what build.js encodes", () => {
 });
 
 test('decode refuses text that is not the encoding', () => {
-  assert.throws(() => embed.decode('"abc', 3), /not a symbol/);
-  assert.throws(() => embed.decode('abc', 3), /odd number of blocks/);
-  // The largest 3-byte block is past 2^20 - 1.
-  const top = String.fromCharCode(embed.TWO[embed.TWO.length - 1]) + '~';
-  assert.throws(() => embed.decode(top + top, 5), /out of range/);
+  assert.throws(() => embed.decode('"abcdef', 3), /not a symbol/);
+  assert.throws(() => embed.decode('abcdefg', 3), /not a multiple of eight/);
+  // A three-byte symbol where only two bytes of the block are left.
+  assert.throws(() => embed.decode('abcde' + String.fromCharCode(embed.THREE_FIRST) + 'fg', 3), /crosses/);
+  // The largest 7-byte block is past 2^47 - 1.
+  const last = String.fromCharCode(embed.THREE_FIRST + embed.THREE_COUNT - 1);
+  assert.throws(() => embed.decode((last + last + '~').repeat(8), 47), /out of range/);
 });

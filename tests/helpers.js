@@ -66,8 +66,8 @@ function embeddedWasm(file) {
   const m = code.match(/"([^"\\\n]{10000,})"/);
   if (!m) throw new Error(`no embedded wasm found in ${file}`);
   const whole = decode(m[1], Infinity);
-  // The build zero-pads to 5 bytes (the shim knows the real length); try the 5 candidates.
-  for (let pad = 0; pad < 5; pad++) {
+  // The build zero-pads to 47 bytes (the shim knows the real length); try the 47 candidates.
+  for (let pad = 0; pad < 47; pad++) {
     try {
       return zlib.brotliDecompressSync(whole.subarray(0, whole.length - pad));
     } catch (_) { /* try a shorter length */ }
