@@ -26,14 +26,8 @@ function unpack(text, length) {
   const at = 0x1050;
   const out = at + 2 * text.length;
   m.grow(Math.ceil((out + length + 47) / 65536) - 1);
-  const d = new Uint16Array(m.buffer, 0, 0x800); // each one- and two-byte symbol's digit
-  let n = 0;
-  for (let c = 32; c < 127; c++) if (c !== 34 && c !== 92) d[c] = n++;
-  const ranges = /*@EMBED_RANGES@*/[];
-  n = 0;
-  for (let k = 0; k < ranges.length; k += 2) for (let c = ranges[k]; c <= ranges[k + 1]; c++) d[c] = n++;
   new Uint8Array(m.buffer).set(Buffer.from(text, 'utf16le'), at);
-  u(at, out, out, n);
+  u(at, out, out);
   return new Uint8Array(m.buffer, out, length);
 }
 

@@ -36,6 +36,16 @@ function bakedPolicy(file) {
 
 const escapeRe = (t) => t.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 
+/** The u16 values of unpack.wat's data segment, as JSON (compared with embed.js TWO_RANGES). */
+function unpackRanges(wat) {
+  const m = /\(data \(i32\.const 0\) "((?:\\[0-9a-f]{2})*)"\)/.exec(wat);
+  if (!m) return null;
+  const bytes = m[1].slice(1).split('\\').map((h) => parseInt(h, 16));
+  const out = [];
+  for (let i = 0; i < bytes.length; i += 2) out.push(bytes[i] | (bytes[i + 1] << 8));
+  return JSON.stringify(out);
+}
+
 /**
  * Applies wasm-opt's import/export renaming to the glue: import keys, the import module name
  * and every `wasm.<export>` use. Fails the build if an old name survives or the result does
@@ -180,6 +190,10 @@ async function main() {
   const wasm = fs.readFileSync(opt);
   // The shim's decoder of the embedded text, a wasm module of its own (js-shim/unpack.wat).
   const unpackWasm = path.join(gen, 'unpack.wasm');
+  // Its data segment is embed.js's two-byte ranges, as u16 pairs.
+  if (unpackRanges(fs.readFileSync(path.join(ROOT, 'js-shim/unpack.wat'), 'utf8')) !== JSON.stringify(embed.TWO_RANGES.flat())) {
+    throw new Error("js-shim/unpack.wat's data segment is not pkg-scripts/lib/embed.js TWO_RANGES");
+  }
   execFileSync(process.execPath, [require.resolve('binaryen/bin/wasm-as'), path.join(ROOT, 'js-shim/unpack.wat'), '-o', unpackWasm],
     { cwd: ROOT, env });
   wasmOpt(['-Oz', '--strip-debug', '--strip-producers', '-o', unpackWasm, unpackWasm]);
@@ -210,7 +224,7 @@ async function main() {
   const rust = fs.readFileSync(path.join(ROOT, 'src/bindings/execute.rs'), 'utf8');
   const denyReason = (rust.match(/pub const DENY_REASON: &str = ("[^"\\]*");/) || [])[1];
   if (!denyReason || !template.includes("/*@DENY_REASON@*/''")) throw new Error('DENY_REASON not found in src/bindings/execute.rs or the shim');
-  if (!['/*@EMBED_RANGES@*/[]', '"/*@WASM@*/"', "/*@UNPACK_WASM@*/''"].every((p) => template.includes(p))) {
+  if (!['"/*@WASM@*/"', "/*@UNPACK_WASM@*/''"].every((p) => template.includes(p))) {
     throw new Error('the shim lost its unpack() placeholders');
   }
   // A module for the bindings' tests (wasm-pack), a plain function in the shipped file.
@@ -220,7 +234,6 @@ async function main() {
   }
   let code = template
     .replace("/*@UNPACK_WASM@*/''", () => JSON.stringify(fs.readFileSync(unpackWasm).toString('base64')))
-    .replace('/*@EMBED_RANGES@*/[]', () => JSON.stringify(embed.TWO_RANGES.flat()))
     .replace("/*@DENY_REASON@*/''", () => denyReason)
     .replace('/*@VERSION@*/', `auth0-provision ${version}`)
     .replace('/*@POLICY@*/null', () => policy)

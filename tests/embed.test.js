@@ -31,7 +31,6 @@ function shimUnpack() {
   const wasm = path.join(dir, 'unpack.wasm');
   execFileSync(process.execPath, [require.resolve('binaryen/bin/wasm-as'), path.join(ROOT, 'js-shim/unpack.wat'), '-o', wasm]);
   const source = template.slice(from, to)
-    .replace('/*@EMBED_RANGES@*/[]', JSON.stringify(embed.TWO_RANGES.flat()))
     .replace("/*@UNPACK_WASM@*/''", JSON.stringify(fs.readFileSync(wasm).toString('base64')));
   const file = path.join(dir, 'unpack.js');
   fs.writeFileSync(file, `'use strict';\n${source}\nmodule.exports = unpack;\n`);
@@ -83,6 +82,20 @@ test("the shim's unpack() decodes what build.js encodes", () => {
     const got = unpack(embed.encode(buf), buf.length);
     assert.deepStrictEqual(Buffer.from(got), buf, `length ${buf.length}`);
   }
+});
+
+test("the shim's digits of every symbol are embed.js's (one block per symbol)", () => {
+  const unpack = shimUnpack();
+  const blocks = [];
+  for (const c of embed.ONE) blocks.push(String.fromCharCode(c) + '      ');
+  for (const c of embed.TWO) blocks.push(String.fromCharCode(c) + '     ');
+  // Three-byte symbols first in a block rank last: the top ones are past 2^47 - 1.
+  for (let i = 0; i < embed.THREE_COUNT; i++) blocks.push(' ' + String.fromCharCode(embed.THREE_FIRST + i) + '   ');
+  while (blocks.length % 8) blocks.push('       ');
+  const text = blocks.join('');
+  const want = embed.decode(text, Infinity);
+  assert.strictEqual(want.length, (blocks.length / 8) * 47);
+  assert.deepStrictEqual(Buffer.from(unpack(text, want.length)), want);
 });
 
 test('decode refuses text that is not the encoding', () => {
