@@ -23,7 +23,7 @@ const WATCHDOG_MS = 16000;
 // cold start for it.
 function unpack(text, length) {
   const { m, u } = new WebAssembly.Instance(new WebAssembly.Module(Buffer.from(/*@UNPACK_WASM@*/'', 'base64'))).exports;
-  const at = 0x1050;
+  const at = 0x2100;
   const out = at + 2 * text.length;
   m.grow(Math.ceil((out + length + 47) / 65536) - 1);
   new Uint8Array(m.buffer).set(Buffer.from(text, 'utf16le'), at);

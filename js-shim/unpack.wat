@@ -3,31 +3,37 @@
 ;; characters; here it is compiled. The shim fills the memory, calls $unpack, reads the bytes.
 ;;
 ;; Memory: 0x0000 the two-byte symbols' [first, last] code point ranges (u16 pairs, the data
-;; segment: pkg-scripts/lib/embed.js TWO_RANGES, checked by tests/embed.test.js), 0x1010
-;; N[0..7] (i64: how many symbol sequences are k bytes long; 0x1000..0x100f stay zero, the
-;; N[-2] and N[-1] of the recurrence), then the text as UTF-16LE code units from `at` to
-;; `end`, then the output (47 bytes per 8 blocks) from `out`. A symbol's digit is computed:
-;; ASCII less the two it skips, a range walk, or the distance from U+4E00.
+;; segment: pkg-scripts/lib/embed.js TWO_RANGES, checked by build.js and tests/embed.test.js),
+;; 0x1010 N[0..7] (i64: how many symbol sequences are k bytes long; 0x1000..0x100f stay zero,
+;; the N[-2] and N[-1] of the recurrence), 0x1100 the digit of each one- and two-byte symbol
+;; (u16 per code point below 0x800, built here first), then the text as UTF-16LE code units
+;; from `at` (0x2100) to `end`, then the output (47 bytes per 8 blocks) from `out`. A
+;; three-byte symbol's digit is its distance from U+4E00.
 (module
   (memory (export "m") 1)
   (data (i32.const 0) "\ae\00\ff\02\a3\03\82\04\8a\04\2f\05\31\05\56\05\59\05\8a\05\1d\06\4a\06\71\06\d5\06\4d\07\a5\07\c0\07\ea\07")
-  (func $digit (param $c i32) (result i32)
-    (local $p i32) (local $d i32)
-    (if (i32.lt_u (local.get $c) (i32.const 0x80))
-      (then (return (i32.sub (i32.sub (i32.sub (local.get $c) (i32.const 32))
-        (i32.gt_u (local.get $c) (i32.const 34))) (i32.gt_u (local.get $c) (i32.const 92))))))
-    (if (i32.ge_u (local.get $c) (i32.const 0x800))
-      (then (return (i32.sub (local.get $c) (i32.const 0x4e00)))))
-    (loop $ranges
-      (if (i32.gt_u (local.get $c) (i32.load16_u offset=2 (local.get $p)))
-        (then
-          (local.set $d (i32.add (local.get $d) (i32.add (i32.const 1)
-            (i32.sub (i32.load16_u offset=2 (local.get $p)) (i32.load16_u (local.get $p))))))
-          (local.set $p (i32.add (local.get $p) (i32.const 4)))
-          (br $ranges))))
-    (i32.add (local.get $d) (i32.sub (local.get $c) (i32.load16_u (local.get $p)))))
   (func $unpack (export "u") (param $at i32) (param $end i32) (param $out i32)
     (local $r i64) (local $acc i64) (local $left i32) (local $c i32) (local $n i32) (local $bits i32)
+    ;; the digit table: ASCII less '"' and '\\', then the two-byte ranges in order
+    (local.set $c (i32.const 32))
+    (loop $one
+      (if (i32.and (i32.ne (local.get $c) (i32.const 34)) (i32.ne (local.get $c) (i32.const 92)))
+        (then
+          (i32.store16 offset=0x1100 (i32.shl (local.get $c) (i32.const 1)) (local.get $n))
+          (local.set $n (i32.add (local.get $n) (i32.const 1)))))
+      (local.set $c (i32.add (local.get $c) (i32.const 1)))
+      (br_if $one (i32.lt_u (local.get $c) (i32.const 127))))
+    (local.set $n (i32.const 0))
+    (loop $range
+      (local.set $c (i32.load16_u (local.get $bits)))
+      (loop $two
+        (i32.store16 offset=0x1100 (i32.shl (local.get $c) (i32.const 1)) (local.get $n))
+        (local.set $n (i32.add (local.get $n) (i32.const 1)))
+        (local.set $c (i32.add (local.get $c) (i32.const 1)))
+        (br_if $two (i32.le_u (local.get $c) (i32.load16_u offset=2 (local.get $bits)))))
+      (local.set $bits (i32.add (local.get $bits) (i32.const 4)))
+      (br_if $range (i32.lt_u (local.get $bits) (i32.const 36))))
+    (local.set $bits (i32.const 0))
     ;; N[k] = 93 N[k-1] + 1351 N[k-2] + 16384 N[k-3], N[0] = 1 (the symbol counts: embed.js)
     (i64.store (i32.const 0x1010) (i64.const 1))
     (local.set $n (i32.const 0x1010))
@@ -63,7 +69,10 @@
         ;; r += digit × N[left]
         (local.set $r (i64.add (local.get $r)
           (i64.mul
-            (i64.extend_i32_u (call $digit (local.get $c)))
+            (i64.extend_i32_u
+              (if (result i32) (i32.eq (local.get $n) (i32.const 3))
+                (then (i32.sub (local.get $c) (i32.const 0x4e00)))
+                (else (i32.load16_u offset=0x1100 (i32.shl (local.get $c) (i32.const 1))))))
             (i64.load offset=0x1010 (i32.shl (local.get $left) (i32.const 3))))))
         (br_if $chars (local.get $left)))
       ;; 47 more bits; whole bytes out, big-endian
