@@ -86,6 +86,8 @@ function embedded(file) {
 function main() {
   const args = process.argv.slice(2);
   if (args[0] === '--child') return child(args[1], args[2]);
+  // Not at the top: a child must start from nothing (harness.js loads the emulator, zlib among it).
+  const H = require('./harness.js');
   if (args.includes('--help')) {
     console.log('Usage: node pkg-scripts/bench/cold-floor.js [N] [--action FILE]\n  ' +
       'Cold start against its floor (zlib + brotli + compile + instantiate of the embedded wasm), fresh processes, N rounds (30).');
@@ -98,18 +100,11 @@ function main() {
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'cold-floor-'));
   fs.writeFileSync(path.join(dir, 'wasm.br'), br);
   fs.writeFileSync(path.join(dir, 'wasm.b64'), wasm.toString('base64'));
-  const env = { ...process.env, BENCH_ACTION: action };
+  const env = { ...process.env };
   delete env.NODE_OPTIONS;
-  const coldChild = path.join(__dirname, 'cold-child.js');
-  const secrets = JSON.stringify({
-    AUTH0_DOMAIN: 'http://127.0.0.1:9', AUTH0_CLIENT_ID: 'x', AUTH0_CLIENT_SECRET: 'y',
-    POLICY: JSON.stringify({ claims_namespace: 'https://example.com/', rules: [{ name: 'premium-for-google', when: { provider: ['google-oauth2'] }, assign_roles: ['Premium User'] }] }),
-  });
   const action1 = (kind) => {
-    const r = spawnSync(process.execPath, [coldChild, kind, 'returning'], { env: { ...env, BENCH_SECRETS: kind === 'empty' ? '{}' : secrets }, encoding: 'utf8' });
-    const line = JSON.parse(r.stdout.trim().split('\n').pop());
-    if (line.failed || line.ok === false || line.requests) throw new Error(`${kind}: ${r.stdout} ${r.stderr}`);
-    return { total: line.actionMs, steps: [['require + login', line.actionMs]] };
+    const ms = H.coldOnce(kind, action);
+    return { total: ms, steps: [['require + login', ms]] };
   };
   const floor1 = (kind) => {
     const r = spawnSync(process.execPath, [__filename, '--child', kind, dir], { env, encoding: 'utf8' });
@@ -117,7 +112,7 @@ function main() {
     const { steps } = JSON.parse(r.stdout.trim());
     return { total: steps.reduce((s, [, ms]) => s + ms, 0), steps };
   };
-  const kinds = { empty: action1, ours: (k) => action1('file', k), floor: floor1, raw: floor1, first: floor1 };
+  const kinds = { empty: action1, ours: () => action1('file'), floor: floor1, raw: floor1, first: floor1 };
   const runs = Object.fromEntries(Object.keys(kinds).map((k) => [k, []]));
   const order = Object.keys(kinds);
   for (let i = 0; i < n; i++) {
@@ -127,24 +122,23 @@ function main() {
     }
   }
   fs.rmSync(dir, { recursive: true, force: true });
-  const q = (xs, p) => { const s = [...xs].sort((x, y) => x - y); return s[Math.min(s.length - 1, Math.floor(p * s.length))]; };
   const f = (x) => x.toFixed(2).padStart(7);
-  const empty = q(runs.empty.map((r) => r.total), 0.5);
+  const med = (k, pick = (r) => r.total) => H.summary(runs[k].map(pick)).median;
+  const empty = med('empty');
   console.log(`cold floor: ${path.relative(process.cwd(), action) || action} (${fs.statSync(action).size} B; wasm ${wasm.length} B, brotli ${br.length} B), ${n} interleaved rounds of fresh processes (ms)`);
   console.log('                        median     p90   above empty   steps (medians)');
   const labels = { empty: 'empty Action', ours: 'ours (load + login)', floor: 'floor (brotli)', raw: 'floor (uncompressed)', first: 'first wasm module' };
   for (const k of order) {
-    const totals = runs[k].map((r) => r.total);
-    const med = q(totals, 0.5);
-    const steps = runs[k][0].steps.map(([name], i) => `${name} ${q(runs[k].map((r) => r.steps[i][1]), 0.5).toFixed(2)}`).join(', ');
+    const { median, p90 } = H.summary(runs[k].map((r) => r.total));
+    const steps = runs[k][0].steps.map(([name], i) => `${name} ${med(k, (r) => r.steps[i][1]).toFixed(2)}`).join(', ');
     // The floor children run no Action file: their whole time is above the empty Action's.
-    const above = k === 'empty' ? '' : `${f(k === 'ours' ? med - empty : med)}`;
-    console.log(`${labels[k].padEnd(22)} ${f(med)} ${f(q(totals, 0.9))}   ${above.padEnd(11)}   ${k === 'ours' || k === 'empty' ? '' : steps}`);
+    const above = k === 'empty' ? '' : `${f(k === 'ours' ? median - empty : median)}`;
+    console.log(`${labels[k].padEnd(22)} ${f(median)} ${f(p90)}   ${above.padEnd(11)}   ${k === 'ours' || k === 'empty' ? '' : steps}`);
   }
-  const floor = q(runs.floor.map((r) => r.total), 0.5);
-  const ours = q(runs.ours.map((r) => r.total), 0.5) - empty;
+  const floor = med('floor');
+  const ours = med('ours') - empty;
   console.log(`aim: ours ≤ ${AIM_MS} ms above empty. floor / aim ${(floor / AIM_MS).toFixed(2)}×; ours / floor ${(ours / floor).toFixed(2)}×; ` +
-    `uncompressed floor / aim ${(q(runs.raw.map((r) => r.total), 0.5) / AIM_MS).toFixed(2)}× (and ${Math.ceil(wasm.length * 4 / 3)} B of base64 alone, over the 100,000 B limit)`);
+    `uncompressed floor / aim ${(med('raw') / AIM_MS).toFixed(2)}× (and ${Math.ceil(wasm.length * 4 / 3)} B of base64 alone, over the 100,000 B limit)`);
 }
 
 main();

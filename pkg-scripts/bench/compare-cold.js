@@ -4,27 +4,13 @@
 // one run: fresh Node process, require the file, one post-login of a returning user that
 // needs no network (timed from the require, so Node's own boot does not blur it). Prints medians and p90s, each build above the empty Action, and B / A.
 // Usage: node pkg-scripts/bench/compare-cold.js A.js B.js [N]   (default N = 30 rounds)
-const { spawnSync } = require('node:child_process');
 const path = require('node:path');
+const { coldOnce: once } = require('./harness.js');
 
 const [a, b, n = '30'] = process.argv.slice(2);
 if (!a || !b) {
   console.error('usage: node pkg-scripts/bench/compare-cold.js A.js B.js [N]');
   process.exit(2);
-}
-const child = path.join(__dirname, 'cold-child.js');
-const SECRETS = JSON.stringify({
-  AUTH0_DOMAIN: 'http://127.0.0.1:9', AUTH0_CLIENT_ID: 'x', AUTH0_CLIENT_SECRET: 'y',
-  POLICY: JSON.stringify({ claims_namespace: 'https://example.com/', rules: [{ name: 'premium-for-google', when: { provider: ['google-oauth2'] }, assign_roles: ['Premium User'] }] }),
-});
-
-function once(kind, file) {
-  const r = spawnSync(process.execPath, [child, kind, 'returning'], {
-    env: { ...process.env, BENCH_SECRETS: SECRETS, BENCH_ACTION: file || '' }, encoding: 'utf8',
-  });
-  const line = JSON.parse(r.stdout.trim().split('\n').pop());
-  if (line.failed || !line.ok || line.requests) throw new Error(`${file || kind}: ${r.stdout} ${r.stderr}`);
-  return line.actionMs; // require + the login, without Node's own boot
 }
 
 const runs = { empty: [], A: [], B: [] };

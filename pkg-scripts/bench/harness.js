@@ -136,6 +136,22 @@ function policy20() {
   return { on_error: 'allow', rules };
 }
 
+/**
+ * One cold start in a fresh process (cold-child.js): require the Action (`file` for kind
+ * "file") and one login of a returning user that needs no network (the secrets point at a
+ * closed port); its milliseconds from the require, without Node's own boot.
+ */
+function coldOnce(kind, file) {
+  const { spawnSync } = require('node:child_process');
+  const secrets = kind === 'empty' ? {} : secretsFor('ours', 'http://127.0.0.1:9');
+  const env = { ...process.env, BENCH_SECRETS: JSON.stringify(secrets), BENCH_ACTION: file || '' };
+  delete env.NODE_OPTIONS;
+  const r = spawnSync(process.execPath, [path.join(__dirname, 'cold-child.js'), kind, 'returning'], { env, encoding: 'utf8' });
+  const line = JSON.parse(r.stdout.trim().split('\n').pop());
+  if (line.failed || !line.ok || line.requests) throw new Error(`${file || kind}: ${r.stdout} ${r.stderr}`);
+  return line.actionMs;
+}
+
 // ---- statistics --------------------------------------------------------------------------
 
 /** Nearest-rank quantile of an ascending array. */
@@ -220,5 +236,5 @@ function dependencyTree(name, from = ROOT) {
 module.exports = {
   ROOT, ACTIONS, FIXTURE, SEED_POLICY, PEER_HOST, PREMIUM, RETURNING,
   loadActionWithDeps, DepsRunner, BenchTenant, secretsFor, runnerFor, googleSignups, fixtureWith,
-  loginEvent, policy20, quantile, summary, dirBytes, dependencyTree,
+  loginEvent, policy20, coldOnce, quantile, summary, dirBytes, dependencyTree,
 };
