@@ -13,7 +13,7 @@
   (memory (export "m") 1)
   (data (i32.const 0) "\ae\00\ff\02\a3\03\82\04\8a\04\2f\05\31\05\56\05\59\05\8a\05\1d\06\4a\06\71\06\d5\06\4d\07\a5\07\c0\07\ea\07")
   (func $unpack (export "u") (param $at i32) (param $end i32) (param $out i32)
-    (local $r i64) (local $acc i64) (local $left i32) (local $c i32) (local $n i32) (local $bits i32)
+    (local $r i64) (local $acc i64) (local $left i32) (local $c i32) (local $n i32) (local $bits i32) (local $p i32)
     ;; the digit table: ASCII less '"' and '\\', then the two-byte ranges in order
     (local.set $c (i32.const 32))
     (loop $one
@@ -25,15 +25,14 @@
       (br_if $one (i32.lt_u (local.get $c) (i32.const 127))))
     (local.set $n (i32.const 0))
     (loop $range
-      (local.set $c (i32.load16_u (local.get $bits)))
+      (local.set $c (i32.load16_u (local.get $p)))
       (loop $two
         (i32.store16 offset=0x1100 (i32.shl (local.get $c) (i32.const 1)) (local.get $n))
         (local.set $n (i32.add (local.get $n) (i32.const 1)))
         (local.set $c (i32.add (local.get $c) (i32.const 1)))
-        (br_if $two (i32.le_u (local.get $c) (i32.load16_u offset=2 (local.get $bits)))))
-      (local.set $bits (i32.add (local.get $bits) (i32.const 4)))
-      (br_if $range (i32.lt_u (local.get $bits) (i32.const 36))))
-    (local.set $bits (i32.const 0))
+        (br_if $two (i32.le_u (local.get $c) (i32.load16_u offset=2 (local.get $p)))))
+      (local.set $p (i32.add (local.get $p) (i32.const 4)))
+      (br_if $range (i32.lt_u (local.get $p) (i32.const 36))))
     ;; N[k] = 93 N[k-1] + 1351 N[k-2] + 16384 N[k-3], N[0] = 1 (the symbol counts: embed.js)
     (i64.store (i32.const 0x1010) (i64.const 1))
     (local.set $n (i32.const 0x1010))
@@ -42,7 +41,7 @@
       (i64.store (local.get $n)
         (i64.add
           (i64.add
-            (i64.mul (i64.const 93) (i64.load offset=0x0 (i32.sub (local.get $n) (i32.const 8))))
+            (i64.mul (i64.const 93) (i64.load (i32.sub (local.get $n) (i32.const 8))))
             (i64.mul (i64.const 1351) (i64.load (i32.sub (local.get $n) (i32.const 16)))))
           (i64.shl (i64.load (i32.sub (local.get $n) (i32.const 24))) (i64.const 14))))
       (br_if $table (i32.lt_u (local.get $n) (i32.const 0x1048))))

@@ -27,7 +27,8 @@ const THREE_FIRST = 0x4e00;
 const THREE_COUNT = 16384;
 const BLOCK = 7; // UTF-8 bytes per block
 const BITS = 47; // data bits per block
-const GROUP = 47; // data bytes per 8 blocks
+const GROUP = BITS; // data bytes per 8 blocks (8 × 47 bits)
+const B = BigInt(BITS);
 
 const COUNTS = [0n, BigInt(ONE.length), BigInt(TWO.length), BigInt(THREE_COUNT)];
 /** N[k]: the number of symbol sequences of exactly k UTF-8 bytes (BigInt). */
@@ -36,7 +37,7 @@ for (let k = 1; k <= BLOCK; k++) {
   N[k] = 0n;
   for (let len = 1; len <= 3 && len <= k; len++) N[k] += COUNTS[len] * N[k - len];
 }
-if (N[BLOCK] < 2n ** BigInt(BITS)) throw new Error('embed: too few symbols for 47-bit blocks');
+if (N[BLOCK] < 1n << B) throw new Error('embed: too few symbols for 47-bit blocks');
 
 /** Symbol `digit` of length `len` bytes as a code point. */
 const symbol = (len, digit) => (len === 1 ? ONE[digit] : len === 2 ? TWO[digit] : THREE_FIRST + digit);
@@ -50,8 +51,8 @@ function numbers(buf) {
     let group = BigInt('0x' + (padded.subarray(i, i + GROUP).toString('hex') || '0'));
     const rs = [];
     for (let k = 0; k < 8; k++) {
-      rs.unshift(group & ((1n << 47n) - 1n));
-      group >>= 47n;
+      rs.unshift(group & ((1n << B) - 1n));
+      group >>= B;
     }
     out.push(...rs);
   }
@@ -96,14 +97,14 @@ function decode(text, length) {
       left -= len;
       r += BigInt(d) * N[left];
     }
-    if (r >= 1n << 47n) throw new Error(`embed: block ending at ${i} is out of range`);
+    if (r >= 1n << B) throw new Error(`embed: block ending at ${i} is out of range`);
     rs.push(r);
   }
   if (rs.length % 8) throw new Error('embed: the blocks are not a multiple of eight');
   const out = Buffer.alloc((rs.length / 8) * GROUP);
   for (let k = 0; k < rs.length; k += 8) {
     let group = 0n;
-    for (let j = 0; j < 8; j++) group = (group << 47n) | rs[k + j];
+    for (let j = 0; j < 8; j++) group = (group << B) | rs[k + j];
     Buffer.from(group.toString(16).padStart(GROUP * 2, '0'), 'hex').copy(out, (k / 8) * GROUP);
   }
   return out.subarray(0, length);
